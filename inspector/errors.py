@@ -1,0 +1,25 @@
+"""Errors a user can cause. Each carries the path and a one-line reason; the CLI prints
+`inspect: error: PATH: reason` and exits 2. Anything else escaping is a bug."""
+
+from __future__ import annotations
+
+
+class InspectorError(Exception):
+    """A problem with the user's input, reported in one line."""
+
+    def __init__(self, path: str | None, reason: str):
+        self.path = str(path) if path is not None else None
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}" if self.path else reason)
+
+
+class LoadError(InspectorError):
+    """A file or directory that cannot be read as a model."""
+
+
+class UnsupportedError(LoadError):
+    """A model that is readable but uses something this tool does not support."""
+
+
+class UsageError(InspectorError):
+    """A bad option or argument."""
