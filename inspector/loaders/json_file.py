@@ -1,0 +1,33 @@
+"""Architecture JSON as written by `model.to_json()`: a config and no weights, so parameters
+are computed from the config."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from inspector.errors import LoadError
+from inspector.graph import ModelGraph, Source
+from inspector.loaders.keras_config import parse_model
+
+MAX_BYTES = 256 * 1024 * 1024
+
+
+def load_json(path: Path) -> ModelGraph:
+    if path.stat().st_size > MAX_BYTES:
+        raise LoadError(path, f"JSON file is larger than {MAX_BYTES // 2**20} MiB; not read")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise LoadError(path, f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+    except json.JSONDecodeError as exc:
+        raise LoadError(path, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    if not isinstance(config, dict) or "class_name" not in config or "config" not in config:
+        raise LoadError(path, "JSON is not a Keras model config (expected 'class_name' and 'config' keys)")
+    source = Source(
+        path=str(path),
+        format="json",
+        keras_version=config.get("keras_version"),
+        backend=config.get("backend"),
+    )
+    return parse_model(config, source, None, config.get("compile_config"))

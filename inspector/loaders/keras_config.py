@@ -1,0 +1,590 @@
+"""Turn a stored Keras model config, of any era, into a ModelGraph.
+
+Every Keras source (the `.keras` zip, legacy HDF5, architecture JSON, SavedModel metadata) stores
+the same kind of config; only the weights live in different places. So one parser serves all, and
+each file loader hands it a `WeightSource` for its own storage. Nothing here runs code from the
+config: Lambda bytecode and custom classes stay data.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+import re
+from typing import Any, NamedTuple, Protocol
+
+from inspector import shapes
+from inspector.errors import UnsupportedError
+from inspector.graph import (
+    GraphBuilder,
+    Layer,
+    ModelGraph,
+    Shape,
+    Source,
+    TrainingConfig,
+    Weight,
+    tensor_id,
+)
+
+MODEL_CLASSES = {"Model", "Functional", "Sequential"}
+Ref = tuple[str, int, int]  # (layer name, call index, output index): Keras' keras_history
+
+
+class LayerKey(NamedTuple):
+    """How storage finds a layer: legacy HDF5 by its name, Keras 3 by its slot, the snake-case
+    class name numbered per class within its model (`dense`, `dense_1`, `q_dense`...)."""
+
+    name: str
+    slot: str
+
+
+class WeightSource(Protocol):
+    """Where a file keeps its weights; `path` leads from the outermost model to the layer."""
+
+    def layer_weights(self, path: tuple[LayerKey, ...]) -> list[Weight] | None:
+        """The weights stored for that layer ([] for none); None when the file has no weights."""
+
+
+@dataclass(frozen=True)
+class _CallSpec:
+    layer: str
+    index: int
+    refs: tuple[Ref, ...]
+    arguments: Mapping[str, Any]
+
+
+def parse_model(
+    model: Mapping[str, Any],
+    source: Source,
+    weights: WeightSource | None = None,
+    training_config: Mapping[str, Any] | None = None,
+) -> ModelGraph:
+    """The graph of a top-level model config `{"class_name": ..., "config": ...}`."""
+    graph = _Parser(source, weights).model(model, (), trainable=True)
+    if training_config:
+        graph = _with_training(graph, training_config)
+    return graph
+
+
+def is_model_config(entry: Mapping[str, Any]) -> bool:
+    """True for a config that describes a whole model (so a layer holding it is a nested model)."""
+    config = entry.get("config")
+    if entry.get("class_name") in MODEL_CLASSES:
+        return True
+    return isinstance(config, Mapping) and "layers" in config and isinstance(config["layers"], list)
+
+
+def layer_config(entry: Mapping[str, Any]) -> dict[str, Any]:
+    config = entry.get("config")
+    return dict(config) if isinstance(config, Mapping) else {}
+
+
+def plain_class_name(entry: Mapping[str, Any]) -> str:
+    """`QKeras>QDense` and `Custom>Foo` registered names become the bare class name."""
+    name = str(entry.get("class_name") or entry.get("registered_name") or "?")
+    return name.rsplit(">", 1)[-1]
+
+
+class _Parser:
+    def __init__(self, source: Source, weights: WeightSource | None):
+        self.source = source
+        self.weights = weights
+        self.slots: dict[int, str] = {}  # id(layer entry) -> its storage slot
+
+    # -- models ------------------------------------------------------------------------------
+    def model(self, entry: Mapping[str, Any], path: tuple[str, ...], trainable: bool) -> ModelGraph:
+        class_name = plain_class_name(entry)
+        config = entry.get("config")
+        if isinstance(config, list):  # Keras 1 and early Keras 2 Sequential: a bare list of layers
+            config = {"layers": config}
+        if not isinstance(config, Mapping) or not isinstance(config.get("layers"), list):
+            where = f"nested model {'/'.join(path)!r}" if path else "the model"
+            raise UnsupportedError(
+                self.source.path,
+                f"{where} is a custom class {class_name!r} that stores no layer config "
+                "(a subclassed model): only its own Python code can rebuild it",
+            )
+        name = str(config.get("name") or entry.get("name") or class_name)
+        trainable = trainable and bool(config.get("trainable", True))
+        self.slots.update(_slots(config["layers"]))
+        builder = GraphBuilder(name, class_name, self.source)
+        if "input_layers" in config or "output_layers" in config:
+            self._functional(builder, config, path, trainable)
+        else:
+            self._sequential(builder, config, path, trainable)
+        try:
+            return builder.build()
+        except ValueError as exc:
+            raise UnsupportedError(self.source.path, f"inconsistent model config: {exc}") from None
+
+    def _sequential(self, b: GraphBuilder, config: Mapping, path: tuple[str, ...], trainable: bool):
+        entries = [e for e in config["layers"] if isinstance(e, Mapping)]
+        if entries and plain_class_name(entries[0]) == "InputLayer":
+            first, entries = entries[0], entries[1:]
+            input_name = _entry_name(first)
+            input_shape = _input_shape(layer_config(first))
+            input_config = layer_config(first)
+        else:
+            lead = layer_config(entries[0]) if entries else {}
+            input_shape = _input_shape(lead) or _shape(config.get("build_input_shape"))
+            if input_shape is None and isinstance(config.get("build_config"), Mapping):
+                input_shape = _shape(config["build_config"].get("input_shape"))
+            input_name = f"{_entry_name(entries[0]) if entries else b.name}_input"
+            input_config = {"name": input_name, "batch_shape": list(input_shape or ())}
+            b.notes.append(f"input layer {input_name!r} is implied by the Sequential config")
+        dtype = _dtype(input_config)
+        self._add_input_layer(b, input_name, input_config, input_shape, dtype)
+        current = tensor_id(input_name, 0, 0)
+        b.inputs.append(current)
+        for entry in entries:
+            name = _entry_name(entry)
+            outputs = self._add_layer_and_calls(
+                b, entry, path, trainable, [_CallSpec(name, 0, (), {})], {0: [current]}, {}, {}
+            )
+            current = outputs[(name, 0)][0]
+        b.outputs.append(current)
+
+    def _functional(self, b: GraphBuilder, config: Mapping, path: tuple[str, ...], trainable: bool):
+        entries = [e for e in config["layers"] if isinstance(e, Mapping)]
+        specs: dict[str, list[_CallSpec]] = {}
+        stored: dict[Ref, tuple[Shape | None, str | None]] = {}
+        for entry in entries:
+            name = _entry_name(entry)
+            specs[name] = [
+                _CallSpec(name, i, refs, args)
+                for i, (refs, args) in enumerate(_inbound_calls(entry.get("inbound_nodes") or [], stored))
+            ]
+        by_name = {_entry_name(e): e for e in entries}
+        input_refs, output_refs = _refs(config.get("input_layers")), _refs(config.get("output_layers"))
+        for ref in input_refs + output_refs:
+            if ref[0] not in by_name:
+                raise UnsupportedError(
+                    self.source.path, f"the model's inputs or outputs name layer {ref[0]!r}, which it does not have"
+                )
+        shift = _nested_node_shift(by_name, specs, output_refs)
+        if shift:
+            specs = {n: [_CallSpec(c.layer, c.index, tuple(_shifted(r, shift) for r in c.refs), c.arguments)
+                         for c in calls] for n, calls in specs.items()}
+            stored = {_shifted(r, shift): v for r, v in stored.items()}
+            output_refs = [_shifted(r, shift) for r in output_refs]
+        needed: dict[tuple[str, int], int] = {}  # call -> how many of its outputs are read
+        for ref in [r for calls in specs.values() for c in calls for r in c.refs] + output_refs:
+            needed[ref[:2]] = max(needed.get(ref[:2], 1), ref[2] + 1)
+        # Resolve calls in dependency order: a call's output shapes need its input shapes.
+        waiting: dict[tuple[str, int], set[tuple[str, int]]] = {}
+        users: dict[tuple[str, int], list[tuple[str, int]]] = {}
+        order = {name: i for i, name in enumerate(by_name)}
+        for name, calls in specs.items():
+            for spec in calls:
+                key = (name, spec.index)
+                deps = {(r[0], r[1]) for r in spec.refs if (r[0], r[1]) != key}
+                unknown = [d for d in deps if d[0] not in specs]
+                if unknown:
+                    raise UnsupportedError(
+                        self.source.path,
+                        f"layer {name!r} is called on the output of {unknown[0][0]!r}, which the model does not have",
+                    )
+                waiting[key] = deps
+                for d in deps:
+                    users.setdefault(d, []).append(key)
+        for name, entry in by_name.items():
+            if not specs[name] and plain_class_name(entry) == "InputLayer":
+                specs[name] = [_CallSpec(name, 0, (), {})]
+                waiting[(name, 0)] = set()
+        ready = [(order[k[0]], k[1], k) for k, deps in waiting.items() if not deps]
+        heapq.heapify(ready)
+        resolved: dict[tuple[str, int], list[str]] = {}
+        done_layers: set[str] = set()
+        pending_calls: dict[str, dict[int, list[str]]] = {}
+        while ready:
+            _, _, key = heapq.heappop(ready)
+            name, index = key
+            inputs = [self._ref_tensor(b, r, resolved) for r in specs[name][index].refs]
+            pending_calls.setdefault(name, {})[index] = inputs
+            # A layer's weights depend on its first call; add the layer when that call is ready,
+            # and each later call as it becomes ready.
+            if name not in done_layers:
+                done_layers.add(name)
+                entry = by_name[name]
+                if plain_class_name(entry) == "InputLayer" and not specs[name][0].refs:
+                    cfg = layer_config(entry)
+                    self._add_input_layer(b, name, cfg, _input_shape(cfg), _dtype(cfg))
+                    outs = {(name, 0): [tensor_id(name, 0, 0)]}
+                else:
+                    outs = self._add_layer_and_calls(
+                        b, entry, path, trainable, [specs[name][index]], {index: inputs}, stored, needed
+                    )
+            else:
+                outs = self._add_calls(b, by_name[name], [specs[name][index]], {index: inputs}, stored, needed)
+            resolved.update(outs)
+            for user in users.get(key, ()):
+                waiting[user].discard(key)
+                if not waiting[user]:
+                    heapq.heappush(ready, (order[user[0]], user[1], user))
+        stuck = [k for k, deps in waiting.items() if deps]
+        if stuck:
+            raise UnsupportedError(self.source.path, f"the layer graph has a cycle through {stuck[0][0]!r}")
+        for name, entry in by_name.items():
+            if name not in done_layers:  # declared but never called: keep it, with no calls
+                self._add_layer(b, entry, path, trainable, None)
+        b.inputs.extend(self._ref_tensor(b, r, resolved) for r in input_refs)
+        b.outputs.extend(self._ref_tensor(b, r, resolved) for r in output_refs)
+
+    def _ref_tensor(self, b: GraphBuilder, ref: Ref, resolved: Mapping[tuple[str, int], list[str]]) -> str:
+        outs = resolved.get((ref[0], ref[1]))
+        if outs is None or ref[2] >= len(outs):
+            raise UnsupportedError(
+                self.source.path, f"a call reads output {ref[2]} of {ref[0]!r} call {ref[1]}, which does not exist"
+            )
+        return outs[ref[2]]
+
+    # -- layers and calls --------------------------------------------------------------------
+    def _add_input_layer(self, b: GraphBuilder, name: str, config: Mapping, shape, dtype) -> None:
+        b.add_layer(
+            Layer(name=name, class_name="InputLayer", config=dict(config), params=0, trainable_params=0)
+        )
+        b.add_call(name, 0, (), [shape], [dtype])
+
+    def _add_layer_and_calls(self, b, entry, path, trainable, calls, inputs, stored, needed):
+        first_inputs = inputs[calls[0].index]
+        input_shapes = [b.tensors[t].shape for t in first_inputs]
+        self._add_layer(b, entry, path, trainable, input_shapes)
+        return self._add_calls(b, entry, calls, inputs, stored, needed)
+
+    def _add_calls(self, b, entry, calls, inputs, stored, needed) -> dict[tuple[str, int], list[str]]:
+        name = _entry_name(entry)
+        layer = b.layers[name]
+        out: dict[tuple[str, int], list[str]] = {}
+        for spec in calls:
+            in_tensors = inputs[spec.index]
+            in_shapes = [b.tensors[t].shape for t in in_tensors]
+            if layer.subgraph is not None:
+                inferred = [layer.subgraph.tensors[t].shape for t in layer.subgraph.outputs]
+                dtypes = [layer.subgraph.tensors[t].dtype for t in layer.subgraph.outputs]
+            else:
+                inferred = shapes.output_shapes(layer.class_name, layer.config, in_shapes) or []
+                dtypes = []
+            count = max(len(inferred), needed.get((name, spec.index), 1))
+            out_shapes, out_dtypes = [], []
+            for i in range(count):
+                kept = stored.get((name, spec.index, i))
+                shape = kept[0] if kept and kept[0] is not None else (inferred[i] if i < len(inferred) else None)
+                out_shapes.append(shape)
+                out_dtypes.append(
+                    (kept[1] if kept else None) or (dtypes[i] if i < len(dtypes) else None) or _dtype(layer.config)
+                )
+            call = b.add_call(name, spec.index, in_tensors, out_shapes, out_dtypes, spec.arguments)
+            out[(name, spec.index)] = list(call.outputs)
+        return out
+
+    def _add_layer(self, b: GraphBuilder, entry, path, trainable, input_shapes) -> None:
+        name = _entry_name(entry)
+        key = LayerKey(name, self._slot_of(entry))
+        config = layer_config(entry)
+        layer_trainable = trainable and bool(config.get("trainable", True))
+        module = entry.get("module")
+        if is_model_config(entry):
+            sub = self.model(entry, path + (key,), layer_trainable)
+            inner = [layer for _, layer in sub.walk()]
+            params = sub.total_params
+            b.add_layer(
+                Layer(
+                    name=name,
+                    class_name=plain_class_name(entry),
+                    config=config,
+                    module=module,
+                    weights=tuple(w for layer in inner for w in layer.weights),
+                    params=params,
+                    trainable_params=sub.trainable_params,
+                    trainable=layer_trainable,
+                    subgraph=sub,
+                    params_from="weights" if all(lay.params_from == "weights" for lay in inner) else "config",
+                )
+            )
+            return
+        class_name = plain_class_name(entry)
+        specs = shapes.weight_specs(class_name, config, input_shapes) if input_shapes is not None else None
+        stored = self.weights.layer_weights(path + (key,)) if self.weights is not None else None
+        if stored is not None:
+            weights = _label_weights(stored, specs, layer_trainable)
+            params_from = "weights"
+        elif specs is not None:
+            weights = [Weight(f"{name}/{s.name}", tuple(s.shape), _dtype(config) or "float32",
+                              s.trainable and layer_trainable) for s in specs]
+            params_from = "config"
+        else:
+            weights, params_from = [], "config"
+        known = stored is not None or specs is not None or class_name == "InputLayer"
+        b.add_layer(
+            Layer(
+                name=name,
+                class_name=class_name,
+                config=config,
+                module=module,
+                weights=tuple(weights),
+                params=sum(w.size for w in weights) if known else None,
+                trainable_params=sum(w.size for w in weights if w.trainable) if known else None,
+                trainable=layer_trainable,
+                params_from=params_from,
+            )
+        )
+
+
+    def _slot_of(self, entry: Mapping[str, Any]) -> str:
+        return self.slots.get(id(entry)) or _snake_case(plain_class_name(entry))
+
+
+def _nested_node_shift(by_name, specs, output_refs) -> dict[str, int]:
+    """Keras numbers a nested model's calls from 1 in some eras: its node 0 is the one that built
+    it, which the outer config leaves out. Detect that from the references themselves."""
+    used: dict[str, list[int]] = {}
+    for calls in specs.values():
+        for call in calls:
+            for ref in call.refs:
+                used.setdefault(ref[0], []).append(ref[1])
+    for ref in output_refs:
+        used.setdefault(ref[0], []).append(ref[1])
+    shift = {}
+    for name, indices in used.items():
+        entry = by_name.get(name)
+        if entry is not None and is_model_config(entry) and specs.get(name):
+            if min(indices) >= 1 and max(indices) <= len(specs[name]):
+                shift[name] = 1
+    return shift
+
+
+def _shifted(ref: Ref, shift: Mapping[str, int]) -> Ref:
+    return (ref[0], ref[1] - shift.get(ref[0], 0), ref[2])
+
+
+def _slots(entries: list) -> dict[int, str]:
+    """Keras 3 stores a model's layers under names made from their class, not their own name."""
+    used: dict[str, int] = {}
+    slots: dict[int, str] = {}
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            continue
+        base = _snake_case(plain_class_name(entry))
+        count = used.get(base)
+        used[base] = 0 if count is None else count + 1
+        slots[id(entry)] = base if count is None else f"{base}_{count + 1}"
+    return slots
+
+
+def _snake_case(name: str) -> str:
+    """keras.src.utils.naming.to_snake_case."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+# -- weights ---------------------------------------------------------------------------------
+NON_TRAINABLE_NAMES = ("moving_mean", "moving_variance", "running_mean", "running_std", "seed_generator")
+
+
+def _label_weights(stored: list[Weight], specs, layer_trainable: bool) -> list[Weight]:
+    """Decide trainability: by name where the file names weights (legacy HDF5), by Keras' own
+    creation order where it only numbers them (`vars/0` in `.keras`)."""
+    numbered = all(w.name.rsplit("/", 1)[-1].isdigit() for w in stored)
+    if numbered and specs is not None and [tuple(s.shape) for s in specs] == [w.shape for w in stored]:
+        return [
+            Weight(w.name, w.shape, w.dtype, s.trainable and layer_trainable)
+            for w, s in zip(stored, specs)
+        ]
+    return [
+        Weight(w.name, w.shape, w.dtype, layer_trainable and w.trainable
+               and not any(n in w.name for n in NON_TRAINABLE_NAMES))
+        for w in stored
+    ]
+
+
+# -- config shapes of every era ----------------------------------------------------------------
+def _entry_name(entry: Mapping[str, Any]) -> str:
+    name = entry.get("name") or layer_config(entry).get("name")
+    return str(name) if name is not None else "?"
+
+
+def _shape(value) -> Shape | None:
+    if isinstance(value, Mapping):  # build_config {"input_shape": ...}
+        value = value.get("input_shape")
+    if not isinstance(value, (list, tuple)) or not all(v is None or isinstance(v, int) for v in value):
+        return None
+    return tuple(value)
+
+
+def _input_shape(config: Mapping[str, Any]) -> Shape | None:
+    """The shape a first layer declares: K3 batch_shape, K2 batch_input_shape, K1 input_dim."""
+    for key in ("batch_shape", "batch_input_shape"):
+        shape = _shape(config.get(key))
+        if shape is not None:
+            return shape
+    if _shape(config.get("input_shape")) is not None:
+        return (None, *config["input_shape"])
+    if isinstance(config.get("input_dim"), int) and "output_dim" in config and "input_length" not in config:
+        return (None, config["input_dim"])  # Keras 1 Dense(input_dim=...)
+    return None
+
+
+def _dtype(config: Mapping[str, Any]) -> str | None:
+    dtype = config.get("dtype") or config.get("input_dtype")
+    if isinstance(dtype, Mapping):  # Keras 3 DTypePolicy
+        inner = dtype.get("config")
+        dtype = inner.get("name") if isinstance(inner, Mapping) else None
+        if isinstance(dtype, str) and dtype.startswith("mixed_"):
+            dtype = dtype.split("_", 1)[1]
+    return str(dtype) if isinstance(dtype, str) else None
+
+
+def _refs(value) -> list[Ref]:
+    """Input/output layer refs in any of their shapes: flat, list of lists, dicts, nested."""
+    if _is_ref(value):
+        return [(str(value[0]), int(value[1]), int(value[2]))]
+    if isinstance(value, Mapping):
+        return [r for v in value.values() for r in _refs(v)]
+    if isinstance(value, (list, tuple)):
+        return [r for v in value for r in _refs(v)]
+    return []
+
+
+def _is_ref(value) -> bool:
+    return (
+        isinstance(value, (list, tuple))
+        and len(value) in (3, 4)
+        and isinstance(value[0], str)
+        and isinstance(value[1], int)
+        and isinstance(value[2], int)
+    )
+
+
+def _inbound_calls(nodes, stored) -> Iterator[tuple[tuple[Ref, ...], dict[str, Any]]]:
+    """Each call's tensor refs and its other arguments, from Keras 1/2 lists or Keras 3 dicts."""
+    for node in nodes:
+        if isinstance(node, Mapping):  # Keras 3: {"args": [...], "kwargs": {...}}
+            refs: list[Ref] = []
+            _collect_k3(node.get("args", []), refs, stored)
+            arguments: dict[str, Any] = {}
+            for key, value in (node.get("kwargs") or {}).items():
+                before = len(refs)
+                _collect_k3(value, refs, stored)
+                if len(refs) == before:
+                    arguments[key] = value
+            yield tuple(refs), arguments
+        elif isinstance(node, list):  # Keras 1/2: [[layer, node, tensor, kwargs], ...]
+            refs = []
+            arguments = {}
+            for item in node:
+                if _is_ref(item):
+                    refs.append((str(item[0]), int(item[1]), int(item[2])))
+                    if len(item) == 4 and isinstance(item[3], Mapping):
+                        for key, value in item[3].items():
+                            extra: list[Ref] = []
+                            _collect_k2_kwarg(value, extra)
+                            if extra:
+                                refs.extend(extra)
+                            else:
+                                arguments[key] = value
+            yield tuple(refs), arguments
+
+
+def _collect_k3(value, refs: list[Ref], stored) -> None:
+    if isinstance(value, Mapping):
+        if value.get("class_name") == "__keras_tensor__":
+            cfg = value.get("config") or {}
+            history = cfg.get("keras_history")
+            if _is_ref(history):
+                ref = (str(history[0]), int(history[1]), int(history[2]))
+                refs.append(ref)
+                stored[ref] = (_shape(cfg.get("shape")), cfg.get("dtype"))
+            return
+        for v in value.values():
+            _collect_k3(v, refs, stored)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _collect_k3(v, refs, stored)
+
+
+def _collect_k2_kwarg(value, refs: list[Ref]) -> None:
+    """tf.keras 2 stores tensor kwargs (e.g. Attention's `value`) as nested [name, node, tensor]."""
+    if _is_ref(value):
+        refs.append((str(value[0]), int(value[1]), int(value[2])))
+    elif isinstance(value, (list, tuple)) and value and all(_is_ref(v) for v in value):
+        refs.extend((str(v[0]), int(v[1]), int(v[2])) for v in value)
+
+
+# -- training configuration -------------------------------------------------------------------
+def _with_training(graph: ModelGraph, cfg: Mapping[str, Any]) -> ModelGraph:
+    from dataclasses import replace
+
+    training = training_from_config(cfg, graph.output_names)
+    return replace(graph, training=training) if training is not None else graph
+
+
+def training_from_config(cfg: Mapping[str, Any], outputs: Sequence[str]) -> TrainingConfig | None:
+    """Losses and loss weights keyed by output name, from a Keras 2 `training_config` or a
+    Keras 3 `compile_config`, whatever structure (one, list, dict) the user compiled with."""
+    loss = cfg.get("loss")
+    if loss is None and not cfg.get("optimizer") and not cfg.get("optimizer_config"):
+        return None
+    per_output = _per_output(loss, outputs)
+    weights_raw = cfg.get("loss_weights")
+    weights = None
+    if weights_raw is not None:
+        w = _per_output(weights_raw, outputs)
+        weights = {k: float(v) for k, v in w.items() if isinstance(v, (int, float))}
+    optimizer = cfg.get("optimizer_config") or cfg.get("optimizer")
+    opt_name, opt_config = None, {}
+    if isinstance(optimizer, Mapping):
+        opt_name = plain_class_name(optimizer)
+        opt_config = dict(optimizer.get("config") or {}) if isinstance(optimizer.get("config"), Mapping) else {}
+    elif isinstance(optimizer, str):
+        opt_name = optimizer
+    return TrainingConfig(
+        loss={k: _loss_name(v) for k, v in per_output.items()},
+        loss_weights=weights,
+        metrics=tuple(_metric_names(cfg.get("metrics"))) + tuple(_metric_names(cfg.get("weighted_metrics"))),
+        optimizer=opt_name,
+        optimizer_config=opt_config,
+        loss_config={k: dict(v.get("config") or {}) for k, v in per_output.items()
+                     if isinstance(v, Mapping) and isinstance(v.get("config"), Mapping)},
+    )
+
+
+def _per_output(value, outputs: Sequence[str]) -> dict[str, Any]:
+    if isinstance(value, Mapping) and not ("class_name" in value and "config" in value):
+        return {str(k): v for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        if len(value) == len(outputs):
+            return dict(zip(outputs, value))
+        if len(value) == 1:
+            return {o: value[0] for o in outputs}
+        return {f"output_{i}": v for i, v in enumerate(value)}
+    return {o: value for o in outputs}
+
+
+def _loss_name(value) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        if value.get("class_name") == "function" and isinstance(value.get("config"), str):
+            return value["config"]
+        return plain_class_name(value)
+    return str(value)
+
+
+def _metric_names(value) -> Iterator[str]:
+    if value is None:
+        return
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        if "class_name" in value:
+            name = _loss_name(value)
+            if name:
+                yield name
+        else:
+            for v in value.values():
+                yield from _metric_names(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _metric_names(v)

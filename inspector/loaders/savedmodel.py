@@ -1,0 +1,93 @@
+"""SavedModel directories. tf.keras 2 wrote the Keras architecture beside the TensorFlow graph in
+`keras_metadata.pb`; that is read with a small protobuf reader, so TensorFlow is never imported.
+A SavedModel without it (`tf.saved_model.save`, Keras 3 `model.export`) holds only TensorFlow
+functions: no layer graph can be read honestly from it, and the error says what to do instead."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from inspector.errors import LoadError
+from inspector.graph import ModelGraph, Source
+from inspector.loaders.keras_config import parse_model
+
+MAX_BYTES = 512 * 1024 * 1024
+
+
+def load_savedmodel(path: Path) -> ModelGraph:
+    if not (path / "saved_model.pb").is_file() and not (path / "saved_model.pbtxt").is_file():
+        listed = ", ".join(sorted(p.name for p in path.iterdir())[:5]) or "nothing"
+        raise LoadError(
+            path,
+            f"directory is not a SavedModel (no saved_model.pb; it holds {listed}): pass a model file",
+        )
+    meta_path = path / "keras_metadata.pb"
+    if not meta_path.is_file():
+        raise LoadError(
+            path,
+            "SavedModel holds TensorFlow functions but no Keras architecture (no keras_metadata.pb: "
+            "written by tf.saved_model.save or Keras 3 model.export); inspect the .keras or .h5 file "
+            "it was exported from instead",
+        )
+    if meta_path.stat().st_size > MAX_BYTES:
+        raise LoadError(path, "keras_metadata.pb is larger than 512 MiB; not read")
+    root = _root_metadata(path, meta_path.read_bytes())
+    config = {"class_name": root.get("class_name"), "config": root.get("config")}
+    source = Source(path=str(path), format="savedmodel", keras_version=root.get("keras_version"))
+    graph = parse_model(config, source, None, root.get("training_config"))
+    from dataclasses import replace
+
+    note = "parameters are computed from the config: the SavedModel's variables are not read"
+    return replace(graph, notes=graph.notes + (note,))
+
+
+def _root_metadata(path: Path, data: bytes) -> dict:
+    """The metadata JSON of node 0 (`root`) of a keras SavedMetadata message."""
+    try:
+        for field, value in _fields(data):
+            if field != 1 or not isinstance(value, bytes):
+                continue
+            node = dict(_fields(value))
+            if node.get(3) == b"root" or node.get(2, 0) == 0 and 5 in node:
+                meta = json.loads(node[5])
+                if isinstance(meta, dict) and isinstance(meta.get("config"), dict):
+                    return meta
+    except (ValueError, IndexError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise LoadError(path, f"keras_metadata.pb is corrupt: {exc}") from None
+    raise LoadError(path, "keras_metadata.pb has no model config for its root object")
+
+
+def _fields(data: bytes):
+    """(field number, value) pairs of one protobuf message: ints for varints, bytes otherwise."""
+    pos = 0
+    while pos < len(data):
+        key, pos = _varint(data, pos)
+        field, wire = key >> 3, key & 7
+        if wire == 0:
+            value, pos = _varint(data, pos)
+        elif wire == 2:
+            size, pos = _varint(data, pos)
+            if pos + size > len(data):
+                raise ValueError("a field runs past the end")
+            value, pos = data[pos:pos + size], pos + size
+        elif wire == 1:
+            value, pos = data[pos:pos + 8], pos + 8
+        elif wire == 5:
+            value, pos = data[pos:pos + 4], pos + 4
+        else:
+            raise ValueError(f"unsupported wire type {wire}")
+        yield field, value
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, pos
+        shift += 7
+        if shift > 63:
+            raise ValueError("varint too long")
