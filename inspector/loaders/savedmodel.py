@@ -50,12 +50,25 @@ def _root_metadata(path: Path, data: bytes) -> dict:
                 continue
             node = dict(_fields(value))
             if node.get(3) == b"root" or node.get(2, 0) == 0 and 5 in node:
-                meta = json.loads(node[5])
+                meta = _decode(json.loads(node[5]))
                 if isinstance(meta, dict) and isinstance(meta.get("config"), dict):
                     return meta
     except (ValueError, IndexError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise LoadError(path, f"keras_metadata.pb is corrupt: {exc}") from None
     raise LoadError(path, "keras_metadata.pb has no model config for its root object")
+
+
+def _decode(value):
+    """Undo tf.keras' SavedModel JSON encoding of tuples and shapes
+    (`{"class_name": "__tuple__", "items": [...]}`, likewise `TensorShape`): without this every
+    `batch_input_shape` reads as a dict, and no shape or parameter count can be computed."""
+    if isinstance(value, dict):
+        if value.get("class_name") in ("__tuple__", "TensorShape") and isinstance(value.get("items"), list):
+            return [_decode(v) for v in value["items"]]
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
 
 
 def _fields(data: bytes):
