@@ -1,0 +1,290 @@
+"""The rule engine: a registry of rules, selection by code/name/family, and running them on a graph.
+
+A rule is a pure function of a `ModelGraph` and its options that yields `Violation`s; the engine
+turns them into `Finding`s (adding the path, code, name and severity). The engine also runs every
+rule on each nested model's subgraph, prefixing layer names with the nesting path ("outer/inner"),
+so a rule only ever looks at one graph and never walks subgraphs itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from inspector.errors import UsageError
+from inspector.graph import ModelGraph
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
+FRAMEWORKS = frozenset({"keras", "onnx"})
+
+_CODE = re.compile(r"^[A-Z][0-9]{3}$")
+_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_FAMILY = re.compile(r"^[A-Z][0-9]{0,2}$")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What a rule yields: a message and the layers involved ("outer/inner" for nested layers)."""
+
+    message: str
+    layers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What the engine reports: one violation of one rule in one file."""
+
+    path: str
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    layers: tuple[str, ...] = ()
+
+    @property
+    def location(self) -> str:
+        """`path:layer` (the first layer involved), or just `path` for a model-wide finding."""
+        return f"{self.path}:{self.layers[0]}" if self.layers else self.path
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.code} {self.name} {self.message}"
+
+    def __repr__(self) -> str:
+        return f"<Finding {self}>"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity,
+            "message": self.message,
+            "layers": list(self.layers),
+        }
+
+
+RuleFunc = Callable[[ModelGraph, "RuleOptions"], Iterator[Violation]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registered rule: identity, default severity, options with defaults, docs and examples."""
+
+    code: str
+    name: str
+    severity: Severity
+    func: RuleFunc
+    options: Mapping[str, Any]
+    doc: str
+    valid: tuple = ()
+    invalid: tuple = ()
+    frameworks: frozenset[str] = field(default_factory=lambda: FRAMEWORKS)
+
+    @property
+    def family(self) -> str:
+        return self.code[0]
+
+    @property
+    def summary(self) -> str:
+        """The first sentence of "## What it does": one line for `inspect rules` and SARIF."""
+        text = section(self.doc, "What it does") or self.doc
+        line = " ".join(text.split())
+        end = line.find(". ")
+        return line if end < 0 else line[: end + 1]
+
+    def __call__(self, graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
+        return self.func(graph, opts)
+
+
+class RuleOptions(Mapping[str, Any]):
+    """One rule's options (defaults merged with the user's), plus `context`: facts measured
+    outside the graph (e.g. `context["measured_losses"]`), so rules stay pure functions."""
+
+    def __init__(self, values: Mapping[str, Any], context: Mapping[str, Any] | None = None):
+        self._values = dict(values)
+        self.context: Mapping[str, Any] = dict(context or {})
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getattr__(self, key: str) -> Any:
+        """`opts.min_depth` reads option `min-depth` (or `min_depth`)."""
+        values = self.__dict__.get("_values", {})
+        for k in (key, key.replace("_", "-")):
+            if k in values:
+                return values[k]
+        raise AttributeError(key)
+
+    def __repr__(self) -> str:
+        return f"RuleOptions({self._values!r}, context={sorted(self.context)!r})"
+
+
+_REGISTRY: dict[str, Rule] = {}
+
+
+def rule(
+    code: str,
+    name: str,
+    severity: Severity,
+    options: Mapping[str, Any] | None = None,
+    valid: Sequence = (),
+    invalid: Sequence = (),
+    frameworks: Sequence[str] = ("keras", "onnx"),
+):
+    """Decorator registering `func(graph, opts) -> Iterator[Violation]` as a rule."""
+    if not _CODE.match(code):
+        raise ValueError(f"rule code {code!r} must be a capital letter and three digits")
+    if not _NAME.match(name):
+        raise ValueError(f"rule name {name!r} must be kebab-case")
+    if severity not in SEVERITIES:
+        raise ValueError(f"rule {code}: severity must be one of {', '.join(SEVERITIES)}")
+    unknown = set(frameworks) - FRAMEWORKS
+    if unknown:
+        raise ValueError(f"rule {code}: unknown frameworks {sorted(unknown)}")
+
+    def register(func: RuleFunc) -> RuleFunc:
+        doc = inspect.cleandoc(func.__doc__ or "")
+        new = Rule(code, name, severity, func, dict(options or {}), doc, tuple(valid),
+                   tuple(invalid), frozenset(frameworks))
+        for other in _REGISTRY.values():
+            same_origin = (other.func.__module__, other.func.__qualname__) == (
+                func.__module__, func.__qualname__)
+            if (other.code == code or other.name == name) and not same_origin:
+                raise ValueError(f"rule {code} {name} clashes with {other.code} {other.name}")
+        for key in [k for k, r in _REGISTRY.items() if r.name == name]:
+            del _REGISTRY[key]  # a re-imported module replaces its own rule
+        _REGISTRY[code] = new
+        return func
+
+    return register
+
+
+_loaded = False
+
+
+def all_rules() -> list[Rule]:
+    """Every rule: imports each module of `inspector.rules` once, returns the registry by code."""
+    global _loaded
+    if not _loaded:
+        import inspector.rules as package
+
+        for info in pkgutil.iter_modules(package.__path__):
+            if not info.name.startswith("_"):
+                importlib.import_module(f"{package.__name__}.{info.name}")
+        _loaded = True
+    return sorted(_REGISTRY.values(), key=lambda r: r.code)
+
+
+def get_rule(name_or_code: str) -> Rule:
+    """A rule by its code (`N101`, any case) or its name (`missing-normalization`)."""
+    key = name_or_code.strip()
+    for r in all_rules():
+        if r.code == key.upper() or r.name == key.lower():
+            return r
+    raise UsageError(None, f"no rule named {name_or_code!r} (`inspect rules` lists them)")
+
+
+def matches(r: Rule, selector: str) -> bool:
+    """A selector is a code (`N101`), a name, a family prefix (`N`, `N1`) or `ALL`."""
+    s = selector.strip()
+    if s.upper() == "ALL":
+        return True
+    if _FAMILY.match(s.upper()) or _CODE.match(s.upper()):
+        return r.code.startswith(s.upper())
+    return r.name == s.lower()
+
+
+def check_selectors(selectors: Sequence[str], where: str = "") -> None:
+    """Raise a UsageError for a selector that matches no rule (a typo would silently do nothing)."""
+    rules = all_rules()
+    for s in selectors:
+        if not any(matches(r, s) for r in rules):
+            raise UsageError(None, f"{where}unknown rule selector {s!r} (`inspect rules` lists them)")
+
+
+def select_rules(select: Sequence[str] | None, ignore: Sequence[str] | None) -> list[Rule]:
+    """The rules picked by `select` (all when None or empty) minus those picked by `ignore`."""
+    select = [s for s in (select or ()) if s.strip()]
+    ignore = [s for s in (ignore or ()) if s.strip()]
+    check_selectors(select + ignore)
+    chosen = [r for r in all_rules() if not select or any(matches(r, s) for s in select)]
+    return [r for r in chosen if not any(matches(r, s) for s in ignore)]
+
+
+def resolve_options(r: Rule, user: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The rule's defaults overridden by the user's values, checked against the defaults' types."""
+    merged = dict(r.options)
+    for key, value in (user or {}).items():
+        k = key.replace("_", "-") if key.replace("_", "-") in r.options else key
+        if k not in r.options:
+            known = ", ".join(sorted(r.options)) or "none"
+            raise UsageError(None, f"rule {r.name} has no option {key!r} (options: {known})")
+        default = r.options[k]
+        if isinstance(default, bool) and not isinstance(value, bool):
+            raise UsageError(None, f"option {r.name}.{k} must be true or false, not {value!r}")
+        if isinstance(default, (int, float)) and not isinstance(default, bool):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise UsageError(None, f"option {r.name}.{k} must be a number, not {value!r}")
+            if isinstance(default, int) and not isinstance(value, int):
+                raise UsageError(None, f"option {r.name}.{k} must be an integer, not {value!r}")
+        merged[k] = value
+    return merged
+
+
+def framework_of(graph: ModelGraph) -> str:
+    return "onnx" if graph.source.format == "onnx" else "keras"
+
+
+def lint_graph(
+    graph: ModelGraph,
+    rules: Sequence[Rule],
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> list[Finding]:
+    """Run `rules` on `graph` and on every nested model in it; findings in rule, then graph order.
+
+    `options` maps a rule name (or code) to that rule's option values.
+    """
+    options = options or {}
+    framework = framework_of(graph)
+    graphs = list(_graphs(graph, ()))
+    findings: list[Finding] = []
+    seen: set[tuple] = set()
+    for r in rules:
+        if framework not in r.frameworks:
+            continue
+        opts = RuleOptions(resolve_options(r, options.get(r.name) or options.get(r.code)), context)
+        for prefix, g in graphs:
+            for v in r.func(g, opts):
+                layers = tuple("/".join(prefix + (name,)) for name in v.layers)
+                key = (r.code, v.message, layers)
+                if key in seen:
+                    continue
+                seen.add(key)
+                findings.append(Finding(graph.source.path, r.code, r.name, r.severity, v.message, layers))
+    return findings
+
+
+def _graphs(graph: ModelGraph, prefix: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], ModelGraph]]:
+    yield prefix, graph
+    for layer in graph.layers:
+        if layer.subgraph is not None:
+            yield from _graphs(layer.subgraph, prefix + (layer.name,))
+
+
+def section(doc: str, title: str) -> str:
+    """The text under `## title` in a rule docstring ("" when absent)."""
+    m = re.search(rf"^##\s+{re.escape(title)}\s*$(.*?)(?=^##\s|\Z)", doc, re.MULTILINE | re.DOTALL)
+    return m.group(1).strip() if m else ""
