@@ -1,0 +1,244 @@
+"""Whole-process timing shared by every benchmark in this folder.
+
+Benchmarks compare `inspect ...` with the Keras way of doing the same thing *as whole processes*,
+because what a user waits for is interpreter start + imports + work, not the work alone. Each run
+is its own child process; its wall time is measured around spawn-to-reap, and its peak resident
+memory comes from `os.wait4`, which returns the rusage of exactly that child (and what it reaped).
+`resource.getrusage(RUSAGE_CHILDREN)` in this process would instead give the maximum over every
+child ever reaped, so one big Keras run would hide every later inspect run.
+
+Use from another benchmark:
+
+    from common import measure, markdown_table
+    m = measure([inspect_exe(), "lint", "model.h5"], runs=5, ok_codes=(0, 1))
+    print(m.median_s, m.peak_mib)
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One timed child process."""
+
+    wall_s: float
+    peak_rss_mib: float
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Several runs of one command: the median is what tables report (robust to one slow run)."""
+
+    command: tuple[str, ...]
+    runs: tuple[Run, ...]
+
+    @property
+    def times(self) -> list[float]:
+        return [r.wall_s for r in self.runs]
+
+    @property
+    def median_s(self) -> float:
+        return statistics.median(self.times)
+
+    @property
+    def min_s(self) -> float:
+        return min(self.times)
+
+    @property
+    def peak_mib(self) -> float:
+        """The largest peak RSS over all runs: memory limits are about the worst case."""
+        return max(r.peak_rss_mib for r in self.runs)
+
+
+class BenchmarkError(RuntimeError):
+    """A benchmarked command failed: a broken comparison must not print a speed-up."""
+
+
+def bench_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment every benchmarked command gets.
+
+    TensorFlow's C++ logging is silenced so stderr stays small; everything else (notably
+    OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which this machine may set) is passed through
+    unchanged, identically to both sides of a comparison.
+    """
+    env = dict(os.environ)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run_once(
+    command: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    ok_codes: Sequence[int] = (0,),
+    timeout_s: float = 900.0,
+) -> Run:
+    """Run `command` once as its own process; wall time and that process's peak RSS."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        # Output goes to files, not pipes: a pipe could fill and stall the child mid-measurement.
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            list(command), stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+            env=dict(env) if env is not None else bench_env(), cwd=cwd,
+        )
+        deadline = start + timeout_s
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                proc.returncode = -9
+                raise BenchmarkError(f"timed out after {timeout_s:.0f} s: {' '.join(command)}")
+            time.sleep(0.002)
+        wall = time.perf_counter() - start
+        code = os.waitstatus_to_exitcode(status)
+        proc.returncode = code  # reaped by wait4: keep Popen from waiting again
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode("utf-8", "replace")
+        stderr = err.read().decode("utf-8", "replace")
+    # Linux reports ru_maxrss in KiB (macOS in bytes).
+    divisor = 1024 * 1024 if sys.platform == "darwin" else 1024
+    run = Run(wall, usage.ru_maxrss / divisor, code, stdout, stderr)
+    if code not in ok_codes:
+        tail = "\n".join(stderr.strip().splitlines()[-5:])
+        raise BenchmarkError(f"exit {code}: {' '.join(command)}\n{tail}")
+    return run
+
+
+def measure(
+    command: Sequence[str],
+    *,
+    runs: int = 5,
+    warmup: int = 1,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    ok_codes: Sequence[int] = (0,),
+    timeout_s: float = 900.0,
+) -> Measurement:
+    """`warmup` untimed runs (page cache, .pyc files), then `runs` timed ones."""
+    if runs < 1:
+        raise ValueError("runs must be >= 1")
+    for _ in range(warmup):
+        run_once(command, env=env, cwd=cwd, ok_codes=ok_codes, timeout_s=timeout_s)
+    timed = tuple(
+        run_once(command, env=env, cwd=cwd, ok_codes=ok_codes, timeout_s=timeout_s)
+        for _ in range(runs)
+    )
+    return Measurement(tuple(command), timed)
+
+
+def venv_python() -> str:
+    """The interpreter running this benchmark (the project's .venv when run via make bench)."""
+    return sys.executable
+
+
+def inspect_exe() -> str:
+    """The `inspect` console script beside the running interpreter, else on PATH."""
+    beside = Path(sys.executable).parent / "inspect"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("inspect")
+    if not found:
+        raise BenchmarkError("the `inspect` command is not installed (run `make setup`)")
+    return found
+
+
+def cache_dir(name: str) -> Path:
+    """Where benchmarks keep generated model files between runs (outside the repository).
+
+    KI_BENCH_CACHE overrides the location; the default lives in the system temp folder.
+    """
+    root = Path(os.environ.get("KI_BENCH_CACHE") or Path(tempfile.gettempdir()) / "ki-bench")
+    path = root / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def machine_description() -> str:
+    """One line naming the hardware and software the figures were measured on."""
+    cpu = platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith(("model name", "cpu model")):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kib / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    blas = ", ".join(
+        f"{k}={os.environ[k]}" for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ
+    )
+    return (
+        f"{os.cpu_count()} cores ({cpu}){mem}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}" + (f", {blas}" if blas else "")
+    )
+
+
+def package_version(name: str) -> str:
+    """Installed version of a distribution, read from metadata (imports nothing heavy)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A GitHub-flavoured Markdown table; numbers right-aligned."""
+    cells = [[str(c) for c in row] for row in rows]
+    numeric = [
+        all(_looks_numeric(row[i]) for row in cells) if cells else False
+        for i in range(len(headers))
+    ]
+    lines = ["| " + " | ".join(headers) + " |"]
+    lines.append("| " + " | ".join("---:" if n else "---" for n in numeric) + " |")
+    lines += ["| " + " | ".join(row) + " |" for row in cells]
+    return "\n".join(lines) + "\n"
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text.rstrip("×x%").replace(",", ""))
+    except ValueError:
+        return False
+    return True
+
+
+def write_result(name: str, text: str) -> Path:
+    """Write benchmarks/results/NAME atomically (a half-written table must never be committed)."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    target = RESULTS_DIR / name
+    tmp = target.with_suffix(target.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+    return target
