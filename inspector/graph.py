@@ -8,9 +8,9 @@ through `GraphBuilder` and nobody mutates it afterwards.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-import heapq
 from functools import cached_property
 from math import prod
 from typing import Any

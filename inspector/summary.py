@@ -203,8 +203,8 @@ def format_markdown(graph: ModelGraph, expand_nested: bool = False) -> str:
            "| " + " | ".join(HEADERS) + " |", "|---|---|---:|---|"]
     for label, shapes, params, inputs in _rows(graph, expand_nested):
         out.append(f"| {esc(label)} | `{esc(shapes)}` | {esc(params)} | {esc(inputs)} |")
-    out += ["", f"**Total params:** {_count(graph.total_params)} "
-            f"(trainable {_count(graph.trainable_params)}, non-trainable {_count(graph.non_trainable_params)})", ""]
+    out += ["", (f"**Total params:** {_count(graph.total_params)} "
+            f"(trainable {_count(graph.trainable_params)}, non-trainable {_count(graph.non_trainable_params)})"), ""]
     out += [f"- {line.strip()}" for line in _io_lines(graph) + _training_lines(graph)]
     out += [f"- Note: {n}" for n in graph.notes]
     return "\n".join(out) + "\n"

@@ -25,7 +25,7 @@ def sniff(path: Path) -> str:
         raise LoadError(path, f"cannot be read: {exc.strerror or exc}") from None
     if not head:
         raise LoadError(path, "file is empty")
-    if head.startswith(ZIP_MAGIC) or head.startswith(b"PK\x05\x06"):
+    if head.startswith((ZIP_MAGIC, b"PK\x05\x06")):
         return "keras"
     if head.startswith(HDF5_MAGIC) or hdf5_later:
         return "h5"

@@ -43,7 +43,7 @@ def load_hdf5(path: Path) -> ModelGraph:
             keras_version=_text(attrs.get("keras_version")),
             backend=_text(attrs.get("backend")),
         )
-        root = f["model_weights"] if "model_weights" in f else None
+        root = f.get("model_weights", None)
         weights = LegacyWeights(path, root) if root is not None else None
         return parse_model(config, source, weights, training)
 
@@ -62,8 +62,10 @@ def read_json_attr(path: Path, attrs, key: str) -> Any:
 class LegacyWeights:
     """`model_weights/<layer>` groups listing their arrays in a `weight_names` attribute.
 
-    A nested model keeps all its layers' weights in the one group of the outermost model layer,
-    named `<inner layer>/<weight>`, so inner layers are found by that prefix.
+    A nested model keeps all its layers' weights in the one group of the outermost model layer.
+    Keras 2 names them `<inner layer>/<weight>` whatever the depth; Keras 3 names them by the path
+    below the outer layer (`projector/projector_dense/kernel` for a model nested twice), so inner
+    layers are found by either prefix.
     """
 
     def __init__(self, path: Path, root):
@@ -76,7 +78,8 @@ class LegacyWeights:
         if len(path) == 1:
             return top
         inner = path[-1].name
-        return [w for w in top if w.name.split("/", 1)[0] == inner]
+        below = "/".join(key.name for key in path[1:]) + "/"
+        return [w for w in top if w.name.startswith(below) or w.name.split("/", 1)[0] == inner]
 
     def _group_weights(self, name: str) -> list[Weight]:
         if name not in self._cache:

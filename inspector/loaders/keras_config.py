@@ -9,9 +9,9 @@ config: Lambda bytecode and custom classes stay data.
 from __future__ import annotations
 
 import heapq
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-import re
 from typing import Any, NamedTuple, Protocol
 
 from inspector import shapes
@@ -294,7 +294,8 @@ class _Parser:
                     class_name=plain_class_name(entry),
                     config=config,
                     module=module,
-                    weights=tuple(w for layer in inner for w in layer.weights),
+                    # leaves only: a model nested twice already lists its own layers' weights
+                    weights=tuple(w for layer in inner if layer.subgraph is None for w in layer.weights),
                     params=params,
                     trainable_params=sub.trainable_params,
                     trainable=layer_trainable,
@@ -348,9 +349,9 @@ def _nested_node_shift(by_name, specs, output_refs) -> dict[str, int]:
     shift = {}
     for name, indices in used.items():
         entry = by_name.get(name)
-        if entry is not None and is_model_config(entry) and specs.get(name):
-            if min(indices) >= 1 and max(indices) <= len(specs[name]):
-                shift[name] = 1
+        if (entry is not None and is_model_config(entry) and specs.get(name)
+                and min(indices) >= 1 and max(indices) <= len(specs[name])):
+            shift[name] = 1
     return shift
 
 
