@@ -41,6 +41,20 @@ DISCONNECTED_MESSAGES = ("is not connected to `inputs`", "Graph disconnected")
 
 def load_builder(ref: str) -> ModelGraph:
     """Import `pkg.module:function` or `path/to/file.py:function`, call it, read the model."""
+    model, declared = _build(ref)
+    return _graph_of(model, Source(path=ref, format="python", **_versions(model)), declared)
+
+
+def build_model(ref: str) -> Any:
+    """The live keras.Model a builder reference returns (to run it, e.g. to measure losses)."""
+    model, declared = _build(ref)
+    if declared is not None:
+        raise InspectorError(ref, "the builder's model is disconnected (Keras refused it), so it cannot be run")
+    return model
+
+
+def _build(ref: str) -> tuple[Any, list | None]:
+    """(model, None), or for a graph Keras refused as disconnected (connected twin, declared inputs)."""
     function = _resolve(ref)
     try:
         model = function()
@@ -52,8 +66,7 @@ def load_builder(ref: str) -> ModelGraph:
             raise InspectorError(
                 ref, f"Keras refused the model ({_one_line(exc)}) and its tensors could not be recovered"
             ) from None
-        return _graph_of(recovered[0], Source(path=ref, format="python", **_versions(recovered[0])),
-                         declared_inputs=recovered[1])
+        return recovered
     except Exception as exc:  # noqa: BLE001 - user code failed: one line, not a traceback
         where = traceback.extract_tb(exc.__traceback__)[-1]
         raise InspectorError(
@@ -63,7 +76,7 @@ def load_builder(ref: str) -> ModelGraph:
         ) from None
     if not _is_model(model):
         raise InspectorError(ref, f"the builder returned a {type(model).__name__}, not a keras.Model")
-    return _graph_of(model, Source(path=ref, format="python", **_versions(model)))
+    return model, None
 
 
 def load_live(model: Any) -> ModelGraph:

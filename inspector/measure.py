@@ -1,0 +1,122 @@
+"""Measure each output's weighted loss on a data sample: the facts `unbalanced-loss-weights` needs.
+
+A file says which losses a model uses, never how large they are: an MSE's size is the squared
+error in the target's own units. So, when the user hands us data, we run the model once (Keras and
+TensorFlow imported here, lazily) and compute each output's loss as compile() stored it, times its
+loss weight: what each head really contributes to the total loss training minimizes.
+
+The model is loaded with `compile=False` (never `safe_mode=False`) and the training config is read
+from the file by our own loaders, because Keras 3 cannot compile every legacy loss name. The data
+is read with `allow_pickle=False`: an `.npz` holding object arrays is refused, not unpickled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from inspector.errors import InspectorError, LoadError
+from inspector.graph import ModelGraph
+
+BATCH_SIZE = 256
+
+
+def measure_loss_contributions(target: Any, data_path: str | Path) -> dict[str, float]:
+    """{output name: loss weight x mean loss on the data} for each output that has a loss."""
+    from inspector import is_builder_reference, load
+
+    graph = load(target)
+    if graph.training is None or not graph.training.loss:
+        raise InspectorError(
+            graph.source.path, "the model stores no compile configuration (no losses), so there is nothing to measure"
+        )
+    arrays = read_data(data_path, graph)
+    model = _live_model(target, is_builder_reference)
+    import numpy as np
+
+    inputs = [arrays[name] for name in graph.input_names]
+    predictions = model.predict(inputs if len(inputs) > 1 else inputs[0], batch_size=BATCH_SIZE, verbose=0)
+    if not isinstance(predictions, (list, tuple, Mapping)):
+        predictions = [predictions]
+    if isinstance(predictions, Mapping):
+        predictions = [predictions[name] for name in graph.output_names]
+    weights = graph.training.loss_weights or {}
+    contributions: dict[str, float] = {}
+    for name, predicted in zip(graph.output_names, predictions):
+        loss_name = graph.training.loss.get(name)
+        if loss_name is None:
+            continue
+        loss_fn = keras_loss(graph, name, loss_name)
+        value = loss_fn(np.asarray(arrays[name]), np.asarray(predicted))
+        value = float(np.mean(np.asarray(value)))
+        contributions[name] = float(weights.get(name, 1.0)) * value
+    return contributions
+
+
+def read_data(data_path: str | Path, graph: ModelGraph) -> dict[str, Any]:
+    """The `.npz` arrays named after the model's inputs and outputs, checked; no pickles."""
+    import numpy as np
+
+    path = Path(data_path)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            names = list(npz.files)
+            wanted = list(graph.input_names) + list(graph.output_names)
+            missing = [n for n in wanted if n not in names]
+            if missing:
+                raise LoadError(
+                    path,
+                    f"the data lacks arrays named {', '.join(missing)} (the model's inputs and outputs are "
+                    f"{', '.join(wanted)}; the file holds {', '.join(names) or 'no arrays'})",
+                )
+            arrays = {n: npz[n] for n in wanted}
+    except FileNotFoundError:
+        raise LoadError(path, "no such data file") from None
+    except ValueError as exc:  # object arrays (pickles) are refused by allow_pickle=False
+        raise LoadError(path, f"not a plain .npz of numeric arrays: {exc}") from None
+    except OSError as exc:
+        raise LoadError(path, f"not a readable .npz file: {exc}") from None
+    counts = {n: len(a) for n, a in arrays.items()}
+    if len(set(counts.values())) > 1:
+        raise LoadError(path, "the arrays hold different numbers of samples: "
+                              + ", ".join(f"{n} {c}" for n, c in counts.items()))
+    return arrays
+
+
+def keras_loss(graph: ModelGraph, output: str, loss_name: str):
+    """The Keras 3 loss callable for a stored loss: a function name (`mse`, `binary_crossentropy`,
+    Keras 2's `mean_squared_error`) or a class name with its stored config (`from_logits`...)."""
+    import keras
+
+    config = dict(graph.training.loss_config.get(output, {})) if graph.training else {}
+    config.pop("reduction", None)  # Keras 2's "auto" is not a Keras 3 reduction; we reduce ourselves
+    config.pop("name", None)
+    try:
+        if config:
+            return keras.losses.deserialize({"class_name": loss_name, "config": config})
+        return keras.losses.get(loss_name)
+    except (ValueError, TypeError) as exc:
+        raise InspectorError(
+            graph.source.path,
+            f"output {output!r} uses loss {loss_name!r}, which Keras cannot build without its code: {exc}",
+        ) from None
+
+
+def _live_model(target: Any, is_builder_reference) -> Any:
+    if not isinstance(target, (str, Path)):
+        return target  # a live keras.Model
+    if isinstance(target, str) and is_builder_reference(target):
+        from inspector.loaders.python_builder import build_model
+
+        return build_model(target)
+    path = Path(target)
+    if path.is_dir():
+        raise LoadError(path, "Keras 3 cannot load a SavedModel directory to run it; measure a .keras or .h5 file")
+    import keras
+
+    try:
+        return keras.models.load_model(path, compile=False)
+    except Exception as exc:  # noqa: BLE001 - whatever Keras trips over, the user gets one line
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LoadError(path, f"Keras could not load the model to measure its losses: {text}") from None
