@@ -1,0 +1,210 @@
+"""W101 weight-sharing-opportunity: a Siamese model written without sharing its encoder."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from inspector.rules import _examples as ex
+
+from inspector.engine import RuleOptions, Violation, rule
+from inspector.graph import Call, ModelGraph, Tensor
+
+MERGE_LAYERS = frozenset({
+    "Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Dot", "Merge",
+    "Lambda",  # the usual Siamese distance, e.g. |a - b|, is a two-input Lambda
+    # ONNX operators
+    "Concat", "Sum", "Sub", "Mul", "Mean", "Max", "Min",
+})
+IGNORED_KEYS = frozenset({"name", "seed", "trainable", "shared_object_id"})
+
+
+def _siamese(shared: bool, name: str, cls: str = "LSTM", right_units: int = 16):
+    """Two (10, 8) sequences, an LSTM on each (one shared LSTM, or two), concatenated."""
+    m = ex.Functional(name)
+    left = m.input("left", (None, 10, 8))
+    right = m.input("right", (None, 10, 8))
+    if shared:
+        encoder = ex.layer(cls, "encoder", units=16)
+        a, b = m.add(encoder, left), m.add(encoder, right)
+    else:
+        a = m.add(ex.layer(cls, "left_encoder", units=16), left)
+        b = m.add(ex.layer(cls, "right_encoder", units=right_units), right)
+    merged = m.add(ex.layer("Concatenate", "merged", axis=-1), a, b)
+    y = m.add(ex.layer("Dense", "same", units=1, activation="sigmoid"), merged)
+    return m.build([left, right], [y], loss="binary_crossentropy")
+
+
+def _two_towers():
+    """Two inputs, each through Dense 32 -> Dense 8, as two symmetric outputs (no merge)."""
+    m = ex.Functional("two_towers")
+    ins = [m.input(side, (None, 20)) for side in ("query", "document")]
+    outs = []
+    for side, x in zip(("query", "document"), ins):
+        h = m.add(ex.layer("Dense", f"{side}_dense_1", units=32, activation="relu"), x)
+        outs.append(m.add(ex.layer("Dense", f"{side}_embedding", units=8), h))
+    return m.build(ins, outs)
+
+
+def _same_start_branches():
+    """Two identical convolution branches read the SAME tensor: a multi-head block, not Siamese."""
+    m = ex.Functional("two_heads")
+    x = m.input("image", (None, 8, 8, 3))
+    a = m.add(ex.layer("Conv2D", "head_a", filters=4, kernel_size=[3, 3], padding="same"), x)
+    b = m.add(ex.layer("Conv2D", "head_b", filters=4, kernel_size=[3, 3], padding="same"), x)
+    merged = m.add(ex.layer("Concatenate", "heads", axis=-1), a, b)
+    return m.build([x], [merged])
+
+
+@rule(
+    "W101",
+    "weight-sharing-opportunity",
+    "warning",
+    invalid=[lambda: _siamese(False, "siamese_unshared"), lambda: _siamese(False, "gru_pair", "GRU"), _two_towers],
+    valid=[lambda: _siamese(True, "siamese_shared"), lambda: _siamese(False, "different", right_units=8),
+           _same_start_branches],
+)
+def weight_sharing_opportunity(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
+    """
+    ## What it does
+    Finds branches that are identical in structure and layer configuration, start from different
+    inputs of the same shape and dtype, and meet (in a merge layer such as Concatenate, Add,
+    Subtract or Dot, or as symmetric model outputs), yet each have their own weights.
+
+    ## Why it matters
+    That is a Siamese network written without sharing: both sides are meant to map their inputs
+    into the same representation space, so that comparing the two encodings means something.
+    With separate weights each side learns its own space from half the data, the model has
+    twice the parameters, and swapping the inputs changes the answer.
+
+    ## Example
+    ```python
+    left = keras.Input((10, 8)); right = keras.Input((10, 8))
+    merged = layers.concatenate([layers.LSTM(16)(left), layers.LSTM(16)(right)])
+    ```
+
+    ## How to fix
+    Create the layer once and call it on both inputs; Keras then shares its weights:
+    ```python
+    lstm = layers.LSTM(16)
+    merged = layers.concatenate([lstm(left), lstm(right)])
+    ```
+    If the two sides are meant to differ (a question encoder and a text encoder), give them
+    different configurations, or ignore this rule for the model.
+    """
+    signatures = _Signatures(graph)
+    meetings: list[tuple[str, tuple[str, ...]]] = []
+    for call in graph.calls:
+        layer = graph.layer(call.layer)
+        if layer.class_name in MERGE_LAYERS and len(set(call.inputs)) >= 2:
+            meetings.append((f"merged by {call.layer!r} ({layer.class_name})", tuple(dict.fromkeys(call.inputs))))
+    if len(set(graph.outputs)) >= 2:
+        meetings.append(("as the model's outputs", tuple(dict.fromkeys(graph.outputs))))
+    reported: set[frozenset[str]] = set()
+    for where, tensors in meetings:
+        groups: dict[tuple, list[list[Call]]] = {}
+        for t in tensors:
+            chain, start = _chain(graph, t)
+            if not chain:
+                continue
+            start_tensor = graph.tensor(start)
+            key = (start_tensor.shape, start_tensor.dtype, tuple(signatures.of(c) for c in chain))
+            groups.setdefault(key, []).append(chain)
+        for chains in groups.values():
+            violation = _violation(graph, chains, where)
+            if violation is not None and frozenset(violation.layers) not in reported:
+                reported.add(frozenset(violation.layers))
+                yield violation
+
+
+def _chain(graph: ModelGraph, tensor: str) -> tuple[list[Call], str]:
+    """The single-input calls leading to `tensor`, back to where the branch starts (an input, a
+    fork, a multi-input call), in forward order, and the tensor it starts from."""
+    chain: list[Call] = []
+    current = tensor
+    while True:
+        call = graph.producer(current)
+        if graph.layer(call.layer).is_input or len(call.inputs) != 1 or len(call.outputs) != 1:
+            break
+        chain.append(call)
+        current = call.inputs[0]
+        if len(graph.tensor(current).consumers) != 1:
+            break
+    chain.reverse()
+    return chain, current
+
+
+def _violation(graph: ModelGraph, chains: list[list[Call]], where: str) -> Violation | None:
+    # Keep one branch per start tensor: branches from the same tensor are parallel heads.
+    by_start: dict[str, list[Call]] = {}
+    for chain in chains:
+        by_start.setdefault(chain[0].inputs[0], chain)
+    if len(by_start) < 2:
+        return None
+    branches = list(by_start.values())
+    positions = [
+        [graph.layer(chain[i].layer) for chain in branches] for i in range(len(branches[0]))
+    ]
+    unshared = [layers for layers in positions if len({layer.name for layer in layers}) > 1]
+    if not unshared:
+        return None
+    params = [layer.params for layers in unshared for layer in layers[1:]]
+    if all(p == 0 for p in params):
+        return None  # nothing to share: pooling, reshaping, activations
+    saving = "an unknown number of" if any(p is None for p in params) else f"{sum(params):,}"  # type: ignore[arg-type,misc]
+    starts = [_start_name(graph, graph.tensor(chain[0].inputs[0])) for chain in branches]
+    groups = "; ".join(
+        " = ".join(repr(layer.name) for layer in layers) + f" ({layers[0].class_name})" for layers in unshared
+    )
+    message = (
+        f"{len(branches)} branches from {', '.join(starts)} are identical in structure and "
+        f"configuration but unshared, and meet {where}: {groups} could each be one layer called "
+        f"on every input (a Siamese network); sharing would save {saving} parameters"
+    )
+    involved = tuple(layer.name for layers in unshared for layer in layers)
+    return Violation(message, involved)
+
+
+def _start_name(graph: ModelGraph, tensor: Tensor) -> str:
+    layer = tensor.producer.rsplit("[", 1)[0]
+    return repr(layer) if graph.layer(layer).is_input else f"{layer!r} output {tensor.id}"
+
+
+class _Signatures:
+    """A layer's class and configuration without its name, seeds and nested names, as a string,
+    computed once per layer; a nested model's is its whole inner structure."""
+
+    def __init__(self, graph: ModelGraph):
+        self.graph = graph
+        self.cache: dict[str, str] = {}
+
+    def of(self, call: Call) -> str:
+        name = call.layer
+        if name not in self.cache:
+            layer = self.graph.layer(name)
+            if layer.subgraph is not None:
+                self.cache[name] = "model:" + _structure(layer.subgraph)
+            else:
+                self.cache[name] = layer.class_name + ":" + json.dumps(_normalized(layer.config), sort_keys=True,
+                                                                       default=str)
+        return self.cache[name]
+
+
+def _structure(graph: ModelGraph) -> str:
+    signatures = _Signatures(graph)
+    position = {c.id: i for i, c in enumerate(graph.calls)}
+    parts = []
+    for call in graph.calls:
+        inputs = [(position[graph.tensor(t).producer], t.rsplit(":", 1)[-1]) for t in call.inputs]
+        parts.append(f"{signatures.of(call)}<-{inputs}")
+    outputs = [(position[graph.tensor(t).producer], t.rsplit(":", 1)[-1]) for t in graph.outputs]
+    return "|".join(parts) + f"=>{outputs}"
+
+
+def _normalized(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _normalized(v) for k, v in value.items() if k not in IGNORED_KEYS}
+    if isinstance(value, (list, tuple)):
+        return [_normalized(v) for v in value]
+    return value
