@@ -1,0 +1,195 @@
+"""What the rules need to know about layer kinds, shared so every rule classifies layers alike.
+
+Class names cover every Keras era (Keras 1 `Convolution2D`...) and the ONNX operators a loader
+maps onto layers (`Conv`, `Gemm`, `MatMul`...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from inspector.graph import Call, Layer, ModelGraph
+
+WEIGHT_LAYERS = frozenset({
+    "Dense", "Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D",
+    "SeparableConv1D", "SeparableConv2D", "SeparableConvolution1D", "SeparableConvolution2D",
+    "DepthwiseConv1D", "DepthwiseConv2D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
+    "Convolution1DTranspose", "Convolution2DTranspose", "Convolution3DTranspose",
+    "Deconvolution2D", "Deconvolution3D", "AtrousConvolution1D", "AtrousConvolution2D",
+    "EinsumDense", "QDense", "QConv1D", "QConv2D", "QDepthwiseConv2D", "QSeparableConv2D",
+    # ONNX operators
+    "Conv", "ConvTranspose", "Gemm", "MatMul",
+})
+"""Layers that apply a learned linear map: what a chain of unnormalized layers is made of."""
+
+NORMALIZATION_LAYERS = frozenset({
+    "BatchNormalization", "SyncBatchNormalization", "BatchNormalizationV1", "BatchNormalizationV2",
+    "LayerNormalization", "GroupNormalization", "UnitNormalization", "InstanceNormalization",
+    "RMSNormalization", "SpectralNormalization", "QBatchNormalization",
+    # ONNX operators
+    "LpNormalization",
+})
+
+BATCH_NORMALIZATION = frozenset({
+    "BatchNormalization", "SyncBatchNormalization", "BatchNormalizationV1", "BatchNormalizationV2",
+    "QBatchNormalization",
+})
+"""Normalizations that subtract a per-channel batch mean (and keep moving statistics)."""
+
+ACTIVATION_LAYERS = frozenset({
+    "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "ThresholdedReLU", "SReLU",
+    "QActivation",
+    "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Elu", "Selu", "Softplus", "HardSigmoid", "HardSwish",
+    "Clip", "Mish", "Gelu",
+})
+
+DROPOUT_LAYERS = frozenset({
+    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout",
+    "GaussianNoise", "AlphaDropout", "ActivityRegularization",
+})
+
+RESHAPE_LAYERS = frozenset({
+    "Flatten", "Reshape", "Permute", "RepeatVector", "Squeeze", "Unsqueeze", "Transpose",
+    "Identity", "Masking",
+})
+
+PASS_THROUGH_LAYERS = frozenset({
+    *ACTIVATION_LAYERS, *DROPOUT_LAYERS, *RESHAPE_LAYERS,
+    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
+    "AveragePooling3D", "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
+    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPool1D", "GlobalMaxPool2D",
+    "GlobalAvgPool1D", "GlobalAvgPool2D",
+    "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D", "Cropping2D", "Cropping3D",
+    "UpSampling1D", "UpSampling2D", "UpSampling3D",
+    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Merge",
+    # ONNX operators
+    "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Pad", "Concat", "Sub", "Mul",
+    "Max", "Min", "Mean", "Sum", "Dropout", "Cast",
+})
+"""Layers that neither learn a linear map nor normalize: a chain runs through them."""
+
+RECURRENT_LAYERS = frozenset({"LSTM", "GRU", "SimpleRNN", "CuDNNLSTM", "CuDNNGRU"})
+
+PROBABILITY_ACTIVATIONS = frozenset({"softmax", "sigmoid"})
+
+
+def unwrapped(layer: Layer) -> tuple[str, Mapping[str, Any]]:
+    """The class and config that do the work: the inner layer of a TimeDistributed wrapper."""
+    if layer.class_name == "TimeDistributed":
+        inner = layer.config.get("layer")
+        if isinstance(inner, Mapping) and isinstance(inner.get("config"), Mapping):
+            return str(inner.get("class_name", "")).rsplit(">", 1)[-1], inner["config"]
+    return layer.class_name, layer.config
+
+
+def activation_name(value: Any) -> str:
+    """An activation as stored ("relu", {"class_name": "function", "config": "relu"}, None)."""
+    if value is None:
+        return "linear"
+    if isinstance(value, str):
+        name = value
+    elif isinstance(value, Mapping):
+        cfg = value.get("config")
+        name = cfg if isinstance(cfg, str) else str(value.get("class_name", ""))
+    else:
+        return "?"
+    name = name.rsplit(".", 1)[-1].lower()
+    return {"swish": "silu", "none": "linear"}.get(name, name)
+
+
+def layer_activation(layer: Layer) -> str:
+    """The activation a layer applies: its `activation` option, or what an activation layer is."""
+    cls, config = unwrapped(layer)
+    if cls == "Softmax":
+        return "softmax"
+    if cls in ("ReLU", "Relu"):
+        return "relu"
+    if cls in ("Sigmoid", "Tanh", "Selu", "Elu", "LeakyReLU", "LeakyRelu", "PReLU", "ELU"):
+        return cls.lower().replace("leakyrelu", "leaky_relu")
+    return activation_name(config.get("activation"))
+
+
+def is_weight_layer(layer: Layer) -> bool:
+    return unwrapped(layer)[0] in WEIGHT_LAYERS
+
+
+def width(layer: Layer) -> int | None:
+    """Units of a Dense or recurrent layer, filters of a convolution; None when unknown."""
+    _, config = unwrapped(layer)
+    for key in ("units", "filters", "output_dim", "nb_filter"):
+        value = config.get(key)
+        if isinstance(value, int):
+            return value
+    return None
+
+
+def only_call_consumers(graph: ModelGraph, call: Call) -> list[Call]:
+    """The calls that read any output of `call`."""
+    return [graph.call(c) for c in graph.successors(call.id)]
+
+
+def input_layer_calls(graph: ModelGraph) -> Iterator[Call]:
+    """Calls of InputLayers (graph inputs in ONNX graphs too, which loaders map to InputLayer)."""
+    for call in graph.calls:
+        if graph.layer(call.layer).is_input:
+            yield call
+
+
+def display(names: list[str], keep: int = 6) -> str:
+    """`a -> b -> c`, shortened in the middle for long chains."""
+    if len(names) <= keep:
+        return " -> ".join(names)
+    return " -> ".join(names[: keep // 2]) + f" -> ... ({len(names) - keep} more) -> " + " -> ".join(
+        names[-(keep // 2):])
+
+
+@dataclass(frozen=True)
+class Head:
+    """What an output computes last: its activation and size, and the layer that sets the size."""
+
+    output: str  # output layer name (the key of losses)
+    activation: str
+    units: int | None
+    layer: str  # the weight layer producing the scores
+
+
+def output_head(graph: ModelGraph, tensor_id: str) -> Head | None:
+    """Walk back from an output tensor through activation and reshaping layers to the layer that
+    computes it; None when something unknown (a Lambda, a merge, a custom layer) decides it."""
+    output = graph.tensor(tensor_id).producer.rsplit("[", 1)[0]
+    shape = graph.tensor(tensor_id).shape
+    units = shape[-1] if shape else None
+    activation: str | None = None
+    call = graph.producer(tensor_id)
+    for _ in range(50):
+        layer = graph.layer(call.layer)
+        cls, _config = unwrapped(layer)
+        if cls in ACTIVATION_LAYERS:
+            activation = activation or layer_activation(layer)
+        elif cls in WEIGHT_LAYERS or cls in RECURRENT_LAYERS:
+            own = layer_activation(layer)
+            if activation is None or activation == "linear":
+                activation = own if own != "linear" or activation is None else activation
+            return Head(output, activation or "linear", units or width(layer), layer.name)
+        elif cls not in DROPOUT_LAYERS and cls not in RESHAPE_LAYERS:
+            return None
+        if len(call.inputs) != 1:
+            return None
+        call = graph.producer(call.inputs[0])
+    return None
+
+
+def loss_kind(name: str | None) -> str | None:
+    """"binary", "categorical" (sparse too) or None for a loss name of any spelling."""
+    if not name:
+        return None
+    key = name.lower().replace("_", "")
+    if key in ("binarycrossentropy", "bce", "binaryfocalcrossentropy"):
+        return "binary"
+    if key in ("categoricalcrossentropy", "cce", "sparsecategoricalcrossentropy", "scce",
+               "categoricalfocalcrossentropy"):
+        return "categorical"
+    return None

@@ -1,0 +1,104 @@
+"""G101 disconnected-graph: outputs computed from tensors the declared inputs do not produce."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from inspector.rules import _examples as ex
+from inspector.rules._util import input_layer_calls
+
+from inspector.engine import RuleOptions, Violation, rule
+from inspector.graph import ModelGraph
+
+
+def _unrelated_input():
+    """The chapter's `Model(unrelated_input, outputs)`: `features` drives the output, but the
+    model declares `unrelated` as its input (a hand-edited or reconstructed config)."""
+    m = ex.Functional("disconnected")
+    real = m.input("features", (None, 8))
+    unrelated = m.input("unrelated", (None, 8))
+    h = m.add(ex.layer("Dense", "hidden", units=8, activation="relu"), real)
+    y = m.add(ex.layer("Dense", "score", units=1, activation="sigmoid"), h)
+    return m.build([unrelated], [y])
+
+
+def _dangling_branch():
+    """A layer whose output reaches no model output (ONNX graphs keep such nodes)."""
+    m = ex.Functional("dangling")
+    x = m.input("features", (None, 8))
+    h = m.add(ex.layer("Dense", "hidden", units=8, activation="relu"), x)
+    m.add(ex.layer("Dense", "forgotten_head", units=3), h)
+    y = m.add(ex.layer("Dense", "score", units=1, activation="sigmoid"), h)
+    return m.build([x], [y])
+
+
+def _connected():
+    m = ex.Functional("connected")
+    a = m.input("a", (None, 8))
+    b = m.input("b", (None, 8))
+    c = m.add(ex.layer("Concatenate", "merged"), a, b)
+    y = m.add(ex.layer("Dense", "score", units=1, activation="sigmoid"), c)
+    return m.build([a, b], [y])
+
+
+@rule(
+    "G101",
+    "disconnected-graph",
+    "error",
+    invalid=[_unrelated_input, _dangling_branch],
+    valid=[_connected, ex.dense_chain("mlp", [16])],
+)
+def disconnected_graph(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
+    """
+    ## What it does
+    Reports an output that depends on an input layer the model does not declare as an input,
+    naming the output, the input it really depends on, and the declared input that feeds nothing.
+    Also reports layers (ONNX nodes) whose results reach no output of the graph.
+
+    ## Why it matters
+    `Model(unrelated_input, outputs)` cannot work: the outputs are computed from a tensor the
+    model will never be given. Keras 3 refuses to build it with ``Output with path `` is not
+    connected to `inputs` ``, which names nothing. Such graphs still reach disk as hand-edited or
+    generated architecture JSON, as ONNX exports, and through the Python-builder loader, which
+    reconstructs the graph Keras refused so this rule can say what went wrong. Dead nodes in a
+    graph cost memory and export time and usually mean a head was forgotten in `outputs`.
+
+    ## Example
+    ```python
+    features = keras.Input((8,), name="features")
+    unrelated = keras.Input((8,), name="unrelated")
+    score = layers.Dense(1, activation="sigmoid")(layers.Dense(8)(features))
+    model = keras.Model(unrelated, score)    # score depends on `features`
+    ```
+
+    ## How to fix
+    Pass the inputs the outputs are computed from: `keras.Model(features, score)`, or
+    `keras.Model([features, unrelated], score)` if both are meant to be inputs (then use
+    `unrelated`). For dead nodes, add the forgotten head to the outputs or delete it.
+    """
+    declared = set(graph.input_calls())
+    inputs = list(input_layer_calls(graph))
+    reach_of = {o: graph.ancestors(o) | {o} for o in graph.output_calls()}
+    live: set[str] = set().union(*reach_of.values())
+    unused_declared = [c for c in graph.input_calls() if c not in live]
+    for out_call, reach in reach_of.items():
+        undeclared = [c for c in inputs if c.id in reach and c.id not in declared]
+        if not undeclared:
+            continue
+        output = out_call.rsplit("[", 1)[0]
+        real = ", ".join(repr(c.layer) for c in undeclared)
+        message = (f"output {output!r} depends on input {real}, which is not a declared input of "
+                   "the model")
+        if unused_declared:
+            idle = ", ".join(repr(graph.call(c).layer) for c in unused_declared)
+            message += f"; the declared input {idle} feeds nothing"
+        yield Violation(message, (output, *(c.layer for c in undeclared),
+                                  *(graph.call(c).layer for c in unused_declared)))
+    dead = [c for c in graph.calls if c.id not in live and not graph.layer(c.layer).is_input]
+    if dead:
+        names = list(dict.fromkeys(c.layer for c in dead))
+        yield Violation(
+            f"{len(names)} layer(s) compute results that reach no output of the model: "
+            + ", ".join(names[:8]) + (" ..." if len(names) > 8 else ""),
+            tuple(names),
+        )

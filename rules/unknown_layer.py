@@ -1,0 +1,90 @@
+"""S102 unknown-layer: a layer class Keras cannot load without the user's code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from inspector.rules import _examples as ex
+from inspector.rules._known_layers import KNOWN_LAYERS
+
+from inspector.engine import RuleOptions, Violation, rule
+from inspector.graph import Layer, ModelGraph
+
+_KERAS_MODULES = ("keras", "tf_keras", "tensorflow")
+
+
+@rule(
+    "S102",
+    "unknown-layer",
+    "warning",
+    frameworks=("keras",),
+    invalid=[
+        ex.sequential((None, 8), ex.layer("AttentionPooling", "pool", module="my_project.layers"),
+                      ex.layer("Dense", "out", units=1)),
+        # a custom class that reuses a built-in name, told apart by its module
+        ex.sequential((None, 8), ex.layer("Dense", "dense", module="my_project.layers", units=4)),
+        ex.sequential((None, 8), ex.layer("TimeDistributed", "td", layer=ex.layer(
+            "MyCell", "cell", module="my_project.layers"))),
+    ],
+    valid=[
+        ex.dense_chain("mlp", [16]),
+        ex.sequential((None, 8), ex.layer("Dense", "dense", module="keras.src.layers", units=4)),
+        ex.sequential((None, 8, 4), ex.layer("TimeDistributed", "td",
+                                             layer=ex.layer("Dense", "inner", units=2))),
+    ],
+)
+def unknown_layer(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
+    """
+    ## What it does
+    Reports layers (and nested models) whose class is not one of Keras' built-in classes of any
+    era (Keras 1, tf.keras 2, Keras 3), or whose stored module is not Keras': custom layers,
+    layers from add-on packages (QKeras, TensorFlow Hub, ...), subclassed models.
+
+    ## Why it matters
+    `keras.models.load_model` cannot rebuild such a layer from the file: it fails with
+    `Unknown layer` unless the code that defines the class is imported and registered (or passed
+    in `custom_objects`). The file alone is not the model; whoever receives it also needs the right
+    version of that code. Knowing this before the file is shipped (or deployed) saves a failed
+    load in production.
+
+    ## Example
+    ```python
+    class AttentionPooling(layers.Layer): ...
+    x = AttentionPooling()(x)      # saved as class_name "AttentionPooling", module "my_project.layers"
+    ```
+
+    ## How to fix
+    Ship the defining package with the model and register the class with
+    `@keras.saving.register_keras_serializable(package="my_project")`; or express the layer with
+    built-in layers. Silence the rule for files you know need their code with `per-file-ignores`.
+    """
+    for layer in graph.layers:
+        for name, cls, module in _classes(layer):
+            if cls not in KNOWN_LAYERS:
+                where = f" from module {module!r}" if module else ""
+                yield Violation(f"layer {name!r} is a {cls}{where}, not a built-in Keras class: "
+                                "loading it needs that class's code", (layer.name,))
+            elif module and not module.split(".")[0] in _KERAS_MODULES:
+                yield Violation(f"layer {name!r} is a {cls} defined in {module!r}, not Keras' own "
+                                "class: loading it needs that module", (layer.name,))
+
+
+def _classes(layer: Layer) -> Iterator[tuple[str, str, str | None]]:
+    """(name, class, module) of a layer and of the layers wrapped inside it."""
+    yield layer.name, layer.class_name, layer.module
+    for key in ("layer", "forward_layer", "backward_layer", "cell"):
+        inner = layer.config.get(key)
+        if isinstance(inner, Mapping) and "class_name" in inner:
+            yield from _wrapped(inner)
+
+
+def _wrapped(entry: Mapping[str, Any]) -> Iterator[tuple[str, str, str | None]]:
+    config = entry.get("config") if isinstance(entry.get("config"), Mapping) else {}
+    cls = str(entry.get("class_name")).rsplit(">", 1)[-1]
+    module = entry.get("module") if isinstance(entry.get("module"), str) else None
+    yield str(config.get("name", cls)), cls, module
+    for key in ("layer", "forward_layer", "backward_layer", "cell"):
+        inner = config.get(key)
+        if isinstance(inner, Mapping) and "class_name" in inner:
+            yield from _wrapped(inner)

@@ -1,0 +1,105 @@
+"""S101 unsafe-lambda: a Lambda layer carrying Python bytecode that Keras can be made to run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from inspector.rules import _examples as ex
+
+from inspector.engine import RuleOptions, Violation, rule
+from inspector.graph import ModelGraph
+
+_CODE = "4wEAAAAAAAAAAAAAAAIAAAATAAAB8wwAAACXAHwAZAF6BQAAUwApAk7nAAAAAAAAAECpACkB2gF0\n"
+
+
+def _with_lambda(config):
+    return ex.sequential((None, 8), {"module": "keras.layers", "class_name": "Lambda",
+                                     "config": {"name": "double", "trainable": True, **config},
+                                     "registered_name": None},
+                         ex.layer("Dense", "out", units=1))
+
+
+@rule(
+    "S101",
+    "unsafe-lambda",
+    "error",
+    invalid=[
+        # Keras 3: a __lambda__ object with base64 marshal bytecode
+        _with_lambda({"function": {"class_name": "__lambda__", "config": {
+            "code": _CODE, "defaults": None, "closure": None}}, "arguments": {}}),
+        # Keras 2: [base64 bytecode, defaults, closure] with function_type "lambda"
+        _with_lambda({"function": [_CODE, None, None], "function_type": "lambda",
+                      "module": "__main__", "output_shape": None, "output_shape_type": "raw",
+                      "arguments": {}}),
+        # Keras 1: the raw marshal string
+        _with_lambda({"function": "\u00e3\u0001\u0000\u0000\u0000", "function_type": "lambda",
+                      "output_shape": None, "output_shape_type": "raw", "arguments": {}}),
+        # Keras 2: a named function, but an output_shape lambda
+        _with_lambda({"function": "double", "function_type": "function", "module": "mymodel",
+                      "output_shape": [_CODE, None, None], "output_shape_type": "lambda",
+                      "arguments": {}}),
+    ],
+    valid=[
+        _with_lambda({"function": "double", "function_type": "function", "module": "mymodel",
+                      "output_shape": None, "output_shape_type": "raw", "arguments": {}}),
+        _with_lambda({"function": {"module": "builtins", "class_name": "function",
+                                   "config": "abs", "registered_name": "function"},
+                      "arguments": {}}),
+        ex.dense_chain("mlp", [16]),
+    ],
+)
+def unsafe_lambda(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
+    """
+    ## What it does
+    Reports layers whose config carries serialized Python bytecode: a Lambda layer's function (or
+    output shape) saved as a Keras 1 raw marshal string, a Keras 2 base64 marshal with
+    `function_type: "lambda"`, or a Keras 3 `{"class_name": "__lambda__"}` object, also inside
+    wrappers such as TimeDistributed.
+
+    ## Why it matters
+    Loading such a file with `keras.models.load_model(..., safe_mode=False)` (the switch Keras 3
+    tells you to flip when it refuses the file), or with Keras 2 at all, unmarshals and runs that
+    bytecode: whoever wrote the file runs code on your machine. Bytecode is also tied to the Python
+    version that wrote it, so the model breaks on the next interpreter upgrade. (keras-inspector
+    itself reads the code as text and never runs it.)
+
+    ## Example
+    ```python
+    x = layers.Lambda(lambda t: t * 2.0)(inputs)
+    ```
+
+    ## How to fix
+    Replace the lambda with built-in layers (`layers.Rescaling(2.0)`), or with a small custom layer
+    class registered with `@keras.saving.register_keras_serializable()`, whose code lives in your
+    package rather than in the file. Load files you did not write with the default
+    `safe_mode=True`.
+    """
+    for layer in graph.layers:
+        if layer.subgraph is not None:
+            continue  # the engine checks the nested model's own layers
+        where = list(_lambdas(layer.config, ()))
+        if where:
+            kinds = ", ".join(dict.fromkeys(kind for kind, _ in where))
+            fields = ", ".join(dict.fromkeys(".".join(path) for _, path in where))
+            yield Violation(f"{layer.class_name} {layer.name!r} stores Python bytecode ({kinds}, "
+                            f"in {fields}) that Keras runs when loading with safe_mode=False",
+                            (layer.name,))
+
+
+def _lambdas(value: Any, path: tuple[str, ...]) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """(kind, config path) of every serialized lambda inside a layer config."""
+    if isinstance(value, Mapping):
+        if value.get("class_name") == "__lambda__":
+            yield "Keras 3 __lambda__", path
+            return
+        for key in ("function", "output_shape"):
+            if value.get(f"{key}_type") == "lambda" and value.get(key):
+                era = "Keras 1 marshal" if isinstance(value[key], str) else "Keras 2 base64 marshal"
+                yield era, path + (key,)
+        for key, item in value.items():
+            if isinstance(item, (Mapping, list)):
+                yield from _lambdas(item, path + (str(key),))
+    elif isinstance(value, list):
+        for item in value:
+            yield from _lambdas(item, path)
