@@ -1,0 +1,152 @@
+"""Graphviz DOT text for a Diagram, written by hand so the same model always gives the same bytes.
+
+HTML-like labels stack the layer name, its class and parameters, and the badges (shared ×N,
+output, lint codes) inside the node, so nothing floats free and overlaps neighbouring nodes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from html import escape
+
+from inspector.render.model import Diagram, Node
+from inspector.render.theme import FAMILIES, SEVERITY, SHARED, TEXT, THEMES
+
+FONT = "Helvetica"
+
+
+def quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _params(n: Node) -> str:
+    if n.params is None:
+        return "? params"
+    return f"{n.params:,} params"
+
+
+def label_lines(n: Node, show_params: bool) -> list[tuple[str, str]]:
+    """(text, style) rows of a node's label; style is "title", "text" or a badge colour."""
+    rows: list[tuple[str, str]] = [(n.name, "title")]
+    if n.kind == "block":
+        detail = f"block · {n.layer_count} layers"
+    elif n.kind == "model":
+        detail = f"{n.class_name} · {n.layer_count} layers"
+    else:
+        detail = n.class_name
+    if show_params and n.kind != "input":
+        detail += f" · {_params(n)}"
+    rows.append((detail, "text"))
+    if n.call_count > 1:
+        rows.append((f"shared ×{n.call_count} · call {n.call_number}", "shared"))
+    if n.is_output:
+        rows.append(("output", "text"))
+    if n.findings:
+        rows.append((" ".join(dict.fromkeys(code for code, _ in n.findings)), n.findings[0][1]))
+    return rows
+
+
+def to_dot(d: Diagram) -> str:
+    opts = d.options
+    theme = THEMES[opts.theme]
+    shared_colour = {key: SHARED[i % len(SHARED)] for i, (key, _) in enumerate(d.shared)}
+    out = [
+        f"digraph {quote(d.name)} {{",
+        (f'  graph [rankdir={opts.rankdir} bgcolor="{theme.background}" fontname="{FONT}" '
+        f'nodesep=0.3 ranksep=0.35 pad=0.2 fontcolor="{theme.cluster_text}"];'),
+        (f'  node [shape=box style="rounded,filled" fontname="{FONT}" fontsize=11 margin="0.12,0.05" '
+        f'penwidth=1.2 fontcolor="{TEXT}"];'),
+        f'  edge [color="{theme.edge}" fontcolor="{theme.edge}" fontname="{FONT}" fontsize=9 arrowsize=0.7];',
+    ]
+    children: dict[str | None, list[str]] = {}
+    for c in d.clusters:
+        children.setdefault(c.parent, []).append(c.id)
+    members: dict[str | None, list[Node]] = {}
+    for n in d.nodes:
+        members.setdefault(n.cluster, []).append(n)
+    labels = {c.id: c.label for c in d.clusters}
+
+    def emit(cluster: str | None, indent: str) -> None:
+        for n in members.get(cluster, []):
+            out.append(indent + _node(n, opts.show_params, shared_colour))
+        for child in children.get(cluster, []):
+            out.append(f"{indent}subgraph {quote('cluster_' + child)} {{")
+            out.append(
+                f'{indent}  label={quote(labels[child])}; style="rounded,dashed"; '
+                f'color="{theme.cluster_border}"; fontsize=10; labeljust=l;'
+            )
+            emit(child, indent + "  ")
+            out.append(f"{indent}}}")
+
+    emit(None, "  ")
+    inputs = [n.id for n in d.nodes if n.kind == "input" and n.cluster is None]
+    outputs = [n.id for n in d.nodes if n.is_output and n.cluster is None]
+    if len(inputs) > 1:
+        out.append("  { rank=source; " + " ".join(quote(i) for i in inputs) + " }")
+    if len(outputs) > 1:
+        out.append("  { rank=sink; " + " ".join(quote(o) for o in outputs) + " }")
+    for e in d.edges:
+        attrs = f" [label={quote(' ' + e.label + ' ')}]" if e.label else ""
+        out.append(f"  {quote(e.src)} -> {quote(e.dst)}{attrs};")
+    for key, ids in d.shared:
+        colour = shared_colour[key]
+        for a, b in itertools.pairwise(ids):
+            out.append(
+                f'  {quote(a)} -> {quote(b)} [dir=none style=dashed color="{colour}" penwidth=1.6 '
+                f'constraint=false label=" same weights " fontcolor="{colour}"];'
+            )
+    if d.legend:
+        out.append(_legend(d))
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def _node(n: Node, show_params: bool, shared_colour: dict[str, str]) -> str:
+    fam = FAMILIES[n.family]
+    border, width = fam.border, "1.2"
+    if n.shared_key is not None:
+        border, width = shared_colour[n.shared_key], "2.6"
+    if n.findings:
+        border, width = SEVERITY.get(n.findings[0][1], SEVERITY["info"]), "3"
+    rows = []
+    for text, style in label_lines(n, show_params):
+        t = escape(text)
+        if style == "title":
+            rows.append(f"<tr><td><b>{t}</b></td></tr>")
+        elif style == "text":
+            rows.append(f'<tr><td><font point-size="9">{t}</font></td></tr>')
+        elif style == "shared":
+            colour = shared_colour.get(n.shared_key or "", TEXT)
+            rows.append(f'<tr><td><font point-size="9" color="{colour}"><b>{t}</b></font></td></tr>')
+        else:
+            colour = SEVERITY.get(style, TEXT)
+            rows.append(f'<tr><td><font point-size="10" color="{colour}"><b>{t}</b></font></td></tr>')
+    label = '<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">' + "".join(rows) + "</table>>"
+    shape = ""
+    if n.kind == "input":
+        shape = " shape=box style=\"rounded,filled,bold\""
+    elif n.kind in ("block", "model"):
+        shape = " shape=box3d style=filled" if n.kind == "block" else " peripheries=2"
+    if n.is_output and n.kind != "model":
+        shape += " peripheries=2"
+    node_id = "node:" + n.id
+    return (
+        f'{quote(n.id)} [id={quote(node_id)} label={label} fillcolor="{fam.fill}" color="{border}" '
+        f"penwidth={width}{shape}];"
+    )
+
+
+def _legend(d: Diagram) -> str:
+    rows = ['<tr><td colspan="2" align="left"><b>lint findings</b></td></tr>']
+    for entry in d.legend:
+        colour = SEVERITY.get(entry.severity, SEVERITY["info"])
+        where = ", ".join(entry.layers) if entry.layers else "(model)"
+        rows.append(
+            f'<tr><td align="left"><font color="{colour}"><b>{escape(entry.code)}</b></font></td>'
+            f'<td align="left">{escape(entry.name)} ({escape(entry.severity)}): {escape(where)}</td></tr>'
+        )
+    table = '<<table border="0" cellborder="0" cellspacing="2" cellpadding="2">' + "".join(rows) + "</table>>"
+    return (
+        f'  "legend:lint" [id="legend:lint" shape=box style="rounded,filled" fillcolor="#ffffff" '
+        f'color="#8c959f" fontsize=10 label={table}];'
+    )
