@@ -1,0 +1,127 @@
+"""Translate a stored Keras 2 (tf_keras) model config into one Keras 3 accepts, saying what changed.
+
+Keras 3 loads most Keras 2 `.h5` files, but not all: an LSTM saved by tf_keras carries
+`time_major`, which Keras 3 rejects, and a nested model's calls are numbered from 1 in Keras 2
+(its node 0 is the one that built it) while Keras 3 numbers them from 0. Rather than patch Keras,
+we rewrite the config (pure data: nothing here imports Keras or runs code from the file) and list
+every change, so the export report can say exactly what was translated.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from inspector.errors import UnsupportedError
+
+RNN_CLASSES = {"LSTM", "GRU", "SimpleRNN", "RNN", "CuDNNLSTM", "CuDNNGRU", "ConvLSTM1D", "ConvLSTM2D",
+               "ConvLSTM3D"}
+MODEL_CLASSES = {"Model", "Functional", "Sequential"}
+
+
+def translate_config(config: Mapping[str, Any], path: str) -> tuple[dict[str, Any], list[str]]:
+    """(a deep copy of `config` that Keras 3 accepts, one line per change made)."""
+    out = copy.deepcopy(dict(config))
+    notes: list[str] = []
+    _translate_model(out, path, notes)
+    return out, notes
+
+
+def _translate_model(entry: dict[str, Any], path: str, notes: list[str]) -> None:
+    config = entry.get("config")
+    layers = config.get("layers") if isinstance(config, dict) else config
+    if not isinstance(layers, list):
+        return
+    for layer in layers:
+        if isinstance(layer, dict):
+            _translate_layer(layer, path, notes)
+    if isinstance(config, dict) and entry.get("class_name") != "Sequential":
+        _shift_nested_nodes(config, layers, notes)
+
+
+def _translate_layer(entry: dict[str, Any], path: str, notes: list[str]) -> None:
+    cls = entry.get("class_name")
+    cfg = entry.get("config")
+    if not isinstance(cfg, dict):
+        return
+    name = cfg.get("name") or entry.get("name") or "?"
+    if cls in MODEL_CLASSES or (isinstance(cfg.get("layers"), list) and cls not in RNN_CLASSES):
+        _translate_model(entry, path, notes)
+        return
+    if cls in RNN_CLASSES and "time_major" in cfg:
+        if cfg["time_major"]:
+            raise UnsupportedError(
+                path,
+                f"layer {name!r} ({cls}) is time-major (time_major=True); Keras 3 has no time-major "
+                "RNNs, so it cannot be exported without changing what the model computes",
+            )
+        del cfg["time_major"]
+        notes.append(f"{name} ({cls}): dropped time_major=False (Keras 3 RNNs are always batch-major)")
+    if cls == "InputLayer" and "batch_input_shape" in cfg and "batch_shape" not in cfg:
+        cfg["batch_shape"] = cfg.pop("batch_input_shape")
+        notes.append(f"{name} (InputLayer): renamed batch_input_shape to batch_shape")
+    dtype = cfg.get("dtype")
+    if isinstance(dtype, dict) and dtype.get("class_name") == "Policy":
+        policy = (dtype.get("config") or {}).get("name", "float32")
+        cfg["dtype"] = policy
+        notes.append(f"{name} ({cls}): tf_keras dtype Policy {policy!r} written as the string Keras 3 reads")
+    for key in ("layer", "backward_layer"):  # Bidirectional / TimeDistributed wrap a layer config
+        inner = cfg.get(key)
+        if isinstance(inner, dict):
+            _translate_layer(inner, path, notes)
+
+
+def _shift_nested_nodes(config: dict[str, Any], layers: list, notes: list[str]) -> None:
+    """Renumber references to nested models' calls from 1 (Keras 2) to 0 (Keras 3).
+
+    Keras 2 counts the node that built a nested model, which the outer config leaves out; the
+    references give it away: every one of them is >= 1 and none exceeds the number of calls.
+    """
+    by_name = {_name(layer): layer for layer in layers if isinstance(layer, dict)}
+    used: dict[str, list[int]] = {}
+    refs = list(_legacy_refs(layers)) + _output_refs(config.get("output_layers"))
+    for ref in refs:
+        used.setdefault(ref[0], []).append(ref[1])
+    shifted = set()
+    for name, indices in used.items():
+        entry = by_name.get(name)
+        if entry is None or entry.get("class_name") not in MODEL_CLASSES:
+            continue
+        calls = entry.get("inbound_nodes") or []
+        if calls and min(indices) >= 1 and max(indices) <= len(calls):
+            shifted.add(name)
+    if not shifted:
+        return
+    for ref in refs:
+        if ref[0] in shifted:
+            ref[1] -= 1
+    for name in sorted(shifted):
+        notes.append(f"{name} (nested model): call indices renumbered from 1 (Keras 2) to 0 (Keras 3)")
+
+
+def _name(layer: Mapping[str, Any]) -> str:
+    cfg = layer.get("config")
+    return layer.get("name") or (cfg.get("name") if isinstance(cfg, dict) else "") or ""
+
+
+def _legacy_refs(layers: list):
+    """The mutable `[layer, node, tensor, kwargs]` lists of Keras 2 inbound nodes."""
+    for layer in layers:
+        if not isinstance(layer, dict):
+            continue
+        for call in layer.get("inbound_nodes") or []:
+            if isinstance(call, list):
+                for ref in call:
+                    if isinstance(ref, list) and len(ref) >= 3 and isinstance(ref[0], str):
+                        yield ref
+
+
+def _output_refs(value) -> list[list]:
+    if isinstance(value, list) and len(value) >= 3 and isinstance(value[0], str) and isinstance(value[1], int):
+        return [value]
+    if isinstance(value, list):
+        return [r for v in value for r in _output_refs(v)]
+    if isinstance(value, dict):
+        return [r for v in value.values() for r in _output_refs(v)]
+    return []

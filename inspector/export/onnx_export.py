@@ -1,0 +1,508 @@
+"""Export a Keras model to ONNX with the model's own input and output names.
+
+With TensorFlow 2.21 / Keras 3, `tf2onnx.convert.from_keras` fails on Sequential models; a
+`tf.function` with one named `TensorSpec` per input, returning a dict keyed by output layer name,
+converted by `tf2onnx.convert.from_function`, works for every kind and lets us choose the names.
+Batch and other `None` dimensions stay dynamic because the specs keep them `None`.
+
+Loading is the only place that imports Keras, and it never runs code from the file: the stored
+config is checked first, a Lambda holding bytecode is refused whatever the user passes, and a
+custom class needs the user's own module (`--custom-objects`). Keras 2 files Keras 3 cannot load
+as they are get their config translated (inspector.export.legacy) and their weights set by layer.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect as pyinspect
+import json
+import logging
+import os
+import sys
+import time
+import warnings
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inspector.errors import InspectorError, LoadError, UnsupportedError, UsageError
+
+MAX_CONFIG_BYTES = 256 * 1024 * 1024
+MODEL_CLASSES = {"Model", "Functional", "Sequential"}
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    name: str
+    shape: tuple[int | str | None, ...]
+    dtype: str
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A live keras.Model and what had to be done to get it from the file."""
+
+    model: Any
+    source: str
+    how: str  # "keras" (load_model), "legacy" (translated config + weights by layer), "builder"
+    translations: tuple[str, ...] = ()
+    keras_error: str | None = None  # why load_model refused the file, when we translated it
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    source: str
+    output: Path
+    opset: int
+    inputs: tuple[TensorInfo, ...]
+    outputs: tuple[TensorInfo, ...]
+    how: str
+    translations: tuple[str, ...]
+    keras_error: str | None
+    size_bytes: int
+    seconds: Mapping[str, float]
+    verification: Any = None  # inspector.export.verify.Verification, when verified
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+def export_onnx(
+    target: str | Path,
+    output: str | Path,
+    opset: int | None = None,
+    verify: bool = True,
+    tolerance: float = 1e-4,
+    custom_objects: str | None = None,
+) -> ExportResult:
+    """Load `target` with Keras, convert it to ONNX at `output`, and optionally verify parity."""
+    output = Path(output)
+    if output.suffix.lower() != ".onnx":
+        raise UsageError(str(output), "the output file must end in .onnx")
+    if output.parent and not output.parent.exists():
+        raise UsageError(str(output), f"the folder {output.parent} does not exist")
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    _quiet_tensorflow()
+    seconds["import"] = time.perf_counter() - started
+    started = time.perf_counter()
+    loaded = load_keras_model(str(target), custom_objects)
+    seconds["load"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    proto, input_names, output_names = convert(loaded.model, opset, str(target))
+    metadata = _metadata(loaded)
+    for key, value in metadata.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    output.write_bytes(proto.SerializeToString())
+    seconds["convert"] = time.perf_counter() - started
+
+    verification = None
+    if verify:
+        from inspector.export.verify import verify_onnx
+
+        started = time.perf_counter()
+        verification = verify_onnx(loaded.model, proto, input_names, output_names, tolerance)
+        seconds["verify"] = time.perf_counter() - started
+    return ExportResult(
+        source=str(target),
+        output=output,
+        opset=_opset(proto),
+        inputs=tuple(_tensor_info(v) for v in proto.graph.input),
+        outputs=tuple(_tensor_info(v) for v in proto.graph.output),
+        how=loaded.how,
+        translations=loaded.translations,
+        keras_error=loaded.keras_error,
+        size_bytes=output.stat().st_size,
+        seconds=seconds,
+        verification=verification,
+        metadata=metadata,
+    )
+
+
+# -- loading ---------------------------------------------------------------------------------
+def load_keras_model(target: str, custom_objects: str | None = None) -> LoadedModel:
+    """A live keras.Model from a .keras/.h5 file or a builder reference, never running file code."""
+    from inspector import is_builder_reference
+
+    objects = import_custom_objects(custom_objects) if custom_objects else {}
+    if is_builder_reference(target):
+        return LoadedModel(_call_builder(target), target, "builder")
+    from inspector.loaders import sniff
+
+    path = Path(target)
+    kind = sniff(path)
+    if kind not in ("keras", "h5"):
+        why = {
+            "json": "an architecture JSON holds no weights",
+            "savedmodel": "Keras 3 cannot load a SavedModel directory as a Keras model",
+            "onnx": "it is already ONNX",
+        }.get(kind, "")
+        raise UnsupportedError(target, f"export reads .keras and .h5 model files and Python builders, not {kind} ({why})")
+    config = _stored_config(path, kind)
+    check_user_code(config, objects, target)
+
+    import keras
+
+    with warnings.catch_warnings():  # Keras warns about legacy arguments it then handles itself
+        warnings.simplefilter("ignore")
+        try:
+            model = keras.models.load_model(path, compile=False, custom_objects=objects or None)
+            return LoadedModel(model, target, "keras")
+        except Exception as exc:  # noqa: BLE001 - Keras refused it: try the legacy translation
+            keras_error = _one_line(exc)
+        if kind != "h5":
+            raise LoadError(target, f"Keras cannot load it: {keras_error}")
+        model, notes = _rebuild_legacy(path, config, objects, keras_error)
+    return LoadedModel(model, target, "legacy", tuple(notes), keras_error)
+
+
+def import_custom_objects(module: str) -> dict[str, Any]:
+    """The public classes and functions of the user's module (a dotted name or a .py file)."""
+    if module.endswith(".py") or os.sep in module or "/" in module:
+        file = Path(module)
+        if not file.is_file():
+            raise UsageError(module, "--custom-objects: no such Python file")
+        spec = importlib.util.spec_from_file_location(f"_inspector_custom_{file.stem}", file.resolve())
+        if spec is None or spec.loader is None:
+            raise UsageError(module, "--custom-objects: cannot import it as a Python module")
+        mod = importlib.util.module_from_spec(spec)
+        sys.path.insert(0, str(file.resolve().parent))
+        try:
+            spec.loader.exec_module(mod)
+        except Exception as exc:  # noqa: BLE001 - the user's module failed to import
+            raise InspectorError(module, f"importing the custom-objects module raised {type(exc).__name__}: {_one_line(exc)}") from None
+        finally:
+            sys.path.remove(str(file.resolve().parent))
+    else:
+        sys.path.insert(0, str(Path.cwd()))
+        try:
+            mod = importlib.import_module(module)
+        except Exception as exc:  # noqa: BLE001 - the user's module failed to import
+            raise InspectorError(module, f"cannot import the custom-objects module: {type(exc).__name__}: {_one_line(exc)}") from None
+        finally:
+            sys.path.remove(str(Path.cwd()))
+    names = getattr(mod, "__all__", None) or [n for n in vars(mod) if not n.startswith("_")]
+    objects: dict[str, Any] = {}
+    for name in names:
+        obj = getattr(mod, name, None)
+        if pyinspect.isclass(obj) or pyinspect.isfunction(obj):
+            objects[name] = obj
+            registered = _registered_name(obj)
+            if registered:
+                objects.setdefault(registered, obj)
+    if not objects:
+        raise UsageError(module, "--custom-objects: the module defines no public classes or functions")
+    return objects
+
+
+def _registered_name(obj: Any) -> str | None:
+    try:
+        import keras
+
+        name = keras.saving.get_registered_name(obj)
+    except Exception:  # noqa: BLE001 - not a Keras-serializable object: no registered name
+        return None
+    return name if name and name != getattr(obj, "__name__", None) else None
+
+
+def _call_builder(ref: str) -> Any:
+    """Import and call a `module:function` / `file.py:function` builder (shared with the loader)."""
+    from inspector.loaders import python_builder
+
+    function = python_builder._resolve(ref)
+    try:
+        model = function()
+    except Exception as exc:  # noqa: BLE001 - user code failed: one line, not a traceback
+        raise InspectorError(ref, f"the builder raised {type(exc).__name__}: {_one_line(exc)}") from None
+    if not (hasattr(model, "inputs") and hasattr(model, "get_config")):
+        raise InspectorError(ref, f"the builder returned a {type(model).__name__}, not a keras.Model")
+    if type(model).__module__.startswith("tf_keras"):
+        raise UnsupportedError(ref, "the builder returned a tf_keras model; export needs a Keras 3 model")
+    return model
+
+
+def _stored_config(path: Path, kind: str) -> dict[str, Any]:
+    if kind == "keras":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                info = archive.getinfo("config.json")
+                if info.file_size > MAX_CONFIG_BYTES:
+                    raise LoadError(path, f"config.json is {info.file_size} bytes, more than any model config")
+                return json.loads(archive.read(info))
+        except KeyError:
+            raise LoadError(path, "zip archive has no config.json, so it is not a .keras model") from None
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise LoadError(path, f"not a readable .keras archive: {_one_line(exc)}") from None
+    from inspector.loaders.hdf5 import open_hdf5, read_json_attr
+
+    with open_hdf5(path) as f:
+        if "model_config" not in f.attrs:
+            raise LoadError(path, "HDF5 file holds weights only, no model architecture (no 'model_config')")
+        return read_json_attr(path, f.attrs, "model_config")
+
+
+def check_user_code(config: Mapping[str, Any], objects: Mapping[str, Any], path: str) -> None:
+    """Refuse, naming the layer, anything Keras could only build by running code from the file
+    (Lambda bytecode: always) or code the user has not given us (custom classes and functions)."""
+    import keras
+
+    problems: list[str] = []
+    for entry in _layer_entries(config):
+        cls = entry.get("class_name")
+        cfg = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+        name = cfg.get("name") or entry.get("name") or "?"
+        if cls == "Lambda":
+            kind, fname = _lambda_function(cfg)
+            if kind == "bytecode":
+                problems.append(
+                    f"layer {name!r} is a Lambda holding serialized Python bytecode, which this tool never "
+                    "executes (not even with --custom-objects): export from the Python builder instead "
+                    "(`module:function`), or replace the Lambda with a named layer"
+                )
+            elif fname not in objects:
+                problems.append(
+                    f"layer {name!r} is a Lambda calling the Python function {fname!r}: pass "
+                    "--custom-objects MODULE that defines it"
+                )
+            continue
+        if not isinstance(cls, str) or _known_class(keras, entry, objects):
+            continue
+        module = entry.get("module")
+        where = f" from module {module!r}" if module else ""
+        problems.append(
+            f"layer {name!r} is a custom class {cls!r}{where} that Keras needs Python code to build: "
+            "pass --custom-objects MODULE that defines it"
+        )
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise UnsupportedError(path, problems[0] + more)
+
+
+def _layer_entries(entry: Mapping[str, Any]):
+    cfg = entry.get("config")
+    layers = cfg.get("layers") if isinstance(cfg, dict) else cfg if isinstance(cfg, list) else None
+    if not isinstance(layers, list):
+        return
+    for layer in layers:
+        if not isinstance(layer, dict):
+            continue
+        yield layer
+        yield from _layer_entries(layer)
+        inner_cfg = layer.get("config") if isinstance(layer.get("config"), dict) else {}
+        for key in ("layer", "backward_layer", "cell"):
+            inner = inner_cfg.get(key)
+            if isinstance(inner, dict) and "class_name" in inner:
+                yield inner
+
+
+def _lambda_function(cfg: Mapping[str, Any]) -> tuple[str, str | None]:
+    """("bytecode", None) for a serialized lambda of any era, ("function", name) for a reference."""
+    function = cfg.get("function")
+    if isinstance(function, dict):
+        if function.get("class_name") == "__lambda__":
+            return "bytecode", None
+        name = function.get("config")
+        return "function", name if isinstance(name, str) else function.get("registered_name")
+    if cfg.get("function_type") == "function" and isinstance(function, str):
+        return "function", function
+    return "bytecode", None  # Keras 2 base64 marshal, Keras 1 raw bytecode or a [code, ...] list
+
+
+def _known_class(keras: Any, entry: Mapping[str, Any], objects: Mapping[str, Any]) -> bool:
+    cls = entry["class_name"]
+    registered = entry.get("registered_name")
+    if cls in objects or (registered and registered in objects):
+        return True
+    module = entry.get("module")
+    if module and not str(module).startswith("keras"):
+        return False
+    if cls in MODEL_CLASSES or cls in ("InputLayer",):
+        return True
+    if registered and registered != cls and keras.saving.get_registered_object(registered) is not None:
+        return True
+    return hasattr(keras.layers, cls)
+
+
+def _rebuild_legacy(path: Path, config: dict[str, Any], objects: Mapping[str, Any], keras_error: str):
+    """Translate the stored config, rebuild with Keras 3, set weights by layer from model_weights."""
+    import keras
+    import numpy as np
+
+    from inspector.export.legacy import translate_config
+    from inspector.loaders.hdf5 import open_hdf5
+
+    translated, notes = translate_config(config, str(path))
+    if not notes:
+        raise LoadError(path, f"Keras cannot load it and nothing in its config is a known legacy form: {keras_error}")
+    try:
+        # Keras 2 configs carry no `module`, which model_from_json needs at the top level; the
+        # classes' own from_config read the legacy form (nested layers included).
+        cls = keras.Sequential if translated.get("class_name") == "Sequential" else keras.Model
+        model = cls.from_config(translated["config"], custom_objects=dict(objects) or None)
+    except Exception as exc:  # noqa: BLE001 - Keras refused the translated config: say so
+        raise LoadError(
+            path,
+            f"Keras cannot load it ({keras_error}), nor its translated config ({_one_line(exc)})",
+        ) from None
+    with open_hdf5(path) as f:
+        root = f.get("model_weights", f)
+        for layer in model.layers:
+            if not layer.weights:
+                continue
+            group = root.get(layer.name)
+            stored = [_text(n) for n in group.attrs.get("weight_names", [])] if group is not None else []
+            arrays = [np.asarray(group[n]) for n in stored]
+            expected = [tuple(w.shape) for w in layer.weights]
+            found = [tuple(a.shape) for a in arrays]
+            if found != expected:
+                raise LoadError(
+                    path,
+                    f"layer {layer.name!r}: the file stores weights of shapes {found}, the rebuilt "
+                    f"layer expects {expected}",
+                )
+            layer.set_weights(arrays)
+    return model, notes
+
+
+# -- converting ------------------------------------------------------------------------------
+def io_names(model: Any) -> tuple[list[Any], list[str], list[Any], list[str]]:
+    """(input tensors, their names, output tensors, output layer names, made unique)."""
+    import keras
+
+    inputs = keras.tree.flatten(model.inputs)
+    outputs = keras.tree.flatten(model.outputs)
+    in_names = _unique([getattr(t, "name", None) or t._keras_history[0].name for t in inputs])
+    out_names = _unique([t._keras_history[0].name for t in outputs])
+    return inputs, in_names, outputs, out_names
+
+
+def call_model(model: Any, flat_inputs: list) -> list:
+    """Call the model on flat inputs, packed into its own input structure; flat outputs back."""
+    import keras
+
+    struct = getattr(model, "_inputs_struct", None)
+    if struct is not None:
+        args = keras.tree.pack_sequence_as(struct, list(flat_inputs))
+    else:
+        args = flat_inputs[0] if len(flat_inputs) == 1 else list(flat_inputs)
+    return keras.tree.flatten(model(args, training=False))
+
+
+def convert(model: Any, opset: int | None, source: str):
+    """(ONNX ModelProto, input names, output names) for a live Keras 3 model."""
+    import tensorflow as tf
+    import tf2onnx
+
+    inputs, in_names, _, out_names = io_names(model)
+    specs = [tf.TensorSpec(tuple(t.shape), t.dtype, name=n) for t, n in zip(inputs, in_names)]
+
+    @tf.function(input_signature=specs)
+    def serve(*args):
+        return dict(zip(out_names, call_model(model, list(args))))
+
+    try:
+        proto, _ = tf2onnx.convert.from_function(serve, input_signature=specs, opset=opset)
+    except Exception as exc:  # noqa: BLE001 - tf2onnx raises anything: one line names it
+        raise UnsupportedError(source, f"tf2onnx cannot convert it: {type(exc).__name__}: {_one_line(exc)}") from None
+    by_name = {o.name: o for o in proto.graph.output}
+    if set(by_name) == set(out_names):  # tf2onnx sorts dict outputs; keep the model's order
+        ordered = [by_name[n] for n in out_names]
+        copies = [type(o)() for o in ordered]
+        for copy, original in zip(copies, ordered):
+            copy.CopyFrom(original)
+        del proto.graph.output[:]
+        proto.graph.output.extend(copies)
+    _name_dynamic_dims(proto, in_names + out_names)
+    return proto, in_names, out_names
+
+
+def _name_dynamic_dims(proto, names: list[str]) -> None:
+    """`batch` and `<tensor>_dim<i>` instead of tf2onnx's `unk__123` for free dims of the model's
+    inputs and outputs (a Keras model keeps the batch dimension first from input to output)."""
+    for value in list(proto.graph.input) + list(proto.graph.output):
+        if value.name not in names:
+            continue
+        for i, dim in enumerate(value.type.tensor_type.shape.dim):
+            if dim.HasField("dim_param") or not dim.HasField("dim_value"):
+                dim.dim_param = "batch" if i == 0 else f"{value.name}_dim{i}"
+
+
+def _metadata(loaded: LoadedModel) -> dict[str, str]:
+    import keras
+    import tensorflow as tf
+    import tf2onnx
+
+    from inspector import __version__
+
+    source = loaded.source if loaded.how == "builder" else Path(loaded.source).name
+    meta = {
+        "source": source,
+        "exported_by": f"keras-inspector {__version__}",
+        "keras_version": keras.__version__,
+        "tensorflow_version": tf.__version__,
+        "tf2onnx_version": tf2onnx.__version__,
+        "loaded_by": loaded.how,
+    }
+    if loaded.translations:
+        meta["translations"] = "; ".join(loaded.translations)
+    return meta
+
+
+def _tensor_info(value) -> TensorInfo:
+    from onnx import helper
+
+    tt = value.type.tensor_type
+    shape = tuple(d.dim_param or (d.dim_value if d.HasField("dim_value") else None) for d in tt.shape.dim)
+    try:
+        dtype = helper.tensor_dtype_to_np_dtype(tt.elem_type).name
+    except Exception:  # noqa: BLE001 - a type numpy lacks (bfloat16...): show ONNX's code
+        dtype = str(tt.elem_type)
+    return TensorInfo(value.name, shape, dtype)
+
+
+def _opset(proto) -> int:
+    return next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 0)
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        if n in seen:
+            seen[n] += 1
+            out.append(f"{n}_{seen[n]}")
+        else:
+            seen[n] = 0
+            out.append(n)
+    return out
+
+
+def _text(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _quiet_tensorflow() -> None:
+    """TensorFlow and tf2onnx log pages of INFO/WARNING lines a user cannot act on; TensorFlow's
+    native libraries write to file descriptor 2 while loading, before any log level applies."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" not in sys.modules:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+            import tf2onnx  # noqa: F401
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+    for name in ("tf2onnx", "tensorflow", "absl"):
+        logging.getLogger(name).setLevel(logging.ERROR)
