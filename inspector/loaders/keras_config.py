@@ -382,20 +382,22 @@ def _snake_case(name: str) -> str:
 
 # -- weights ---------------------------------------------------------------------------------
 NON_TRAINABLE_NAMES = ("moving_mean", "moving_variance", "running_mean", "running_std", "seed_generator")
+NON_TRAINABLE_LAST = ("mean", "variance", "count")  # Normalization's adapted state
 
 
 def _label_weights(stored: list[Weight], specs, layer_trainable: bool) -> list[Weight]:
-    """Decide trainability: by name where the file names weights (legacy HDF5), by Keras' own
-    creation order where it only numbers them (`vars/0` in `.keras`)."""
-    numbered = all(w.name.rsplit("/", 1)[-1].isdigit() for w in stored)
-    if numbered and specs is not None and [tuple(s.shape) for s in specs] == [w.shape for w in stored]:
+    """Decide trainability by what the layer class creates, in Keras' creation order, when the
+    stored shapes are exactly those (`vars/0` in `.keras` carries no name at all, and a legacy
+    HDF5 name like `normalization/mean` does not say it is state); otherwise by the name."""
+    if specs is not None and [tuple(s.shape) for s in specs] == [w.shape for w in stored]:
         return [
             Weight(w.name, w.shape, w.dtype, s.trainable and layer_trainable)
             for w, s in zip(stored, specs)
         ]
     return [
         Weight(w.name, w.shape, w.dtype, layer_trainable and w.trainable
-               and not any(n in w.name for n in NON_TRAINABLE_NAMES))
+               and not any(n in w.name for n in NON_TRAINABLE_NAMES)
+               and w.name.rsplit("/", 1)[-1] not in NON_TRAINABLE_LAST)
         for w in stored
     ]
 
