@@ -155,3 +155,40 @@ def render(path: str, output: str, no_shapes: bool, no_params: bool, rankdir: st
     blocks = sum(1 for n in diagram.nodes if n.kind == "block")
     click.echo(f"{output}: {len(diagram.nodes)} nodes" + (f" ({blocks} collapsed blocks)" if blocks else "")
                + f", {len(diagram.edges)} edges" + (f", {len(findings)} findings" if with_lint else ""))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=str)
+@click.option("-o", "--output", "folder", required=True, type=click.Path(file_okay=False),
+              help="The docs folder: one PAGE.md and PAGE.svg per model (and index.md for several).")
+@_diagram_options
+@click.option("--lint/--no-lint", "with_lint", default=True, show_default=True,
+              help="Run every rule: findings on the diagram and in a section of the page.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 listing the files that are stale or missing.")
+@report_errors
+def docs(paths: tuple[str, ...], folder: str, no_shapes: bool, no_params: bool, rankdir: str,
+         expand_nested: bool, depth: int | None, collapse: tuple[str, ...], theme: str, with_lint: bool,
+         check: bool) -> None:
+    """One Markdown page per model (diagram, summary, inputs/outputs, training, findings).
+
+    Reruns on unchanged models write byte-identical files, so `--check` can guard docs in CI."""
+    from pathlib import Path
+
+    from inspector.docs_page import build_docs, stale_files, write_docs
+
+    options = _render_options(no_shapes, no_params, rankdir, expand_nested, depth, collapse, None, None, theme)
+    files = build_docs(list(paths), options, with_lint)
+    target = Path(folder)
+    if check:
+        stale = stale_files(files, target)
+        for name in stale:
+            state = "missing" if not (target / name).exists() else "stale"
+            click.echo(f"{target / name}: {state}")
+        if stale:
+            click.echo(f"inspect docs: {len(stale)} of {len(files)} files out of date; "
+                       "rerun `inspect docs` without --check", err=True)
+            sys.exit(1)
+        click.echo(f"{len(files)} files up to date in {target}")
+        return
+    written = write_docs(files, target)
+    click.echo(f"{len(written)} of {len(files)} files written to {target}")
