@@ -288,3 +288,73 @@ def section(doc: str, title: str) -> str:
     """The text under `## title` in a rule docstring ("" when absent)."""
     m = re.search(rf"^##\s+{re.escape(title)}\s*$(.*?)(?=^##\s|\Z)", doc, re.MULTILINE | re.DOTALL)
     return m.group(1).strip() if m else ""
+
+
+# -- linting files ---------------------------------------------------------------------------------
+MODEL_SUFFIXES = frozenset({".keras", ".h5", ".hdf5", ".json", ".onnx"})
+_SKIP_DIRS = frozenset({".git", ".venv", "venv", "__pycache__", "node_modules", ".tox", ".mypy_cache"})
+
+
+def discover(targets: Sequence[str]) -> Iterator[str]:
+    """The model targets behind command-line arguments: files as given, builder references as
+    given, directories searched recursively for model files and SavedModel folders (a `.json` only
+    when it looks like a Keras model config). A path that does not exist is passed on as is, so
+    that loading it reports the error in its place."""
+    from pathlib import Path
+
+    from inspector import is_builder_reference
+
+    for target in targets:
+        path = Path(target)
+        if not is_builder_reference(target) and path.is_dir() and not _is_savedmodel(path):
+            yield from _walk_dir(path)
+        else:
+            yield target
+
+
+def _is_savedmodel(path) -> bool:
+    return (path / "saved_model.pb").is_file() or (path / "keras_metadata.pb").is_file()
+
+
+def _walk_dir(folder) -> Iterator[str]:
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if entry.is_dir():
+            if entry.name in _SKIP_DIRS or entry.name.startswith("."):
+                continue
+            if _is_savedmodel(entry):
+                yield str(entry)
+            else:
+                yield from _walk_dir(entry)
+        elif entry.suffix.lower() in MODEL_SUFFIXES and (
+                entry.suffix.lower() != ".json" or _looks_like_model_json(entry)):
+            yield str(entry)
+
+
+def _looks_like_model_json(path) -> bool:
+    """A Keras config names `class_name` and `config` near its start; manifests and metadata
+    JSON found in the same folders do not."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return True  # let the loader report why it cannot be read
+    return b'"class_name"' in head and b'"config"' in head
+
+
+def lint_target(
+    target: Any,
+    rules: Sequence[Rule],
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    data: str | None = None,
+) -> list[Finding]:
+    """Load one target (file, directory model, builder reference, live model) and lint it; with
+    `data` (an .npz), measure per-output losses first (this runs the model)."""
+    from inspector import load
+
+    graph = load(target)
+    context: dict[str, Any] = {}
+    if data is not None:
+        from inspector.measure import measure_loss_contributions
+
+        context["measured_losses"] = measure_loss_contributions(target, data)
+    return lint_graph(graph, rules, options, context)
