@@ -192,3 +192,94 @@ def docs(paths: tuple[str, ...], folder: str, no_shapes: bool, no_params: bool, 
         return
     written = write_docs(files, target)
     click.echo(f"{len(written)} of {len(files)} files written to {target}")
+
+
+def _split_selectors(values: tuple[str, ...]) -> list[str]:
+    """`--select N,G101 --select unsafe-lambda` -> ["N", "G101", "unsafe-lambda"]."""
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+@main.command()
+@click.argument("targets", nargs=-1, required=True, metavar="PATH_OR_BUILDER...")
+@click.option("--select", multiple=True, metavar="RULES",
+              help="Only these rules: codes, names or family prefixes, comma-separated, repeatable.")
+@click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rules (same forms as --select).")
+@click.option("--output-format", "output_format", type=click.Choice(["text", "json", "sarif", "github"]),
+              default="text", show_default=True, help="How to print the findings.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (load errors still exit 2).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="Configuration file (default: the nearest pyproject.toml with [tool.inspector]).")
+@click.option("--data", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="An .npz of arrays named after the model's inputs and outputs: measure each "
+                   "output's loss (runs the model with TensorFlow).")
+@report_errors
+def lint(targets: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, ...], output_format: str,
+         exit_zero: bool, config_file: str | None, data: str | None) -> None:
+    """Check model files, folders and `module:function` builders against the rules.
+
+    Exit 0 when nothing is found, 1 when something is, 2 on a usage or load error (the other
+    files are still checked)."""
+    from inspector.config import load_config
+    from inspector.engine import discover, lint_target, select_rules
+    from inspector.report import LintRun, formatter
+
+    config = load_config(config_file).with_command_line(_split_selectors(select), _split_selectors(ignore))
+    rules = select_rules(config.select, config.ignore)
+    findings, files, errors = [], [], []
+    for target in discover(targets):
+        files.append(target)
+        per_file = config.ignored_for(target)
+        off = {r.code for r in select_rules(per_file, None)} if per_file else set()
+        chosen = [r for r in rules if r.code not in off]
+        try:
+            findings.extend(lint_target(target, chosen, config.rule_options, data))
+        except InspectorError as exc:
+            reason = exc.reason if exc.path else str(exc)
+            errors.append((target, reason))
+            click.echo(f"inspect: error: {target}: {reason}", err=True)
+        except Exception as exc:  # noqa: BLE001 - a bug, but one file must not stop the others
+            reason = f"internal error {type(exc).__name__}: {exc} (a bug in keras-inspector: please report it)"
+            errors.append((target, reason))
+            click.echo(f"inspect: error: {target}: {reason}", err=True)
+    run = LintRun(tuple(findings), tuple(files), tuple(errors), tuple(rules))
+    click.echo(formatter(output_format)(run), nl=False)
+    if errors:
+        sys.exit(2)
+    if findings and not exit_zero:
+        sys.exit(1)
+
+
+@main.command(name="rules")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@report_errors
+def rules_command(fmt: str) -> None:
+    """List every lint rule: code, name, default severity and what it checks."""
+    from inspector.engine import all_rules
+
+    rules = all_rules()
+    if fmt == "json":
+        click.echo(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity,
+                                "summary": r.summary, "options": dict(r.options)} for r in rules], indent=2))
+        return
+    width = max(len(r.name) for r in rules)
+    for r in rules:
+        click.echo(f"{r.code}  {r.name:<{width}}  {r.severity:<7}  {r.summary}")
+
+
+@main.command(name="rule")
+@click.argument("name_or_code")
+@report_errors
+def rule_command(name_or_code: str) -> None:
+    """Print one rule's documentation (what it does, why it matters, example, how to fix)."""
+    from inspector.engine import get_rule
+
+    r = get_rule(name_or_code)
+    click.echo(f"# {r.code} {r.name}\n")
+    click.echo(f"Default severity: {r.severity}.")
+    if r.options:
+        opts = ", ".join(f"`{k}` = {json.dumps(v)}" for k, v in r.options.items())
+        click.echo(f"Options ([tool.inspector.rules.{r.name}]): {opts}.")
+    if r.frameworks != frozenset({"keras", "onnx"}):
+        click.echo(f"Applies to: {', '.join(sorted(r.frameworks))} models.")
+    click.echo("")
+    click.echo(r.doc)
