@@ -37,6 +37,8 @@ class LayerKey(NamedTuple):
 
     name: str
     slot: str
+    base: str = ""  # the snake-case class name the slot is made from
+    rank: int = 0  # how many layers of that class come before this one in its model
 
 
 class WeightSource(Protocol):
@@ -90,7 +92,7 @@ class _Parser:
     def __init__(self, source: Source, weights: WeightSource | None):
         self.source = source
         self.weights = weights
-        self.slots: dict[int, str] = {}  # id(layer entry) -> its storage slot
+        self.slots: dict[int, LayerKey] = {}  # id(layer entry) -> where storage keeps it
 
     # -- models ------------------------------------------------------------------------------
     def model(self, entry: Mapping[str, Any], path: tuple[str, ...], trainable: bool) -> ModelGraph:
@@ -280,7 +282,7 @@ class _Parser:
 
     def _add_layer(self, b: GraphBuilder, entry, path, trainable, input_shapes) -> None:
         name = _entry_name(entry)
-        key = LayerKey(name, self._slot_of(entry))
+        key = self._key_of(entry, name)
         config = layer_config(entry)
         layer_trainable = trainable and bool(config.get("trainable", True))
         module = entry.get("module")
@@ -332,8 +334,12 @@ class _Parser:
         )
 
 
-    def _slot_of(self, entry: Mapping[str, Any]) -> str:
-        return self.slots.get(id(entry)) or _snake_case(plain_class_name(entry))
+    def _key_of(self, entry: Mapping[str, Any], name: str) -> LayerKey:
+        key = self.slots.get(id(entry))
+        if key is None:
+            base = _snake_case(plain_class_name(entry))
+            return LayerKey(name, base, base, 0)
+        return key._replace(name=name)
 
 
 def _nested_node_shift(by_name, specs, output_refs) -> dict[str, int]:
@@ -359,17 +365,18 @@ def _shifted(ref: Ref, shift: Mapping[str, int]) -> Ref:
     return (ref[0], ref[1] - shift.get(ref[0], 0), ref[2])
 
 
-def _slots(entries: list) -> dict[int, str]:
+def _slots(entries: list) -> dict[int, LayerKey]:
     """Keras 3 stores a model's layers under names made from their class, not their own name."""
     used: dict[str, int] = {}
-    slots: dict[int, str] = {}
+    slots: dict[int, LayerKey] = {}
     for entry in entries:
         if not isinstance(entry, Mapping):
             continue
         base = _snake_case(plain_class_name(entry))
-        count = used.get(base)
-        used[base] = 0 if count is None else count + 1
-        slots[id(entry)] = base if count is None else f"{base}_{count + 1}"
+        rank = used.get(base, 0)
+        used[base] = rank + 1
+        slot = base if rank == 0 else f"{base}_{rank}"
+        slots[id(entry)] = LayerKey(_entry_name(entry), slot, base, rank)
     return slots
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import struct
 import zipfile
 from pathlib import Path
@@ -152,12 +153,26 @@ class ZipWeights:
             parent = next((g for g in LAYER_GROUPS if g in group), None)
             if parent is None:
                 return []
-            # Keras 3 names a layer's group by its slot; tf.keras 2.13 by the layer's name.
-            group = safe_get(self.path, group[parent], key.slot if parent == "layers" else key.name)
+            group = self._layer_group(group[parent], parent, key)
             if group is None:
                 return []
         prefix = "/".join(key.name for key in path) + "/"
         return [w for w in datasets(self.path, group, prefix) if not _under_nested(w.name, prefix)]
+
+    def _layer_group(self, container, parent: str, key: LayerKey):
+        """Keras 3 names a layer's group by its slot. tf.keras 2.13 to 2.15 numbered the class
+        once per dependency, and a layer with weights is two dependencies (`layer-N` and
+        `layer_with_weights-M`), so its convolutions sit at `conv2d`, `conv2d_2`, `conv2d_4`.
+        Every layer has a group, so the n-th layer of a class takes the n-th group of that class."""
+        if parent == "layers":
+            return safe_get(self.path, container, key.slot)
+        pattern = re.compile(re.escape(key.base or key.slot) + r"(?:_(\d+))?")
+        numbered = sorted(
+            (int(m.group(1) or 0), name) for name in container if (m := pattern.fullmatch(name))
+        )
+        if key.rank < len(numbered):
+            return safe_get(self.path, container, numbered[key.rank][1])
+        return safe_get(self.path, container, key.name)
 
 
 def _under_nested(name: str, prefix: str) -> bool:
