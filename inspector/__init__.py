@@ -13,7 +13,15 @@ from inspector.errors import InspectorError, LoadError
 from inspector.graph import ModelGraph
 
 __version__ = "0.1.0"
-__all__ = ["InspectorError", "LoadError", "ModelGraph", "load", "is_builder_reference"]
+__all__ = [
+    "InspectorError",
+    "LoadError",
+    "ModelGraph",
+    "is_builder_reference",
+    "lint",
+    "load",
+    "summarize",
+]
 
 
 def is_builder_reference(target: str) -> bool:
@@ -44,3 +52,12 @@ def load(target: Any) -> ModelGraph:
 
         return load_live(target)
     raise InspectorError(None, f"cannot inspect a {type(target).__name__}: pass a path or a keras.Model")
+
+
+def __getattr__(name: str):
+    """`lint`, `summarize`, `render` and `export_onnx` load lazily: `import inspector` stays light."""
+    if name in ("lint", "summarize"):
+        from inspector import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'inspector' has no attribute {name!r}")

@@ -1,0 +1,52 @@
+"""The Python API behind `import inspector`: the same jobs as the CLI, on paths or live models.
+
+A live `keras.Model` goes through its config and weights exactly like a file does
+(`inspector.load`), so a model and its saved file give the same findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from inspector.graph import ModelGraph
+
+
+def lint(
+    target: Any,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    data: str | Path | None = None,
+    model: Any = None,
+) -> list:
+    """Findings for a model file, builder reference, live keras.Model or ModelGraph.
+
+    `data` (an .npz named after the model's inputs and outputs) lets `unbalanced-loss-weights`
+    measure real loss contributions; that runs the model (`model`, or `target` loaded by Keras).
+    """
+    from inspector import load
+    from inspector.engine import lint_graph, select_rules
+
+    graph = load(target)
+    context: dict[str, Any] = {}
+    if data is not None:
+        from inspector.measure import measure_loss_contributions
+
+        context["measured_losses"] = measure_loss_contributions(model if model is not None else target, str(data))
+    return lint_graph(graph, select_rules(select, ignore), options, context)
+
+
+def summarize(target: Any, expand_nested: bool = False) -> dict[str, Any]:
+    """The `inspect summary --format json` document, as a dict."""
+    from inspector import load
+    from inspector.summary import summary_dict
+
+    return summary_dict(load(target), expand_nested)
+
+
+def graph_of(target: Any) -> ModelGraph:
+    from inspector import load
+
+    return load(target)
