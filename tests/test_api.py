@@ -37,7 +37,7 @@ def test_live_model_and_file_agree(stem):
         (layer.name, layer.class_name, layer.params, layer.trainable_params) for layer in from_file.layers
     ]
     assert {t.id: t.shape for t in live.tensors.values()} == {t.id: t.shape for t in from_file.tensors.values()}
-    as_tuples = lambda fs: sorted((f.code, f.layers, f.message) for f in fs)  # noqa: E731
+    as_tuples = lambda fs: sorted((f.code, f.layers, f.message) for f in fs)
     assert as_tuples(inspector.lint(model)) == as_tuples(inspector.lint(path))
 
 

@@ -11,7 +11,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from inspector.keras import LintCallback, LintFailure, LossBalanceWarning  # noqa: E402
+from inspector.keras import LintCallback, LintFailure, LossBalanceWarning
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 LOSSES = {"age": "mse", "income": "categorical_crossentropy", "gender": "binary_crossentropy"}
