@@ -1,0 +1,50 @@
+"""Reading is not running: `inspect summary` on model files imports neither TensorFlow nor
+Keras, and `inspect --help` does not even import h5py. Checked in a fresh interpreter, through
+the real click entry point, by looking at sys.modules when the command has finished."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+PROBE = r"""
+import json, sys
+from inspector.cli import main
+sys.argv = ["inspect", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+heavy = ("tensorflow", "keras", "tf_keras", "h5py", "onnx", "onnxruntime", "tf2onnx", "torch", "jax")
+print(json.dumps({"code": code, "loaded": sorted(m for m in heavy if m in sys.modules)}))
+"""
+
+
+def run(*args: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", PROBE, *args], check=False, capture_output=True, text=True,
+                          timeout=120)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("name", ["siamese_shared_lstm.keras", "nested_submodel.h5", "qa_two_inputs_k2.h5",
+                                  "dense_functional.json", "savedmodel_k2", "lambda_layer.keras"])
+def test_summary_imports_no_framework(fixtures_dir, name):
+    result = run("summary", str(fixtures_dir / name))
+    assert result["code"] in (0, None)
+    assert set(result["loaded"]) <= {"h5py"}
+
+
+def test_json_summary_imports_no_framework(fixtures_dir):
+    result = run("summary", "--format", "json", str(fixtures_dir / "three_outputs_weighted.keras"))
+    assert result["code"] in (0, None)
+    assert result["loaded"] == ["h5py"]
+
+
+def test_help_imports_nothing_heavy():
+    for args in (["--help"], ["summary", "--help"]):
+        result = run(*args)
+        assert result["code"] == 0
+        assert result["loaded"] == []
