@@ -76,6 +76,8 @@ def find_config(start: Path | None = None) -> Path | None:
                 if "inspector" in _read_toml(candidate).get("tool", {}):
                     return candidate
             except UsageError:
+                if "tool.inspector" in candidate.read_text(encoding="utf-8", errors="replace"):
+                    raise  # ours, and broken: say so rather than lint with defaults
                 continue  # a broken pyproject.toml of some other project up the tree
     return None
 

@@ -159,6 +159,15 @@ def loss(class_name: str, **config: Any) -> dict[str, Any]:
             "registered_name": None}
 
 
+REQUIRED: dict[str, dict[str, Any]] = {
+    "Dropout": {"rate": 0.5},
+    "SpatialDropout1D": {"rate": 0.5},
+    "GaussianDropout": {"rate": 0.5},
+    "Activation": {"activation": "relu"},
+}
+"""Arguments Keras requires for the layers `dense_chain` puts between Dense layers."""
+
+
 def dense_chain(name: str, widths: Sequence[int], activation: str = "relu",
                 output_units: int = 10, output_activation: str = "softmax",
                 between: Sequence[str] = (), input_width: int = 64,
@@ -170,6 +179,6 @@ def dense_chain(name: str, widths: Sequence[int], activation: str = "relu",
     for i, width in enumerate(widths, 1):
         h = m.add(layer("Dense", f"dense_{i}", units=width, activation=activation), h)
         for cls in between:
-            h = m.add(layer(cls, f"{cls.lower()}_{i}"), h)
+            h = m.add(layer(cls, f"{cls.lower()}_{i}", **REQUIRED.get(cls, {})), h)
     y = m.add(layer("Dense", "output", units=output_units, activation=output_activation), h)
     return m.build([x], [y], **compile)

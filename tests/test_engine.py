@@ -1,0 +1,127 @@
+"""The engine: registry, selection by code/name/family, options, context, file discovery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from inspector.rules import _examples as ex
+
+from inspector.engine import (
+    Finding,
+    RuleOptions,
+    Violation,
+    all_rules,
+    discover,
+    get_rule,
+    lint_graph,
+    resolve_options,
+    rule,
+    select_rules,
+)
+from inspector.errors import UsageError
+from inspector.graph import Source
+from inspector.loaders.keras_config import parse_model
+
+
+def test_all_rules_sorted_by_code_and_found_by_code_or_name():
+    rules = all_rules()
+    assert [r.code for r in rules] == sorted(r.code for r in rules)
+    assert get_rule("N101").name == "missing-normalization"
+    assert get_rule("n101") is get_rule("missing-normalization")
+    with pytest.raises(UsageError, match="no rule named 'no-such-rule'"):
+        get_rule("no-such-rule")
+
+
+def test_select_by_code_name_and_family_prefix():
+    codes = lambda rules: {r.code for r in rules}
+    everything = codes(all_rules())
+    assert codes(select_rules(None, None)) == everything
+    assert codes(select_rules(["N"], None)) == {c for c in everything if c.startswith("N")}
+    assert codes(select_rules(["N10"], ["N102"])) == {c for c in everything if c.startswith("N10")} - {"N102"}
+    assert codes(select_rules(["unsafe-lambda", "G101"], None)) == {"S101", "G101"}
+    assert codes(select_rules(None, ["S", "missing-normalization"])) == {
+        c for c in everything if not c.startswith("S")} - {"N101"}
+    assert codes(select_rules(["ALL"], None)) == everything
+
+
+def test_unknown_selector_is_a_usage_error():
+    with pytest.raises(UsageError, match="unknown rule selector 'missing-normalisation'"):
+        select_rules(["missing-normalisation"], None)
+    with pytest.raises(UsageError, match="'Z'"):
+        select_rules(None, ["Z"])
+
+
+def test_options_merge_defaults_and_reject_unknown_or_mistyped():
+    r = get_rule("missing-normalization")
+    assert resolve_options(r, None) == {"depth": 4}
+    assert resolve_options(r, {"depth": 6}) == {"depth": 6}
+    with pytest.raises(UsageError, match="has no option 'deep'"):
+        resolve_options(r, {"deep": 6})
+    with pytest.raises(UsageError, match="must be a number"):
+        resolve_options(r, {"depth": "six"})
+    with pytest.raises(UsageError, match="integer"):
+        resolve_options(r, {"depth": 4.5})
+
+
+def test_rule_options_expose_values_and_context():
+    opts = RuleOptions({"depth": 4, "min-classes": 3}, {"measured_losses": {"age": 3.2}})
+    assert opts["depth"] == 4 and opts.min_classes == 3 and dict(opts) == {"depth": 4, "min-classes": 3}
+    assert opts.context["measured_losses"] == {"age": 3.2}
+    with pytest.raises(AttributeError):
+        _ = opts.nothing
+
+
+def test_finding_reads_like_a_linter_line():
+    f = Finding("m.keras", "N101", "missing-normalization", "warning", "4 weight layers", ("dense", "d2"))
+    assert str(f) == "m.keras:dense: N101 missing-normalization 4 weight layers"
+    assert "m.keras:dense: N101" in repr(f)
+    assert str(Finding("m.h5", "L102", "unbalanced-loss-weights", "warning", "x")) == \
+        "m.h5: L102 unbalanced-loss-weights x"
+    assert f.as_dict()["layers"] == ["dense", "d2"]
+
+
+def test_rule_decorator_validates_identity():
+    with pytest.raises(ValueError, match="capital letter"):
+        rule("n1", "x", "warning")
+    with pytest.raises(ValueError, match="kebab-case"):
+        rule("X901", "Bad_Name", "warning")
+    with pytest.raises(ValueError, match="severity"):
+        rule("X901", "bad-severity", "fatal")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="clashes"):
+        rule("N101", "another-name", "warning")(lambda graph, opts: iter(()))
+
+
+def test_context_reaches_rules_and_findings_are_deduplicated():
+    seen = {}
+
+    def probe(graph, opts):
+        seen.update(opts.context)
+        yield Violation("same", ("output",))
+        yield Violation("same", ("output",))
+
+    from inspector.engine import Rule
+
+    probe_rule = Rule("X999", "probe", "info", probe, {}, "", (), (), frozenset({"keras", "onnx"}))
+    config = ex.dense_chain("m", [8])
+    graph = parse_model(config, Source("<example>", "json"))
+    findings = lint_graph(graph, [probe_rule], context={"measured_losses": {"output": 1.0}})
+    assert seen == {"measured_losses": {"output": 1.0}}
+    assert len(findings) == 1 and findings[0].severity == "info"
+
+
+def test_discover_recurses_for_models_and_skips_other_json(tmp_path: Path):
+    (tmp_path / "a.keras").write_bytes(b"PK\x03\x04")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.h5").write_bytes(b"")
+    (tmp_path / "sub" / "arch.json").write_text('{"class_name": "Sequential", "config": {"layers": []}}')
+    (tmp_path / "sub" / "manifest.json").write_text('{"fixtures": []}')
+    (tmp_path / "sub" / "notes.txt").write_text("hi")
+    saved = tmp_path / "saved"
+    (saved / "variables").mkdir(parents=True)
+    (saved / "saved_model.pb").write_bytes(b"")
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "c.keras").write_bytes(b"")
+    found = list(discover([str(tmp_path), "pkg.models:build", "missing.h5"]))
+    rel = [str(Path(p).relative_to(tmp_path)) if p.startswith(str(tmp_path)) else p for p in found]
+    assert rel == ["a.keras", "saved", "sub/arch.json", "sub/b.h5", "pkg.models:build", "missing.h5"]

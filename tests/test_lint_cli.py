@@ -1,0 +1,198 @@
+"""`inspect lint`, `inspect rules`, `inspect rule`: exit codes, selection, configuration, formats."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from inspector.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def lint(monkeypatch, tmp_path):
+    """Run `inspect lint ...` in-process from an empty folder (so no pyproject.toml applies)."""
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args: str):
+        return CliRunner().invoke(main, ["lint", *args])
+
+    return run
+
+
+@pytest.fixture()
+def models(fixtures_dir, tmp_path):
+    """A folder with one clean model, two with findings and an architecture JSON."""
+    folder = tmp_path / "models"
+    (folder / "legacy").mkdir(parents=True)
+    for name in ("dense_functional.keras", "unused_input.keras", "dense_functional.json"):
+        shutil.copy(fixtures_dir / name, folder / name)
+    shutil.copy(fixtures_dir / "deep_no_normalization.h5", folder / "legacy" / "deep.h5")
+    return folder
+
+
+def test_clean_file_exits_0(lint, fixtures_dir):
+    result = lint(str(fixtures_dir / "dense_functional.keras"))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "No findings in 1 file.\n"
+
+
+def test_findings_exit_1_and_exit_zero(lint, fixtures_dir):
+    path = str(fixtures_dir / "unused_input.keras")
+    result = lint(path)
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"{path}:metadata: G102 unused-input input 'metadata' is declared but no output depends on it",
+        "Found 1 finding (1 warning) in 1 of 1 file.",
+    ]
+    assert lint(path, "--exit-zero").exit_code == 0
+
+
+def test_unreadable_file_exits_2_but_others_are_checked(lint, fixtures_dir, tmp_path):
+    bad = tmp_path / "broken.h5"
+    bad.write_text("not a model")
+    good = str(fixtures_dir / "unused_input.keras")
+    result = lint(str(bad), good, "nope.keras")
+    assert result.exit_code == 2
+    assert f"inspect: error: {bad}: not a model file" in result.stderr
+    assert "inspect: error: nope.keras: no such file or directory" in result.stderr
+    assert "G102 unused-input" in result.stdout
+    assert result.stdout.splitlines()[-1] == (
+        "Found 1 finding (1 warning) in 1 of 3 files (2 files could not be read).")
+
+
+def test_directory_recursion_finds_models_only(lint, models):
+    result = lint(str(models))
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert [line.split(": ")[0] for line in lines[:-1]] == [
+        f"{models}/legacy/deep.h5:hidden_1", f"{models}/unused_input.keras:metadata"]
+    assert lines[-1] == "Found 2 findings (2 warnings) in 2 of 4 files."
+
+
+def test_select_and_ignore_by_code_name_and_prefix(lint, models):
+    def codes(*args):
+        out = lint(str(models), "--output-format", "json", *args).stdout
+        return sorted(f["code"] for f in json.loads(out))
+
+    assert codes() == ["G102", "N101"]
+    assert codes("--select", "G") == ["G102"]
+    assert codes("--select", "N101,unused-input") == ["G102", "N101"]
+    assert codes("--select", "N1", "--select", "G102", "--ignore", "N101") == ["G102"]
+    assert codes("--ignore", "missing-normalization") == ["G102"]
+    bad = lint(str(models), "--select", "X42")
+    assert bad.exit_code == 2 and "unknown rule selector 'X42'" in bad.stderr
+
+
+def _write_pyproject(folder: Path, body: str) -> Path:
+    path = folder / "pyproject.toml"
+    path.write_text("[project]\nname = 'demo'\n\n" + body)
+    return path
+
+
+def test_config_discovered_walking_up_with_per_file_ignores_and_options(models, monkeypatch):
+    _write_pyproject(models, """
+[tool.inspector]
+ignore = ["unused-input"]
+per-file-ignores = { "legacy/*.h5" = ["N"] }
+""")
+    sub = models / "legacy"
+    monkeypatch.chdir(sub)
+    runner = CliRunner()
+    result = runner.invoke(main, ["lint", str(models)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "No findings in 4 files.\n"
+    # command-line --select wins over the file's ignore list
+    result = runner.invoke(main, ["lint", str(models), "--select", "G102"])
+    assert result.exit_code == 1 and "G102 unused-input" in result.stdout
+
+
+def test_rule_options_from_config(models, monkeypatch, tmp_path):
+    target = str(models / "legacy" / "deep.h5")  # 9 weight layers in a row
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    config = _write_pyproject(tmp_path, "[tool.inspector.rules.missing-normalization]\ndepth = 10\n")
+    assert runner.invoke(main, ["lint", target]).exit_code == 0
+    config.write_text("[tool.inspector.rules.missing-normalization]\ndepth = 9\n")
+    assert runner.invoke(main, ["lint", target]).exit_code == 1
+    other = tmp_path / "strict.toml"
+    other.write_text("select = ['N101']\n[rules.N101]\ndepth = 3\n")
+    result = runner.invoke(main, ["lint", target, "--config", str(other)])
+    assert result.exit_code == 1 and "9 weight layers in a row" in result.stdout
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("[tool.inspector]\nselct = ['N']\n", "unknown key 'selct' in [tool.inspector]"),
+    ("[tool.inspector]\nignore = ['N999']\n", "ignore: unknown rule selector 'N999'"),
+    ("[tool.inspector.rules.missing-normalization]\ndeep = 3\n", "rule missing-normalization has no option 'deep'"),
+    ("[tool.inspector.rules.no-such-rule]\ndepth = 3\n", "no rule named 'no-such-rule'"),
+    ("[tool.inspector\n", "invalid TOML"),
+])
+def test_bad_configuration_is_a_usage_error(fixtures_dir, monkeypatch, tmp_path, body, message):
+    (tmp_path / "pyproject.toml").write_text(body)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["lint", str(fixtures_dir / "dense_functional.keras")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("inspect: error: ") and message in result.stderr
+
+
+def test_output_formats_from_the_command_line(lint, fixtures_dir):
+    path = str(fixtures_dir / "lambda_layer.keras")
+    data = json.loads(lint(path, "--output-format", "json").stdout)
+    assert [(d["code"], d["name"], d["severity"], d["layers"]) for d in data] == [
+        ("S101", "unsafe-lambda", "error", ["double"])]
+    sarif = json.loads(lint(path, "--output-format", "sarif").stdout)
+    assert sarif["runs"][0]["results"][0]["ruleId"] == "S101"
+    github = lint(path, "--output-format", "github").stdout
+    assert github.startswith(f"::error file={path},title=S101 unsafe-lambda::Lambda 'double'")
+
+
+def test_rules_and_rule_commands():
+    runner = CliRunner()
+    listing = runner.invoke(main, ["rules"])
+    assert listing.exit_code == 0
+    lines = listing.stdout.splitlines()
+    assert any(line.startswith("N101  missing-normalization") and "warning" in line for line in lines)
+    assert any(line.startswith("S101  unsafe-lambda") and "error" in line for line in lines)
+    doc = runner.invoke(main, ["rule", "missing-normalization"])
+    assert doc.exit_code == 0
+    assert doc.stdout.startswith("# N101 missing-normalization\n")
+    assert "depth" in doc.stdout and "## How to fix" in doc.stdout
+    assert runner.invoke(main, ["rule", "n101"]).stdout == doc.stdout
+    missing = runner.invoke(main, ["rule", "nope"])
+    assert missing.exit_code == 2 and "no rule named 'nope'" in missing.stderr
+
+
+def test_lint_imports_no_tensorflow_and_reads_no_weight_arrays(fixtures_dir, tmp_path):
+    """A whole lint run in a fresh interpreter: TensorFlow, Keras and onnx are never imported, and
+    no HDF5 dataset's values are read (only shapes and dtypes)."""
+    script = tmp_path / "probe.py"
+    script.write_text(f"""
+import sys
+import h5py
+reads = []
+original = h5py.Dataset.__getitem__
+def spy(self, key):
+    reads.append(self.name)
+    return original(self, key)
+h5py.Dataset.__getitem__ = spy
+from inspector.cli import main
+try:
+    main(["lint", {str(fixtures_dir)!r}, "--exit-zero"])
+except SystemExit as exc:
+    code = exc.code
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "tf_keras", "onnx"))
+print("EXIT", code, "HEAVY", heavy, "READS", reads)
+""")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, str(script)], check=False, capture_output=True, text=True,
+                         env=env, cwd=tmp_path, timeout=300).stdout
+    assert out.strip().splitlines()[-1] == "EXIT 0 HEAVY [] READS []"

@@ -1,0 +1,131 @@
+"""Every rule against its own examples: fires on each invalid one, silent on each valid one.
+
+Parametrized over `all_rules()`, so a new rule module is covered the moment it exists."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from inspector.rules import _examples as ex
+from inspector.rules.bias_before_normalization import _block
+from inspector.rules.missing_normalization import _vgg_like
+from inspector.rules.unused_input import _ignored_metadata
+
+from inspector.engine import all_rules, lint_graph, section
+from inspector.graph import Source
+from inspector.loaders.keras_config import parse_model
+
+SECTIONS = ("What it does", "Why it matters", "Example", "How to fix")
+
+
+def _graph(example):
+    config = example() if callable(example) else example
+    return parse_model(config, Source(path="<example>", format="json"), None, config.get("compile_config"))
+
+
+def _cases(kind: str):
+    for r in all_rules():
+        for i, example in enumerate(getattr(r, kind)):
+            yield pytest.param(r, example, id=f"{r.name}-{kind}-{i}")
+
+
+@pytest.mark.parametrize(("rule", "example"), list(_cases("invalid")))
+def test_rule_fires_on_invalid_example(rule, example):
+    findings = lint_graph(_graph(example), [rule])
+    assert findings, f"{rule.name} is silent on one of its invalid examples"
+    assert {f.code for f in findings} == {rule.code}
+    assert all(f.message and f.severity == rule.severity for f in findings)
+
+
+@pytest.mark.parametrize(("rule", "example"), list(_cases("valid")))
+def test_rule_is_silent_on_valid_example(rule, example):
+    assert lint_graph(_graph(example), [rule]) == []
+
+
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.name)
+def test_rule_is_documented_and_has_examples(rule):
+    assert re.fullmatch(r"[A-Z]\d{3}", rule.code)
+    assert re.fullmatch(r"[a-z]+(-[a-z]+)*", rule.name)
+    for title in SECTIONS:
+        assert section(rule.doc, title), f"{rule.name} lacks a '## {title}' section"
+    assert rule.invalid and rule.valid, f"{rule.name} needs valid and invalid examples"
+
+
+def test_the_issue_rules_all_exist():
+    names = {r.name for r in all_rules()}
+    assert {"disconnected-graph", "unused-input", "unbalanced-loss-weights", "missing-normalization",
+            "weight-sharing-opportunity", "loss-activation-mismatch", "bias-before-normalization",
+            "dropout-before-normalization", "representation-bottleneck", "unsafe-lambda",
+            "unknown-layer"} <= names
+    codes = [r.code for r in all_rules()]
+    assert len(codes) == len(set(codes))
+
+
+def test_disconnected_graph_names_output_real_input_and_idle_input():
+    from inspector.rules.disconnected_graph import _unrelated_input
+
+    [finding] = lint_graph(_graph(_unrelated_input), [r for r in all_rules() if r.family == "G"])
+    assert finding.name == "disconnected-graph"
+    assert "'score'" in finding.message and "'features'" in finding.message
+    assert "'unrelated' feeds nothing" in finding.message
+    assert finding.layers == ("score", "features", "unrelated")
+
+
+def test_missing_normalization_depth_option_and_chain_layers():
+    rule = next(r for r in all_rules() if r.name == "missing-normalization")
+    graph = _graph(ex.dense_chain("mlp", [32] * 5))  # 5 hidden + output = 6 in a row
+    [finding] = lint_graph(graph, [rule])
+    assert finding.layers == ("dense_1", "dense_2", "dense_3", "dense_4", "dense_5", "output")
+    assert finding.message.startswith("6 weight layers in a row")
+    assert lint_graph(graph, [rule], {"missing-normalization": {"depth": 7}}) == []
+    assert lint_graph(graph, [rule], {"N101": {"depth": 6}}) != []
+
+
+def test_rules_run_inside_nested_models_with_prefixed_layer_names():
+    inner = ex.Functional("encoder")
+    x = inner.input("encoder_input", (None, 8))
+    h = x
+    for i in range(4):
+        h = inner.add(ex.layer("Dense", f"enc_{i}", units=8, activation="relu"), h)
+    outer = ex.Functional("outer")
+    a = outer.input("features", (None, 8))
+    e = outer.add(inner.config([x], [h]), a)
+    y = outer.add(ex.layer("Dense", "head", units=1, activation="sigmoid"), e)
+    findings = lint_graph(_graph(outer.build([a], [y], loss="binary_crossentropy")), all_rules())
+    [finding] = [f for f in findings if f.name == "missing-normalization"]
+    assert finding.layers == ("encoder/enc_0", "encoder/enc_1", "encoder/enc_2", "encoder/enc_3")
+    assert str(finding).startswith("<example>:encoder/enc_0: N101 missing-normalization 4 weight")
+
+
+def test_onnx_graph_skips_keras_only_rules():
+    from dataclasses import replace
+
+    graph = _graph(ex.dense_chain("mlp", [16], output_units=1, loss="categorical_crossentropy"))
+    rule = next(r for r in all_rules() if r.name == "loss-activation-mismatch")
+    assert lint_graph(graph, [rule])
+    onnx_graph = replace(graph, source=Source(path="m.onnx", format="onnx"))
+    assert "onnx" not in rule.frameworks and lint_graph(onnx_graph, [rule]) == []
+
+
+def _conv_bn():
+    return _block(True)
+
+
+@pytest.mark.parametrize("build", [
+    lambda: ex.dense_chain("mlp", [32, 32], between=["BatchNormalization", "Dropout"],
+                           loss="categorical_crossentropy"),
+    lambda: ex.sequential((None, 8), ex.layer("Dense", "d1", units=4, activation="relu"),
+                          ex.layer("Dense", "d2", units=1, activation="sigmoid"), loss="binary_crossentropy"),
+    _vgg_like,
+    _ignored_metadata,
+    _conv_bn,
+], ids=["dense-bn-dropout", "sequential", "vgg-like", "two-inputs", "conv-bn"])
+def test_example_configs_are_real_keras_configs(keras, build):
+    """The example builders write what Keras writes: Keras itself rebuilds them, layer for layer."""
+    config = build()
+    model = keras.models.model_from_json(json.dumps(config))
+    graph = _graph(config)
+    ours = [layer.name for layer in graph.layers if not layer.is_input]
+    assert [layer.name for layer in model.layers if type(layer).__name__ != "InputLayer"] == ours
