@@ -133,11 +133,11 @@ def _count(value: int | None) -> str:
 
 def _io_lines(graph: ModelGraph) -> list[str]:
     lines = []
-    for label, tensors in (("Inputs", graph.inputs), ("Outputs", graph.outputs)):
+    for label, tensors in (("Inputs:", graph.inputs), ("Outputs:", graph.outputs)):
         for tid in tensors:
             t = graph.tensors[tid]
             name = t.producer.rsplit("[", 1)[0]
-            lines.append(f"{label}: {name} {format_shape(t.shape)} {t.dtype or ''}".rstrip())
+            lines.append(f"{label} {name} {format_shape(t.shape)} {t.dtype or ''}".rstrip())
             label = " " * len(label)
     return lines
 
@@ -205,6 +205,8 @@ def format_markdown(graph: ModelGraph, expand_nested: bool = False) -> str:
         out.append(f"| {esc(label)} | `{esc(shapes)}` | {esc(params)} | {esc(inputs)} |")
     out += ["", (f"**Total params:** {_count(graph.total_params)} "
             f"(trainable {_count(graph.trainable_params)}, non-trainable {_count(graph.non_trainable_params)})"), ""]
-    out += [f"- {line.strip()}" for line in _io_lines(graph) + _training_lines(graph)]
+    # continuation lines (more inputs or outputs, one loss per output) become nested items
+    out += [f"  - {line.strip()}" if line.startswith(" ") else f"- {line}"
+            for line in _io_lines(graph) + _training_lines(graph)]
     out += [f"- Note: {n}" for n in graph.notes]
     return "\n".join(out) + "\n"
