@@ -416,6 +416,7 @@ def convert(model: Any, opset: int | None, source: str):
         del proto.graph.output[:]
         proto.graph.output.extend(copies)
     _name_dynamic_dims(proto, in_names + out_names)
+    proto.graph.name = model.name  # tf2onnx names every graph "tf2onnx"
     return proto, in_names, out_names
 
 

@@ -31,13 +31,21 @@ def sniff(path: Path) -> str:
         return "h5"
     if head.lstrip(b" \t\r\n\xef\xbb\xbf").startswith(b"{"):
         return "json"
-    if path.suffix.lower() == ".onnx" and head[:1] == b"\x08":
+    if head[:1] == b"\x08" and (path.suffix.lower() == ".onnx" or _onnx_header(head)):
         return "onnx"
     raise LoadError(
         path,
         "not a model file this tool reads: neither a .keras zip, an HDF5 file, Keras JSON nor ONNX "
         f"(it starts with {head[:8]!r})",
     )
+
+
+def _onnx_header(head: bytes) -> bool:
+    """An ONNX ModelProto under any name: field 1 (ir_version, a small varint) first, then the tag
+    of another ModelProto field (producer_name, producer_version, domain, model_version, doc_string,
+    graph, opset_import, metadata_props, training_info, functions, configuration)."""
+    return len(head) > 2 and 1 <= head[1] <= 30 and head[2] in (
+        0x12, 0x1A, 0x22, 0x28, 0x32, 0x3A, 0x42, 0x72, 0x7A, 0x82, 0x8A)
 
 
 def _at(f, offset: int) -> bytes:

@@ -1,0 +1,266 @@
+"""ONNX model files, mapped onto the same ModelGraph as Keras files so every rule and view applies.
+
+Each node becomes a layer with one call (class_name = op_type, config = its attributes as plain
+Python); the initializers a node reads become its weights, so parameters are counted from their
+dims exactly, never loaded; graph inputs that are not initializers become InputLayers. Shapes come
+from value_info, graph inputs and outputs, or ONNX shape inference when the file stores none.
+An ONNX file is data: nothing in it runs, and `onnx` is imported only here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from math import prod
+from pathlib import Path
+from typing import Any
+
+from inspector.errors import LoadError
+from inspector.graph import GraphBuilder, Layer, ModelGraph, Shape, Source, Weight
+
+MAX_LIST = 64  # attribute lists longer than this are summarized, not copied into the config
+SHARED_WEIGHT_MIN = 64  # a shared initializer this large is a weight worth naming, not a constant
+
+
+def load_onnx(path: Path) -> ModelGraph:
+    import onnx
+
+    path = Path(path)
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as exc:  # noqa: BLE001 - protobuf raises DecodeError, RuntimeWarning and more
+        raise LoadError(path, f"not a readable ONNX file (truncated or corrupt): {_one_line(exc)}") from None
+    graph = model.graph
+    if not graph.output:
+        raise LoadError(
+            path,
+            f"the ONNX graph declares no outputs ({len(graph.node)} nodes read): the file is truncated "
+            "or not a model",
+        )
+    return _build(path, model)
+
+
+def _build(path: Path, model) -> ModelGraph:
+    graph = model.graph
+    initializers = {t.name: t for t in graph.initializer}
+    for sparse in graph.sparse_initializer:
+        initializers.setdefault(sparse.values.name, sparse)
+    shapes, dtypes = _value_types(model)
+    notes = _model_notes(model)
+    if _needs_inference(graph, shapes, initializers):
+        inferred = _inferred(model)
+        if inferred is not None:
+            more_shapes, more_dtypes = _value_types(inferred)
+            for k, v in more_shapes.items():
+                shapes.setdefault(k, v)
+            for k, v in more_dtypes.items():
+                dtypes.setdefault(k, v)
+            notes.append("shapes the file does not store were computed by ONNX shape inference")
+
+    builder = GraphBuilder(graph.name or path.stem, "ONNX", Source(path=str(path), format="onnx",
+                                                                 keras_version=_meta(model, "keras_version")))
+    names: set[str] = set()
+    produced: dict[str, str] = {}  # ONNX value name -> our tensor id
+
+    for value in graph.input:
+        if value.name in initializers:
+            continue  # an initializer listed as an input (IR < 4 style) is a weight, not an input
+        name = _unique(value.name or "input", names)
+        builder.add_layer(Layer(name, "InputLayer", {"name": value.name, "batch_shape": _list(shapes.get(value.name)),
+                                                     "dtype": dtypes.get(value.name)},
+                                module="onnx", params=0, trainable_params=0))
+        call = builder.add_call(name, 0, [], [shapes.get(value.name)], [dtypes.get(value.name)])
+        produced[value.name] = call.outputs[0]
+        builder.inputs.append(call.outputs[0])
+
+    owner: dict[str, str] = {}  # initializer -> the first node that reads it (its owner)
+    shared: dict[str, list[str]] = {}  # initializer -> every node that reads it
+    for i, node in enumerate(graph.node):
+        name = _unique(node.name or f"{node.op_type}_{i}", names)
+        weights, tensor_inputs = [], []
+        for value in node.input:
+            if not value:
+                continue  # an omitted optional input
+            if value in initializers and value not in produced:
+                if value in owner:
+                    if owner[value] != name:
+                        shared.setdefault(value, [owner[value]]).append(name)
+                    continue
+                owner[value] = name
+                weights.append(_weight(initializers[value]))
+                continue
+            if value not in produced:
+                raise LoadError(path, f"node {name!r} ({node.op_type}) reads {value!r}, which no node, input or "
+                                      "initializer provides: the file is truncated or invalid")
+            tensor_inputs.append(produced[value])
+        params = sum(w.size for w in weights)
+        builder.add_layer(Layer(name, node.op_type, _attributes(node), module=node.domain or "onnx",
+                                weights=tuple(weights), params=params, trainable_params=params))
+        outs = list(node.output)
+        call = builder.add_call(name, 0, tensor_inputs, [shapes.get(o) for o in outs], [dtypes.get(o) for o in outs])
+        for value, tid in zip(outs, call.outputs):
+            if value:
+                produced[value] = tid
+
+    for value in graph.output:
+        if value.name not in produced and value.name in initializers:  # a constant output
+            name = _unique(value.name, names)
+            weight = _weight(initializers[value.name])
+            builder.add_layer(Layer(name, "Initializer", {"name": value.name}, module="onnx",
+                                    weights=(weight,), params=weight.size, trainable_params=weight.size))
+            produced[value.name] = builder.add_call(name, 0, [], [weight.shape], [weight.dtype]).outputs[0]
+        if value.name not in produced:
+            raise LoadError(path, f"graph output {value.name!r} is produced by no node: the file is truncated "
+                                  "or invalid")
+        builder.outputs.append(produced[value.name])
+    unused = [n for n in initializers if n not in owner and n not in {v.name for v in graph.output}]
+    if unused:
+        notes.append(f"{len(unused)} initializer(s) read by no node, not counted: " + ", ".join(unused[:5])
+                     + (" ..." if len(unused) > 5 else ""))
+    notes += _shared_notes(shared, initializers)
+    builder.notes.extend(notes)
+    try:
+        return builder.build()
+    except ValueError as exc:
+        raise LoadError(path, f"the ONNX graph is not a valid graph: {exc}") from None
+
+
+# -- types and shapes ------------------------------------------------------------------------
+def _value_types(model) -> tuple[dict[str, Shape | None], dict[str, str | None]]:
+    shapes: dict[str, Shape | None] = {}
+    dtypes: dict[str, str | None] = {}
+    graph = model.graph
+    for value in list(graph.input) + list(graph.output) + list(graph.value_info):
+        if not value.type.HasField("tensor_type"):
+            continue
+        tt = value.type.tensor_type
+        if tt.HasField("shape"):
+            shapes[value.name] = tuple(d.dim_value if d.HasField("dim_value") else None for d in tt.shape.dim)
+        if tt.elem_type:
+            dtypes[value.name] = _dtype_name(tt.elem_type)
+    return shapes, dtypes
+
+
+def _needs_inference(graph, shapes: Mapping[str, Any], initializers: Mapping[str, Any]) -> bool:
+    return any(o and o not in shapes for node in graph.node for o in node.output)
+
+
+def _inferred(model):
+    from onnx import shape_inference
+
+    try:
+        return shape_inference.infer_shapes(model, strict_mode=False)
+    except Exception:  # noqa: BLE001 - inference is best effort: unknown shapes stay unknown
+        return None
+
+
+def _weight(init) -> Weight:
+    dims = tuple(int(d) for d in init.dims)
+    if hasattr(init, "values"):  # a SparseTensorProto: its dense shape is what the op sees
+        return Weight(init.values.name, dims, _dtype_name(init.values.data_type), trainable=True)
+    return Weight(init.name, dims, _dtype_name(init.data_type), trainable=True)
+
+
+def _dtype_name(elem_type: int) -> str:
+    from onnx import TensorProto
+
+    try:
+        name = TensorProto.DataType.Name(elem_type).lower()
+    except ValueError:
+        return f"onnx_type_{elem_type}"
+    return {"float": "float32", "double": "float64"}.get(name, name)
+
+
+def _list(shape: Shape | None) -> list | None:
+    return None if shape is None else list(shape)
+
+
+# -- attributes as plain Python --------------------------------------------------------------
+def _attributes(node) -> dict[str, Any]:
+    from onnx import AttributeProto, helper
+
+    config: dict[str, Any] = {}
+    for attr in node.attribute:
+        if attr.type == AttributeProto.TENSOR:
+            config[attr.name] = _tensor_summary(attr.t)
+        elif attr.type == AttributeProto.TENSORS:
+            config[attr.name] = [_tensor_summary(t) for t in attr.tensors[:MAX_LIST]]
+        elif attr.type == AttributeProto.GRAPH:
+            config[attr.name] = {"graph": attr.g.name, "nodes": len(attr.g.node)}
+        elif attr.type == AttributeProto.GRAPHS:
+            config[attr.name] = [{"graph": g.name, "nodes": len(g.node)} for g in attr.graphs]
+        elif attr.type == AttributeProto.SPARSE_TENSOR:
+            config[attr.name] = {"sparse_tensor": list(attr.sparse_tensor.dims)}
+        elif attr.type == AttributeProto.TYPE_PROTO:
+            config[attr.name] = str(attr.tp).strip()
+        else:
+            value = helper.get_attribute_value(attr)
+            config[attr.name] = _plain(value)
+    return config
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, (list, tuple)):
+        items = [_plain(v) for v in value[:MAX_LIST]]
+        return items + [f"... {len(value) - MAX_LIST} more"] if len(value) > MAX_LIST else items
+    return value
+
+
+def _tensor_summary(tensor) -> dict[str, Any]:
+    """A constant's dims and dtype, and its value when it is small enough to read at a glance."""
+    from onnx import numpy_helper
+
+    summary: dict[str, Any] = {"dims": [int(d) for d in tensor.dims], "dtype": _dtype_name(tensor.data_type)}
+    if prod(summary["dims"]) <= 16 and tensor.data_location != 1:  # 1 = EXTERNAL
+        try:
+            summary["value"] = numpy_helper.to_array(tensor).tolist()
+        except Exception:  # noqa: BLE001 - an unusual encoding: keep dims and dtype only
+            summary["value"] = None
+    return summary
+
+
+# -- names and notes -------------------------------------------------------------------------
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, n = name, 0
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}_{n}"
+    taken.add(candidate)
+    return candidate
+
+
+def _shared_notes(shared: Mapping[str, list[str]], initializers: Mapping[str, Any]) -> list[str]:
+    """Weights read by several nodes are counted once, under the first; say so for real weights,
+    and only count the small constants (axes, starts...) converters share everywhere."""
+    notes, small = [], 0
+    for value, readers in shared.items():
+        if _weight(initializers[value]).size < SHARED_WEIGHT_MIN:
+            small += 1
+            continue
+        notes.append(f"initializer {value!r} is read by {len(readers)} nodes ({', '.join(readers[:4])}"
+                     f"{' ...' if len(readers) > 4 else ''}): counted once, under {readers[0]}")
+    if small:
+        notes.append(f"{small} small constant(s) read by several nodes are counted once, under their first reader")
+    return notes
+
+
+def _meta(model, key: str) -> str | None:
+    return next((p.value for p in model.metadata_props if p.key == key), None)
+
+
+def _model_notes(model) -> list[str]:
+    opsets = ", ".join(f"{o.domain or 'ai.onnx'} {o.version}" for o in model.opset_import)
+    producer = " ".join(p for p in (model.producer_name, model.producer_version) if p)
+    note = f"ONNX IR {model.ir_version}, opset {opsets or '?'}"
+    if producer:
+        note += f", produced by {producer}"
+    source = _meta(model, "source")
+    if source:
+        note += f", exported from {source}"
+    return [note]
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

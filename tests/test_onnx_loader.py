@@ -1,0 +1,179 @@
+"""The ONNX loader: nodes, initializers and value infos read into the same ModelGraph as Keras files,
+so summary and the graph rules work on ONNX graphs. Models are built with onnx.helper, so these
+tests need neither TensorFlow nor the exporter."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+onnx = pytest.importorskip("onnx")
+from onnx import TensorProto, helper, numpy_helper
+
+from inspector.cli import main
+from inspector.errors import LoadError
+from inspector.loaders import load_path, sniff
+
+
+def _init(name: str, *shape: int) -> TensorProto:
+    return numpy_helper.from_array(np.zeros(shape, dtype=np.float32), name)
+
+
+def _save(model, path: Path) -> Path:
+    onnx.save(model, str(path))
+    return path
+
+
+def _mlp(dead_branch: bool = False, unused_input: bool = False, layers: int = 2,
+         with_value_info: bool = True, init_as_input: bool = False):
+    """x[N,8] -> (MatMul W_i -> Relu) x layers -> y; optionally a head that reaches no output."""
+    nodes, inits, infos = [], [], []
+    prev = "x"
+    for i in range(layers):
+        inits.append(_init(f"W{i}", 8, 8))
+        nodes.append(helper.make_node("MatMul", [prev, f"W{i}"], [f"h{i}"], name=f"dense{i}"))
+        nodes.append(helper.make_node("Relu", [f"h{i}"], [f"a{i}"], name=f"relu{i}"))
+        infos += [helper.make_tensor_value_info(n, TensorProto.FLOAT, ["N", 8]) for n in (f"h{i}", f"a{i}")]
+        prev = f"a{i}"
+    nodes.append(helper.make_node("Identity", [prev], ["y"], name="head"))
+    if dead_branch:
+        inits.append(_init("W_dead", 8, 3))
+        nodes.append(helper.make_node("MatMul", ["a0", "W_dead"], ["forgotten"], name="forgotten_head"))
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 8])]
+    if unused_input:
+        inputs.append(helper.make_tensor_value_info("metadata", TensorProto.FLOAT, ["N", 4]))
+    if init_as_input:  # IR 3 style: every initializer also listed as a graph input
+        inputs += [helper.make_tensor_value_info(t.name, TensorProto.FLOAT, list(t.dims)) for t in inits]
+    graph = helper.make_graph(nodes, "mlp", inputs,
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 8])],
+                              initializer=inits, value_info=infos if with_value_info else [])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="test")
+
+
+def _lint(path: Path, select: str) -> list:
+    from inspector.engine import lint_graph, select_rules
+
+    return lint_graph(load_path(path), select_rules([select], None))
+
+
+def test_nodes_become_layers_with_one_call_and_initializers_their_weights(tmp_path):
+    graph = load_path(_save(_mlp(), tmp_path / "mlp.onnx"))
+    assert graph.source.format == "onnx"
+    assert [layer.name for layer in graph.layers] == ["x", "dense0", "relu0", "dense1", "relu1", "head"]
+    assert graph.layer("x").class_name == "InputLayer"
+    dense = graph.layer("dense0")
+    assert (dense.class_name, dense.module, len(dense.calls)) == ("MatMul", "onnx", 1)
+    assert [(w.name, w.shape, w.dtype) for w in dense.weights] == [("W0", (8, 8), "float32")]
+    assert dense.params == 64 and graph.total_params == 128
+    assert graph.input_names == ("x",) and graph.output_names == ("head",)
+    assert graph.tensor(graph.outputs[0]).shape == (None, 8)
+    # the initializer is a weight, not a tensor input: dense0 reads only x
+    assert graph.call("dense0[0]").inputs == ("x[0]:0",)
+
+
+def test_initializers_listed_as_graph_inputs_are_not_inputs(tmp_path):
+    graph = load_path(_save(_mlp(init_as_input=True), tmp_path / "ir3.onnx"))
+    assert graph.input_names == ("x",)
+    assert [layer.name for layer in graph.layers if layer.is_input] == ["x"]
+    assert graph.total_params == 128
+
+
+def test_attributes_are_plain_python_in_the_config(tmp_path):
+    conv = helper.make_node("Conv", ["x", "W"], ["y"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+                            auto_pad="NOTSET", strides=[1, 1])
+    graph = helper.make_graph(
+        [conv], "conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 5, 5])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=[_init("W", 4, 2, 3, 3)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    layer = load_path(_save(model, tmp_path / "conv.onnx")).layer("conv")
+    assert layer.config == {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1], "auto_pad": "NOTSET", "strides": [1, 1]}
+    json.dumps(layer.config)  # plain Python, as a Keras config is
+    assert layer.params == 4 * 2 * 3 * 3
+
+
+def test_shapes_missing_from_the_file_come_from_shape_inference(tmp_path):
+    graph = load_path(_save(_mlp(with_value_info=False), tmp_path / "bare.onnx"))
+    assert graph.tensor(graph.call("relu0[0]").outputs[0]).shape == (None, 8)
+    assert any("shape inference" in note for note in graph.notes)
+
+
+def test_unnamed_nodes_are_named_after_their_op_and_position(tmp_path):
+    model = _mlp()
+    for node in model.graph.node:
+        node.name = ""
+    graph = load_path(_save(model, tmp_path / "unnamed.onnx"))
+    assert [layer.name for layer in graph.layers][1:] == ["MatMul_0", "Relu_1", "MatMul_2", "Relu_3", "Identity_4"]
+
+
+def test_dead_branch_is_reported_by_disconnected_graph(tmp_path):
+    path = _save(_mlp(dead_branch=True), tmp_path / "dead.onnx")
+    findings = _lint(path, "disconnected-graph")
+    assert len(findings) == 1
+    assert findings[0].layers == ("forgotten_head",)
+    assert "reach no output" in findings[0].message
+    assert _lint(_save(_mlp(), tmp_path / "clean.onnx"), "disconnected-graph") == []
+
+
+def test_an_input_that_feeds_nothing_and_an_output_from_no_input(tmp_path):
+    graph = load_path(_save(_mlp(unused_input=True), tmp_path / "unused.onnx"))
+    assert graph.input_names == ("x", "metadata")
+    assert graph.tensor(graph.inputs[1]).consumers == ()
+    # an output computed from a constant alone: its producer has no input ancestor
+    const = helper.make_node("Constant", [], ["c"], name="const",
+                             value=numpy_helper.from_array(np.ones((2,), np.float32)))
+    model = helper.make_model(helper.make_graph(
+        [const], "const", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
+        [helper.make_tensor_value_info("c", TensorProto.FLOAT, [2])]),
+        opset_imports=[helper.make_opsetid("", 17)])
+    graph = load_path(_save(model, tmp_path / "const.onnx"))
+    out_call = graph.output_calls()[0]
+    assert not any(graph.layer_of(a).is_input for a in graph.ancestors(out_call))
+    assert graph.layer("const").config["value"] == {"dims": [2], "dtype": "float32", "value": [1.0, 1.0]}
+
+
+def test_missing_normalization_applies_to_matmul_chains(tmp_path):
+    deep = _save(_mlp(layers=5), tmp_path / "deep.onnx")
+    findings = _lint(deep, "missing-normalization")
+    assert len(findings) == 1
+    assert set(findings[0].layers) >= {"dense0", "dense3"}
+    assert _lint(_save(_mlp(layers=2), tmp_path / "shallow.onnx"), "missing-normalization") == []
+
+
+def test_summary_cli_on_onnx(tmp_path):
+    path = _save(_mlp(), tmp_path / "mlp.onnx")
+    result = CliRunner().invoke(main, ["summary", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "dense0 (MatMul)" in result.output
+    assert "Total params: 128" in result.output
+    data = json.loads(CliRunner().invoke(main, ["summary", "--format", "json", str(path)]).output)
+    assert data["total_params"] == 128
+
+
+def test_onnx_is_recognized_by_content_under_another_name(tmp_path):
+    path = _save(_mlp(), tmp_path / "model.bin")
+    assert sniff(path) == "onnx"
+    assert load_path(path).total_params == 128
+
+
+@pytest.mark.parametrize("cut", [0.5, 0.9])
+def test_truncated_onnx_is_a_load_error_with_exit_2(tmp_path, cut):
+    whole = _save(_mlp(), tmp_path / "whole.onnx").read_bytes()
+    path = tmp_path / "truncated.onnx"
+    path.write_bytes(whole[: int(len(whole) * cut)])
+    with pytest.raises(LoadError) as info:
+        load_path(path)
+    assert "truncated" in str(info.value)
+    result = CliRunner().invoke(main, ["summary", str(path)])
+    assert result.exit_code == 2
+    assert result.output.startswith("inspect: error: ") or "inspect: error: " in result.stderr
+
+
+def test_garbage_named_onnx_is_a_load_error(tmp_path):
+    path = tmp_path / "garbage.onnx"
+    path.write_bytes(b"\x08\xff\xff\xff garbage that is not protobuf" * 10)
+    with pytest.raises(LoadError):
+        load_path(path)
