@@ -1,0 +1,107 @@
+"""W101 weight-sharing-opportunity on the fixtures, the corpus, keras.applications and a long graph."""
+
+from __future__ import annotations
+
+import pytest
+from inspector.rules import _examples as ex
+
+import inspector
+from inspector.engine import get_rule, lint_graph
+from inspector.graph import Source
+from inspector.loaders.keras_config import parse_model
+
+RULE = "weight-sharing-opportunity"
+
+
+def findings(target):
+    graph = target if isinstance(target, inspector.ModelGraph) else inspector.load(target)
+    return lint_graph(graph, [get_rule(RULE)])
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_unshared_siamese_is_reported_with_the_saving(fixtures_dir, suffix):
+    (finding,) = findings(fixtures_dir / f"siamese_unshared_lstm{suffix}")
+    assert finding.code == "W101"
+    assert finding.layers == ("left_lstm", "right_lstm")
+    assert "'left_lstm' = 'right_lstm' (LSTM)" in finding.message
+    assert "'left', 'right'" in finding.message
+    assert "save 1,600 parameters" in finding.message  # one LSTM(16) on 8 features
+
+
+@pytest.mark.parametrize("stem", [
+    "siamese_shared_lstm", "qa_two_inputs", "inception_module", "residual_identity",
+    "residual_projection", "three_outputs_unweighted", "three_outputs_weighted", "nested_submodel",
+    "unused_input", "dense_functional",
+])
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_silent_on_fixtures_without_the_mistake(fixtures_dir, stem, suffix):
+    assert findings(fixtures_dir / f"{stem}{suffix}") == []
+
+
+def test_silent_on_keras2_shared_siamese(fixtures_dir):
+    assert findings(fixtures_dir / "siamese_shared_lstm_k2.h5") == []
+
+
+def test_corpus_files_are_silent(corpus_dir):
+    """Bird-Song's siamese calls one nested model three times: already shared."""
+    checked = 0
+    for path in sorted(corpus_dir.iterdir()):
+        if path.suffix not in (".h5", ".hdf5", ".keras"):
+            continue
+        try:
+            graph = inspector.load(path)
+        except inspector.InspectorError:
+            continue  # a subclassed model: nothing to lint
+        assert findings(graph) == [], path.name
+        checked += 1
+    bird = inspector.load(corpus_dir / "AdityaDutt__Bird-Song-Classification__siamese.h5")
+    assert bird.layer("model").is_shared
+    assert checked >= 10
+
+
+APPLICATIONS = {
+    "VGG16": {"include_top": False, "input_shape": (32, 32, 3)},
+    "ResNet50": {"classes": 10, "input_shape": (32, 32, 3)},
+    "MobileNetV2": {"classes": 10, "input_shape": (96, 96, 3)},
+    "InceptionV3": {"classes": 10, "input_shape": (75, 75, 3)},
+    "DenseNet121": {"classes": 10, "input_shape": (32, 32, 3)},
+    "EfficientNetB0": {"classes": 10, "input_shape": (32, 32, 3)},
+    "Xception": {"classes": 10, "input_shape": (71, 71, 3)},
+    "NASNetMobile": {"classes": 10, "input_shape": (32, 32, 3)},
+}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=[pytest.mark.slow] if n == "NASNetMobile" else []) for n in APPLICATIONS])
+def test_keras_applications_are_silent(keras, name):
+    """Many parallel branches, residual adds and NASNet's identical-looking cells: none is an
+    unshared Siamese pair (their twin branches start from the same tensor or differ)."""
+    model = getattr(keras.applications, name)(weights=None, **APPLICATIONS[name])
+    try:
+        assert findings(inspector.load(model)) == []
+    finally:
+        keras.backend.clear_session()
+
+
+def _long_graph(blocks: int):
+    """Two towers of `blocks` Dense layers each (different widths, so not twins), merged, plus
+    one unshared twin pair at the end: a graph of about 2 * blocks layers."""
+    m = ex.Functional("long")
+    a_in, b_in = m.input("a", (None, 8)), m.input("b", (None, 8))
+    a, b = a_in, b_in
+    for i in range(blocks):
+        a = m.add(ex.layer("Dense", f"a_{i}", units=8), a)
+        b = m.add(ex.layer("Dense", f"b_{i}", units=9), b)
+    merged = m.add(ex.layer("Concatenate", "merged"), a, b)
+    c, d = m.input("c", (None, 4)), m.input("d", (None, 4))
+    twins = [m.add(ex.layer("Dense", f"twin_{s}", units=4), t) for s, t in (("c", c), ("d", d))]
+    pair = m.add(ex.layer("Add", "pair"), *twins)
+    return m.build([a_in, b_in, c, d], [merged, pair])
+
+
+def test_ten_thousand_layers_in_one_pass():
+    config = _long_graph(5000)
+    graph = parse_model(config, Source("<long>", "json"))
+    assert len(graph.layers) > 10_000
+    (finding,) = findings(graph)
+    assert finding.layers == ("twin_c", "twin_d")
+    assert "save 20 parameters" in finding.message
