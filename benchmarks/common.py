@@ -39,6 +39,7 @@ class Run:
     wall_s: float
     peak_rss_mib: float
     returncode: int
+    cpu_s: float  # user + system time of the child: robust when other work shares the cores
     stdout: str
     stderr: str
 
@@ -57,6 +58,10 @@ class Measurement:
     @property
     def median_s(self) -> float:
         return statistics.median(self.times)
+
+    @property
+    def median_cpu_s(self) -> float:
+        return statistics.median(r.cpu_s for r in self.runs)
 
     @property
     def min_s(self) -> float:
@@ -122,7 +127,8 @@ def run_once(
         stderr = err.read().decode("utf-8", "replace")
     # Linux reports ru_maxrss in KiB (macOS in bytes).
     divisor = 1024 * 1024 if sys.platform == "darwin" else 1024
-    run = Run(wall, usage.ru_maxrss / divisor, code, stdout, stderr)
+    cpu = usage.ru_utime + usage.ru_stime
+    run = Run(wall, usage.ru_maxrss / divisor, code, cpu, stdout, stderr)
     if code not in ok_codes:
         tail = "\n".join(stderr.strip().splitlines()[-5:])
         raise BenchmarkError(f"exit {code}: {' '.join(command)}\n{tail}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -118,10 +119,13 @@ def bench_file(model: str, fmt: str, path: Path, args: argparse.Namespace) -> Ro
 def report(rows: list[Row], args: argparse.Namespace) -> str:
     table = markdown_table(
         ["model", "format", "file MiB", "params", "inspect median s", "keras median s",
-         "speed-up ×", "inspect peak MiB", "keras peak MiB"],
+         "speed-up ×", "inspect peak MiB", "keras peak MiB", "inspect CPU s", "keras CPU s",
+         "CPU ratio ×"],
         [[r.model, f".{r.fmt}", f"{r.size_mib:.1f}", f"{r.total_params:,}",
           f"{r.inspect.median_s:.3f}", f"{r.keras.median_s:.2f}", f"{r.speedup:.1f}",
-          f"{r.inspect.peak_mib:.0f}", f"{r.keras.peak_mib:.0f}"] for r in rows],
+          f"{r.inspect.peak_mib:.0f}", f"{r.keras.peak_mib:.0f}",
+          f"{r.inspect.median_cpu_s:.3f}", f"{r.keras.median_cpu_s:.2f}",
+          f"{r.keras.median_cpu_s / r.inspect.median_cpu_s:.1f}"] for r in rows],
     )
     checks = []
     for r in rows:
@@ -144,7 +148,10 @@ def report(rows: list[Row], args: argparse.Namespace) -> str:
         + "\n"
         + "\n".join(checks)
         + "\n\n"
-        f"- {runs}; peak = largest peak RSS of any timed run (from `wait4`).\n"
+        f"- {runs}; peak = largest peak RSS of any timed run; CPU = median user+system time of "
+        "the process (both from `wait4`). The speed-up is the ratio of wall-time medians.\n"
+        f"- Load average (1 min) before / after: {args.load_before:.2f} / {os.getloadavg()[0]:.2f}"
+        " (other work on the machine inflates wall times; CPU times are less affected).\n"
         f"- Machine: {machine_description()}.\n"
         f"- keras-inspector {package_version('keras-inspector')}, Keras "
         f"{package_version('keras')}, TensorFlow {package_version('tensorflow')}, "
@@ -166,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="write the Markdown here "
                         "(default: benchmarks/results/summary.md)")
     args = parser.parse_args(argv)
+    args.load_before = os.getloadavg()[0]
 
     if args.files:
         files = [(p.stem, p.suffix.lstrip("."), p) for p in args.files]
