@@ -1,0 +1,217 @@
+"""`inspect export`: every fixture, three keras.applications models, a Keras 2 LSTM file Keras 3
+cannot load as it is, and a model with a dynamic sequence length convert to ONNX and agree with
+Keras within 1e-4; names survive; a Lambda is refused by name; a mismatch fails with exit 1.
+
+Conversions cost seconds each, so every export runs in this one process (TensorFlow is imported
+once) and the applications get small input shapes.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+pytest.importorskip("tf2onnx")
+pytest.importorskip("onnxruntime")
+onnx = pytest.importorskip("onnx")
+
+from inspector.cli import main
+from inspector.engine import lint_graph, select_rules
+from inspector.errors import UnsupportedError
+from inspector.export import export_onnx
+from inspector.loaders import load_path
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+KERAS_FIXTURES = sorted(p.name for p in FIXTURES.glob("*.keras") if not p.name.startswith("lambda_"))
+
+
+def _fixture(name: str) -> Path:
+    path = FIXTURES / name
+    if not path.exists():
+        pytest.skip(f"fixture {name} has not been built (run fixtures/build.py)")
+    return path
+
+
+def _names(proto) -> tuple[list[str], list[str]]:
+    return [i.name for i in proto.graph.input], [o.name for o in proto.graph.output]
+
+
+def _assert_verified(result, tolerance: float = 1e-4) -> None:
+    v = result.verification
+    assert v is not None and v.checker == "passed"
+    assert v.passed, v.failures
+    assert len(v.runs) >= 3 and {r.batch for r in v.runs} >= {1, 3, 8}
+    assert all(0 <= d <= tolerance for d in v.max_abs_diff.values()), v.max_abs_diff
+
+
+@pytest.mark.parametrize("name", KERAS_FIXTURES)
+def test_every_fixture_exports_verifies_keeps_names_and_lints_connected(name, tmp_path):
+    path = _fixture(name)
+    stored = load_path(path)  # our own reading of the file: the names Keras gave its inputs/outputs
+    out = tmp_path / (path.stem + ".onnx")
+    result = export_onnx(path, out)
+    _assert_verified(result)
+    proto = onnx.load(str(out))
+    assert _names(proto) == (list(stored.input_names), list(stored.output_names))
+    meta = {p.key: p.value for p in proto.metadata_props}
+    assert meta["source"] == name and meta["exported_by"].startswith("keras-inspector ")
+    assert meta["keras_version"] and meta["tf2onnx_version"]
+    # the batch dimension stays dynamic
+    assert all(i.type.tensor_type.shape.dim[0].dim_param == "batch" for i in proto.graph.input)
+    # the exported graph reads back and is connected: no dead node, no idle input... except the
+    # fixture built to have an unused input, whose ONNX graph keeps it (tf2onnx keeps every input)
+    findings = lint_graph(load_path(out), select_rules(["disconnected-graph"], None))
+    assert findings == [] or name == "unused_input.keras"
+
+
+def test_two_input_and_three_output_models_keep_their_names(tmp_path):
+    qa = export_onnx(_fixture("qa_two_inputs.keras"), tmp_path / "qa.onnx", verify=False)
+    assert [t.name for t in qa.inputs] == ["text", "question"]
+    assert [t.name for t in qa.outputs] == ["answer"]
+    three = export_onnx(_fixture("three_outputs_weighted.keras"), tmp_path / "three.onnx", verify=False)
+    assert [t.name for t in three.inputs] == ["posts"]
+    assert [t.name for t in three.outputs] == ["age", "income", "gender"]  # the model's order
+    assert _names(onnx.load(str(tmp_path / "three.onnx")))[1] == ["age", "income", "gender"]
+
+
+def test_keras2_lstm_file_is_translated_rebuilt_and_verified(tmp_path):
+    path = _fixture("siamese_shared_lstm_k2.h5")
+    result = export_onnx(path, tmp_path / "siamese.onnx")
+    assert result.how == "legacy"
+    assert "time_major" in result.keras_error
+    assert any("shared_lstm (LSTM): dropped time_major=False" in t for t in result.translations)
+    _assert_verified(result)
+    assert [t.name for t in result.inputs] == ["left", "right"]
+    proto = onnx.load(str(tmp_path / "siamese.onnx"))
+    meta = {p.key: p.value for p in proto.metadata_props}
+    assert meta["loaded_by"] == "legacy" and "time_major" in meta["translations"]
+
+
+def test_keras2_nested_model_call_indices_are_renumbered(tmp_path):
+    result = export_onnx(_fixture("nested_submodel_k2.h5"), tmp_path / "nested.onnx")
+    assert result.how == "legacy"
+    assert any("encoder (nested model)" in t for t in result.translations)
+    _assert_verified(result)
+
+
+def test_keras3_h5_loads_without_translation(tmp_path):
+    result = export_onnx(_fixture("qa_two_inputs.h5"), tmp_path / "qa.onnx")
+    assert result.how == "keras" and result.translations == ()
+    _assert_verified(result)
+
+
+@pytest.mark.parametrize("name", ["lambda_layer.keras", "lambda_layer.h5"])
+def test_lambda_bytecode_is_refused_by_layer_name_even_with_custom_objects(name, tmp_path):
+    path = _fixture(name)
+    with pytest.raises(UnsupportedError, match="layer 'double' is a Lambda holding serialized Python bytecode"):
+        export_onnx(path, tmp_path / "x.onnx")
+    module = tmp_path / "objs.py"
+    module.write_text("def double(t):\n    return t * 2.0\n")
+    result = CliRunner().invoke(main, ["export", str(path), "-o", str(tmp_path / "x.onnx"),
+                                       "--custom-objects", str(module)])
+    assert result.exit_code == 2
+    assert "layer 'double' is a Lambda" in result.output
+    assert not (tmp_path / "x.onnx").exists()
+
+
+def test_custom_class_needs_the_users_module(tmp_path, keras):
+    module = tmp_path / "my_layers.py"
+    module.write_text(textwrap.dedent("""
+        import keras
+
+        @keras.saving.register_keras_serializable(package="inspector_test")
+        class Scale(keras.layers.Layer):
+            def __init__(self, factor=2.0, **kwargs):
+                super().__init__(**kwargs)
+                self.factor = factor
+
+            def call(self, x):
+                return x * self.factor
+
+            def get_config(self):
+                return {**super().get_config(), "factor": self.factor}
+    """))
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("my_layers", module)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    x = keras.Input((4,), name="features")
+    y = keras.layers.Dense(2, name="score")(mod.Scale(3.0, name="scaled")(x))
+    saved = tmp_path / "custom.keras"
+    keras.Model(x, y).save(saved)
+    keras.saving.get_custom_objects().pop("inspector_test>Scale")  # as in a fresh process
+    with pytest.raises(UnsupportedError, match="layer 'scaled' is a custom class 'Scale'.*--custom-objects"):
+        export_onnx(saved, tmp_path / "custom.onnx")
+    result = export_onnx(saved, tmp_path / "custom.onnx", custom_objects=str(module))
+    _assert_verified(result)
+
+
+def test_dynamic_sequence_length_is_kept_and_verified_on_two_lengths(tmp_path):
+    builder = tmp_path / "seq_builder.py"
+    builder.write_text(textwrap.dedent("""
+        import keras
+
+        def build():
+            tokens = keras.Input((None,), dtype="int32", name="tokens")
+            h = keras.layers.Embedding(30, 8, name="embed")(tokens)
+            h = keras.layers.Conv1D(8, 3, padding="same", activation="relu", name="conv")(h)
+            h = keras.layers.GRU(6, name="gru")(h)
+            return keras.Model(tokens, keras.layers.Dense(2, name="logits")(h), name="seq")
+    """))
+    out = tmp_path / "seq.onnx"
+    result = export_onnx(f"{builder}:build", out)
+    assert result.how == "builder"
+    _assert_verified(result)
+    lengths = {r.input_shapes["tokens"][1] for r in result.verification.runs}
+    assert len(lengths) == 2
+    assert result.verification.int_range == 30
+    dims = onnx.load(str(out)).graph.input[0].type.tensor_type.shape.dim
+    assert [d.dim_param for d in dims] == ["batch", "tokens_dim1"]
+    assert onnx.load(str(out)).graph.name == "seq"
+
+
+def test_cli_report_and_exit_1_naming_the_output_above_tolerance(tmp_path):
+    path = _fixture("three_outputs_unweighted.keras")
+    out = tmp_path / "three.onnx"
+    ok = CliRunner().invoke(main, ["export", str(path), "-o", str(out)])
+    assert ok.exit_code == 0, ok.output
+    assert "Inputs:\n  posts: int32[batch, 50]" in ok.output
+    assert "onnx.checker (full_check) passed" in ok.output
+    assert "PASSED: largest difference per output age" in ok.output
+    strict = CliRunner().invoke(main, ["export", str(path), "-o", str(out), "--tolerance", "1e-12"])
+    assert strict.exit_code == 1
+    assert "output 'age' differs from Keras by" in strict.output
+
+
+def test_cli_refuses_what_it_cannot_export(tmp_path):
+    runner = CliRunner()
+    json_model = runner.invoke(main, ["export", str(_fixture("dense_functional.json")), "-o", str(tmp_path / "x.onnx")])
+    assert json_model.exit_code == 2 and "holds no weights" in json_model.output
+    bad_out = runner.invoke(main, ["export", str(_fixture("dense_functional.keras")), "-o", str(tmp_path / "x.txt")])
+    assert bad_out.exit_code == 2 and "must end in .onnx" in bad_out.output
+
+
+APPLICATIONS = [("ResNet50", (32, 32, 3)), ("MobileNetV2", (32, 32, 3)), ("InceptionV3", (75, 75, 3))]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "shape"), APPLICATIONS)
+def test_keras_applications_export_and_verify(name, shape, tmp_path):
+    builder = tmp_path / "apps.py"
+    builder.write_text(textwrap.dedent(f"""
+        import keras
+
+        def build():
+            # logits, not softmax: a near-uniform softmax would hide differences
+            return keras.applications.{name}(weights=None, input_shape={shape!r}, classes=10,
+                                             classifier_activation=None)
+    """))
+    result = export_onnx(f"{builder}:build", tmp_path / f"{name}.onnx")
+    _assert_verified(result)
+    assert [t.name for t in result.outputs] == ["predictions"]
