@@ -70,8 +70,8 @@ def summary(path: str, fmt: str, expand_nested: bool) -> None:
 @click.argument("path", type=str)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The ONNX file to write (.onnx).")
-@click.option("--opset", type=click.IntRange(7, 21), default=None,
-              help="ONNX opset; tf2onnx's default when not given.")
+@click.option("--opset", type=click.IntRange(9, 18), default=None,
+              help="ONNX opset (tf2onnx 1.17 writes 9 to 18); its default, 15, when not given.")
 @click.option("--verify/--no-verify", default=True, show_default=True,
               help="Check the file and compare onnxruntime with Keras on random inputs.")
 @click.option("--tolerance", type=click.FloatRange(min=0), default=1e-4, show_default=True,
