@@ -53,8 +53,10 @@ demo: setup
 	@$(VENV)/bin/inspect lint fixtures/; rc=$$?; \
 		if [ $$rc -ge 2 ]; then echo "make demo: inspect lint failed (exit $$rc)" >&2; exit $$rc; fi
 
+# pytest exits 5 when it ran no test; say so plainly, since make only reports "Error 5".
 test: setup
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	@$(PY) -m pytest -q $(PYTEST_ARGS) || { rc=$$?; \
+		if [ $$rc -eq 5 ]; then echo "make test: pytest ran no tests (exit 5)" >&2; fi; exit $$rc; }
 
 bench: setup
 	@set -e; for b in benchmarks/*_bench.py; do echo "== $$b"; $(PY) $$b; done
