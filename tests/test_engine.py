@@ -125,3 +125,14 @@ def test_discover_recurses_for_models_and_skips_other_json(tmp_path: Path):
     found = list(discover([str(tmp_path), "pkg.models:build", "missing.h5"]))
     rel = [str(Path(p).relative_to(tmp_path)) if p.startswith(str(tmp_path)) else p for p in found]
     assert rel == ["a.keras", "saved", "sub/arch.json", "sub/b.h5", "pkg.models:build", "missing.h5"]
+
+
+def test_rules_reference_is_up_to_date():
+    """docs/rules.md is generated from the docstrings; regenerate with scripts/rules_doc.py."""
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "rules_doc.py"
+    spec = importlib.util.spec_from_file_location("rules_doc", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.TARGET.read_text(encoding="utf-8") == module.render(), "run scripts/rules_doc.py"
