@@ -76,7 +76,11 @@ def detect_blocks(
         if not signatures:
             continue
         signature, repeats = signatures.most_common(1)[0]
-        if repeats < 2 or (side == "prefix" and len({key for key, _ in found}) < 3):
+        if side == "suffix" and pattern != "#" and len(found) >= 2:
+            # a named cell family (`_stem_1`, `_stem_2`) is a block by its name, even when
+            # its cells differ inside (NASNet's first stem cell has no adjust branch)
+            repeats, signature = len(found), frozenset(rest for _, run in found for _, rest in run)
+        elif repeats < 2 or (side == "prefix" and len({key for key, _ in found}) < 3):
             continue  # a prefix numbered 1 and 2 only (`separable_conv_1/2`) is a layer role, not a block
         scored.append((-(repeats * len(signature)), side, pattern, found))
     # `stem_#` before `#`: a named cell family is more specific than the bare numbering

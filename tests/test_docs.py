@@ -1,0 +1,78 @@
+"""`inspect docs`: pages with diagram, summary, I/O, training and findings; byte-identical reruns;
+`--check` exits 1 on stale or missing files and 0 when the folder is up to date."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import inspector
+from inspector.docs_page import build_docs, page_names
+from inspector.render import RenderOptions
+from inspector.summary import format_markdown
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "fixtures"
+MODELS = [str(FIXTURES / "siamese_shared_lstm.keras"), str(FIXTURES / "three_outputs_weighted.keras"),
+          str(FIXTURES / "bias_before_bn.h5")]
+
+
+def docs(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "inspector", "docs", *args], check=False, capture_output=True, text=True)
+
+
+def test_page_contents() -> None:
+    files = build_docs(MODELS, RenderOptions(), lint=True)
+    assert sorted(files) == ["bias_before_bn.md", "bias_before_bn.svg", "index.md", "siamese_shared_lstm.md",
+                             "siamese_shared_lstm.svg", "three_outputs_weighted.md", "three_outputs_weighted.svg"]
+    page = files["three_outputs_weighted.md"].decode()
+    assert "![three_outputs_weighted architecture](three_outputs_weighted.svg)" in page
+    assert "```mermaid\n%% three_outputs_weighted" in page
+    # the summary table is inspector.summary's, not a copy
+    table = format_markdown(inspector.load(MODELS[1])).splitlines()[4:]
+    assert "\n".join(table[:3]) in page
+    assert "| output | gender | `(None, 1)` | float32 | binary_crossentropy | 10 |" in page
+    assert "- Loss `age`: `mse` × 0.25" in page
+    assert "## Lint findings" in page
+    bias = files["bias_before_bn.md"].decode()
+    assert "`N102` bias-before-normalization" in bias
+    assert b"N102" in files["bias_before_bn.svg"]
+    assert b"shared" in files["siamese_shared_lstm.svg"]
+    assert "[siamese_shared_lstm](siamese_shared_lstm.md)" in files["index.md"].decode()
+
+
+def test_page_names_disambiguate_same_stem() -> None:
+    assert page_names(["a/model.keras", "b/model.h5", "c/other.keras"]) == ["model-keras", "model-h5", "other"]
+
+
+def test_reruns_are_byte_identical_and_check_detects_drift(tmp_path: Path) -> None:
+    out = tmp_path / "docs"
+    r = docs(*MODELS, "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert len(first) == 7
+    r = docs(*MODELS, "-o", str(out))
+    assert r.returncode == 0 and "0 of 7 files written" in r.stdout
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first
+    assert docs(*MODELS, "-o", str(out), "--check").returncode == 0
+
+    (out / "siamese_shared_lstm.md").write_text("edited by hand\n")
+    (out / "bias_before_bn.svg").unlink()
+    r = docs(*MODELS, "-o", str(out), "--check")
+    assert r.returncode == 1
+    assert r.stdout.splitlines() == [f"{out / 'bias_before_bn.svg'}: missing",
+                                     f"{out / 'siamese_shared_lstm.md'}: stale"]
+    assert not (out / "bias_before_bn.svg").exists()  # --check writes nothing
+
+    # a different drawing option is drift too
+    docs(*MODELS, "-o", str(out))
+    assert docs(*MODELS, "-o", str(out), "--check", "--rankdir", "LR").returncode == 1
+    assert docs(*MODELS, "-o", str(out), "--check").returncode == 0
+
+
+def test_bad_model_is_one_line_error(tmp_path: Path) -> None:
+    bad = tmp_path / "not_a_model.keras"
+    bad.write_text("hello")
+    r = docs(str(bad), "-o", str(tmp_path / "d"))
+    assert r.returncode == 2 and r.stderr.startswith("inspect: error:") and "Traceback" not in r.stderr
