@@ -1,0 +1,95 @@
+"""`inspect render` vs `keras.utils.plot_model`, as whole processes, on ResNet50 and NASNetMobile.
+
+What a user waits for when drawing a model for the docs: interpreter start, imports, reading the
+file and laying the graph out. Keras must import TensorFlow and deserialize the model
+(`load_model(compile=False)`) before `plot_model(show_shapes=True)` runs Graphviz; `inspect`
+reads the file's config without TensorFlow and pipes its own DOT through the same `dot` program.
+Both write an SVG. Run: `.venv/bin/python benchmarks/render_bench.py [--runs N]` (needs pydot for
+the Keras side); writes benchmarks/results/render.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (
+    bench_env,
+    cache_dir,
+    inspect_exe,
+    machine_description,
+    markdown_table,
+    measure,
+    package_version,
+    venv_python,
+    write_result,
+)
+
+MODELS = {"ResNet50": (224, 224, 3), "NASNetMobile": (224, 224, 3)}
+
+PLOT = """
+import sys
+import keras
+model = keras.models.load_model(sys.argv[1], compile=False)
+keras.utils.plot_model(model, to_file=sys.argv[2], show_shapes=True)
+"""
+
+MAKE = """
+import sys
+import keras
+name, shape, out = sys.argv[1], tuple(int(x) for x in sys.argv[2].split(",")), sys.argv[3]
+getattr(keras.applications, name)(weights=None, input_shape=shape).save(out)
+"""
+
+
+def model_file(name: str, shape: tuple[int, ...]) -> Path:
+    path = cache_dir("render") / f"{name}.keras"
+    if not path.exists():
+        import subprocess
+
+        subprocess.run([venv_python(), "-c", MAKE, name, ",".join(map(str, shape)), str(path)],
+                       check=True, env=bench_env())
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    out_dir = cache_dir("render-out")
+    rows = []
+    for name, shape in MODELS.items():
+        path = model_file(name, shape)
+        ours = measure([inspect_exe(), "render", str(path), "-o", str(out_dir / f"{name}-inspect.svg")],
+                       runs=args.runs, env=bench_env())
+        keras_run = measure([venv_python(), "-c", PLOT, str(path), str(out_dir / f"{name}-keras.svg")],
+                            runs=args.runs, env=bench_env())
+        rows.append([name, f"{ours.median_s:.2f}", f"{keras_run.median_s:.2f}",
+                     f"{keras_run.median_s / ours.median_s:.1f}×", f"{ours.peak_mib:.0f}",
+                     f"{keras_run.peak_mib:.0f}"])
+        collapsed = measure([inspect_exe(), "render", str(path), "-o", str(out_dir / f"{name}-auto.svg"),
+                             "--collapse", "auto"], runs=args.runs, env=bench_env())
+        rows.append([f"{name} (`--collapse auto`)", f"{collapsed.median_s:.2f}", "n/a", "n/a",
+                     f"{collapsed.peak_mib:.0f}", "n/a"])
+        print(rows[-2], rows[-1], flush=True)
+    table = markdown_table(
+        ["model (224×224, weights=None)", "inspect render s", "plot_model s", "speed-up", "inspect peak MiB",
+         "plot_model peak MiB"], rows)
+    text = (
+        "# `inspect render` vs `keras.utils.plot_model` (SVG)\n\n"
+        f"Whole processes, median of {args.runs} runs after one warm-up; peak RSS is the largest over the runs.\n"
+        "Keras side: `load_model(path, compile=False)` then `plot_model(model, to_file, show_shapes=True)`.\n"
+        "`inspect render PATH -o OUT.svg` draws one node per layer call with shapes and parameters.\n\n"
+        + table
+        + f"\n{machine_description()}; keras {package_version('keras')}, tensorflow "
+        f"{package_version('tensorflow')}, graphviz (Python) {package_version('graphviz')}, "
+        f"pydot {package_version('pydot')}.\n"
+    )
+    print(write_result("render.md", text))
+
+
+if __name__ == "__main__":
+    main()
