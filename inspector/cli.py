@@ -28,7 +28,7 @@ def report_errors(command):
             sys.exit(2)
         except (KeyboardInterrupt, SystemExit, click.exceptions.Exit, click.ClickException):
             raise
-        except Exception as exc:  # a bug; still one line, never a traceback for a user
+        except Exception as exc:  # noqa: BLE001  (a bug; still one line, never a traceback)
             where = kwargs.get("path") or kwargs.get("paths") or ""
             click.echo(
                 f"inspect: error: {where}: internal error {type(exc).__name__}: {exc} "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from inspector.engine import RuleOptions, Violation, rule
+from inspector.graph import ModelGraph
 from inspector.rules import _examples as ex
 from inspector.rules._util import (
     BATCH_NORMALIZATION,
@@ -12,9 +14,6 @@ from inspector.rules._util import (
     layer_activation,
     unwrapped,
 )
-
-from inspector.engine import RuleOptions, Violation, rule
-from inspector.graph import ModelGraph
 
 
 def _block(use_bias, activation="linear", between=()):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from inspector.rules import _examples as ex
-from inspector.rules._util import ACTIVATION_LAYERS, BATCH_NORMALIZATION, RESHAPE_LAYERS
-
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
+from inspector.rules import _examples as ex
+from inspector.rules._util import ACTIVATION_LAYERS, BATCH_NORMALIZATION, RESHAPE_LAYERS
 
 _DROPOUT = frozenset({"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
                       "GaussianDropout", "AlphaDropout"})

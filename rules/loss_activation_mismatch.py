@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from inspector.rules import _examples as ex
-from inspector.rules._util import PROBABILITY_ACTIVATIONS, loss_kind, output_head
-
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
+from inspector.rules import _examples as ex
+from inspector.rules._util import PROBABILITY_ACTIVATIONS, loss_kind, output_head
 
 
 def _head(units, activation, loss, extra=()):

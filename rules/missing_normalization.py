@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from inspector.engine import RuleOptions, Violation, rule
+from inspector.graph import ModelGraph
 from inspector.rules import _examples as ex
 from inspector.rules._util import (
     NORMALIZATION_LAYERS,
@@ -13,9 +15,6 @@ from inspector.rules._util import (
     layer_activation,
     unwrapped,
 )
-
-from inspector.engine import RuleOptions, Violation, rule
-from inspector.graph import ModelGraph
 
 
 def _vgg_like():

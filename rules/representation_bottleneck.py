@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from inspector.rules import _examples as ex
-from inspector.rules._util import RECURRENT_LAYERS, output_head, unwrapped, width
-
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
+from inspector.rules import _examples as ex
+from inspector.rules._util import RECURRENT_LAYERS, output_head, unwrapped, width
 
 
 def _two_paths():

@@ -6,11 +6,10 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from inspector.rules import _examples as ex
-from inspector.rules._util import loss_kind, output_head
-
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
+from inspector.rules import _examples as ex
+from inspector.rules._util import loss_kind, output_head
 
 REGRESSION_LOSSES = {
     "mse": "squared", "meansquarederror": "squared", "meansquaredlogarithmicerror": "squared log",

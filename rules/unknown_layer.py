@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from inspector.rules import _examples as ex
-from inspector.rules._known_layers import KNOWN_LAYERS
-
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import Layer, ModelGraph
+from inspector.rules import _examples as ex
+from inspector.rules._known_layers import KNOWN_LAYERS
 
 _KERAS_MODULES = ("keras", "tf_keras", "tensorflow")
 

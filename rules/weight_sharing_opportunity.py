@@ -6,10 +6,9 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from inspector.rules import _examples as ex
-
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import Call, ModelGraph, Tensor
+from inspector.rules import _examples as ex
 
 MERGE_LAYERS = frozenset({
     "Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Dot", "Merge",

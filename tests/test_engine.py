@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from inspector.rules import _examples as ex
 
 from inspector.engine import (
     Finding,
@@ -22,6 +21,7 @@ from inspector.engine import (
 from inspector.errors import UsageError
 from inspector.graph import Source
 from inspector.loaders.keras_config import parse_model
+from inspector.rules import _examples as ex
 
 
 def test_all_rules_sorted_by_code_and_found_by_code_or_name():

@@ -8,14 +8,14 @@ import json
 import re
 
 import pytest
-from inspector.rules import _examples as ex
-from inspector.rules.bias_before_normalization import _block
-from inspector.rules.missing_normalization import _vgg_like
-from inspector.rules.unused_input import _ignored_metadata
 
 from inspector.engine import all_rules, lint_graph, section
 from inspector.graph import Source
 from inspector.loaders.keras_config import parse_model
+from inspector.rules import _examples as ex
+from inspector.rules.bias_before_normalization import _block
+from inspector.rules.missing_normalization import _vgg_like
+from inspector.rules.unused_input import _ignored_metadata
 
 SECTIONS = ("What it does", "Why it matters", "Example", "How to fix")
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from inspector.rules import _examples as ex
 
 import inspector
 from inspector.engine import get_rule, lint_graph
 from inspector.graph import Source
 from inspector.loaders.keras_config import parse_model
+from inspector.rules import _examples as ex
 
 RULE = "weight-sharing-opportunity"
 
