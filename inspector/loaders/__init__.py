@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from inspector.errors import LoadError
@@ -54,8 +55,22 @@ def _at(f, offset: int) -> bytes:
 
 
 def load_path(path: str | Path) -> ModelGraph:
-    """Read a model file or SavedModel directory into a ModelGraph. Never imports TensorFlow."""
-    path = Path(path)
+    """Read a model file or SavedModel directory into a ModelGraph. Never imports TensorFlow.
+
+    The cyclic garbage collector is paused while the graph is built: a 10,000-layer model
+    allocates a few hundred thousand small objects and no cycles, and the collector's repeated
+    full scans of them made loading grow faster than linearly (4.6 s against 2.0 s measured).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(Path(path))
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load(path: Path) -> ModelGraph:
     kind = sniff(path)
     if kind == "keras":
         from inspector.loaders.keras_zip import load_keras_zip
