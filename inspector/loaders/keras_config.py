@@ -589,7 +589,10 @@ def _metric_names(value) -> Iterator[str]:
         yield value
     elif isinstance(value, Mapping):
         if "class_name" in value:
-            name = _loss_name(value)
+            # tf.keras wraps `metrics=["accuracy"]` as MeanMetricWrapper{name: "accuracy"}
+            config = value.get("config")
+            wrapped = isinstance(config, Mapping) and plain_class_name(value) == "MeanMetricWrapper"
+            name = config.get("name") if wrapped else _loss_name(value)
             if name:
                 yield name
         else:
