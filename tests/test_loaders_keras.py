@@ -264,6 +264,7 @@ def test_savedmodel_k2_reads_the_keras_metadata(fixtures_dir, tf_keras_facts):
     assert graph.training is not None
     assert graph.training.loss == {"digit": "sparse_categorical_crossentropy"}
     assert graph.training.optimizer == "Adam"
+    assert graph.training.metrics == ("accuracy",)  # not its wrapper class, MeanMetricWrapper
 
 
 def test_savedmodel_metadata_protobuf_fields(fixtures_dir):
