@@ -7,6 +7,7 @@ external storage would make h5py open other files, so they are refused, never fo
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ def load_hdf5(path: Path) -> ModelGraph:
             backend=_text(attrs.get("backend")),
         )
         root = f.get("model_weights", None)
-        weights = LegacyWeights(path, root) if root is not None else None
+        weights = LegacyWeights(path, root, HDF5Index(path, f)) if root is not None else None
         return parse_model(config, source, weights, training)
 
 
@@ -68,9 +69,10 @@ class LegacyWeights:
     layers are found by either prefix.
     """
 
-    def __init__(self, path: Path, root):
+    def __init__(self, path: Path, root, index: HDF5Index):
         self.path = path
         self.root = root
+        self.index = index
         self._cache: dict[str, list[Weight]] = {}
 
     def layer_weights(self, path: tuple[LayerKey, ...]) -> list[Weight] | None:
@@ -86,60 +88,72 @@ class LegacyWeights:
             self._cache[name] = list(self._read_group(name))
         return self._cache[name]
 
-    def _read_group(self, name: str):
-        group = safe_get(self.path, self.root, name)
-        if group is None:
+    def _read_group(self, name: str) -> Iterator[Weight]:
+        group = f"model_weights/{name}"
+        if not self.index.is_group(group):
             return
-        names = group.attrs.get("weight_names")
+        names = self.root[name].attrs.get("weight_names")
         if names is None:
-            yield from datasets(self.path, group, "")
+            yield from self.index.walk(group, "")
             return
         for raw in list(names):
-            weight_name = _text(raw)
-            ds = safe_get(self.path, group, weight_name)
-            if ds is None:
+            weight_name = _text(raw) or ""
+            weight = self.index.weight(f"{group}/{weight_name}", weight_name.removesuffix(":0"))
+            if weight is None:
                 raise LoadError(self.path, f"layer {name!r} lists weight {weight_name!r}, which the file lacks")
-            check_dataset(self.path, ds)
-            yield Weight(weight_name.removesuffix(":0"), tuple(int(d) for d in ds.shape), str(ds.dtype))
+            yield weight
 
 
-def safe_get(path: Path, group, name: str):
-    """group[name] without following external links (which would open another file)."""
-    import h5py
+class HDF5Index:
+    """Every link of an HDF5 file, read in one pass of h5py's low-level API.
 
-    current = group
-    for part in [p for p in name.split("/") if p]:
-        link = current.get(part, getlink=True)
-        if link is None:
-            return None
-        if isinstance(link, h5py.ExternalLink):
-            raise LoadError(
-                path, f"HDF5 external link {current.name}/{part} -> {link.filename}:{link.path}; not followed"
-            )
-        current = current[part]
-    return current
+    Walking groups object by object through h5py's high-level API cost 0.16 s for ResNet50's 676
+    links; one link visit plus a dataset open per array costs a third of that. External links are
+    refused on sight and soft links are never followed: nothing here opens another file.
+    """
 
+    def __init__(self, path: Path, h5):
+        from h5py import h5d, h5l, h5o
 
-def check_dataset(path: Path, ds) -> None:
-    if ds.external or ds.is_virtual:
-        raise LoadError(path, f"dataset {ds.name} stores its data in another file; not followed")
+        self.path = path
+        self.arrays: dict[str, tuple[tuple[int, ...], str]] = {}
+        self.children: dict[str, list[str]] = {"": []}
+        links: list[tuple[str, int]] = []
+        h5.id.links.visit(lambda name, info: links.append((name.decode("utf-8", "replace"), info.type)), info=True)
+        for name, kind in links:
+            if kind == h5l.TYPE_EXTERNAL:
+                target = h5.get(name, getlink=True)
+                raise LoadError(path, f"HDF5 external link /{name} -> {target.filename}:{target.path}; not followed")
+            if kind != h5l.TYPE_HARD:
+                continue
+            parent, _, leaf = name.rpartition("/")
+            self.children.setdefault(parent, []).append(leaf)
+            if h5o.get_info(h5.id, name.encode()).type == h5o.TYPE_DATASET:
+                dataset = h5d.open(h5.id, name.encode())
+                plist = dataset.get_create_plist()
+                if plist.get_external_count() or plist.get_layout() == h5d.VIRTUAL:
+                    raise LoadError(path, f"dataset /{name} stores its data in another file; not followed")
+                self.arrays[name] = (tuple(int(d) for d in dataset.shape), str(dataset.dtype))
+            else:
+                self.children.setdefault(name, [])
+        for names in self.children.values():
+            names.sort(key=_natural)
 
+    def is_group(self, name: str) -> bool:
+        return name in self.children
 
-def datasets(path: Path, group, prefix: str):
-    """Every dataset below a group, depth first, `vars/0` before `vars/10` as Keras numbers them."""
-    import h5py
+    def weight(self, name: str, label: str | None = None) -> Weight | None:
+        found = self.arrays.get(name)
+        return None if found is None else Weight(label or name, *found)
 
-    for key in sorted(group.keys(), key=_natural):
-        link = group.get(key, getlink=True)
-        if isinstance(link, h5py.ExternalLink):
-            raise LoadError(path, f"HDF5 external link {group.name}/{key} -> {link.filename}; not followed")
-        item = group[key]
-        name = f"{prefix}{key}"
-        if isinstance(item, h5py.Dataset):
-            check_dataset(path, item)
-            yield Weight(name, tuple(int(d) for d in item.shape), str(item.dtype))
-        else:
-            yield from datasets(path, item, name + "/")
+    def walk(self, group: str, prefix: str) -> Iterator[Weight]:
+        """Every array below a group, depth first, `vars/0` before `vars/10` as Keras numbers them."""
+        for child in self.children.get(group, ()):
+            full = f"{group}/{child}" if group else child
+            if full in self.arrays:
+                yield Weight(prefix + child, *self.arrays[full])
+            else:
+                yield from self.walk(full, f"{prefix}{child}/")
 
 
 def _natural(key: str):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from inspector.errors import LoadError
 from inspector.graph import ModelGraph, Source, Weight
-from inspector.loaders.hdf5 import datasets, open_hdf5, safe_get
+from inspector.loaders.hdf5 import HDF5Index, open_hdf5
 from inspector.loaders.keras_config import LayerKey, parse_model
 
 MAX_JSON_BYTES = 256 * 1024 * 1024
@@ -145,34 +145,38 @@ class ZipWeights:
 
     def __init__(self, path: Path, h5):
         self.path = path
-        self.h5 = h5
+        self.index = HDF5Index(path, h5)
 
     def layer_weights(self, path: tuple[LayerKey, ...]) -> list[Weight] | None:
-        group = self.h5
+        group = ""
         for key in path:
-            parent = next((g for g in LAYER_GROUPS if g in group), None)
+            parent = next((g for g in LAYER_GROUPS if self.index.is_group(_join(group, g))), None)
             if parent is None:
                 return []
-            group = self._layer_group(group[parent], parent, key)
+            group = self._layer_group(_join(group, parent), parent, key)
             if group is None:
                 return []
         prefix = "/".join(key.name for key in path) + "/"
-        return [w for w in datasets(self.path, group, prefix) if not _under_nested(w.name, prefix)]
+        return [w for w in self.index.walk(group, prefix) if not _under_nested(w.name, prefix)]
 
-    def _layer_group(self, container, parent: str, key: LayerKey):
+    def _layer_group(self, container: str, parent: str, key: LayerKey) -> str | None:
         """Keras 3 names a layer's group by its slot. tf.keras 2.13 to 2.15 numbered the class
         once per dependency, and a layer with weights is two dependencies (`layer-N` and
         `layer_with_weights-M`), so its convolutions sit at `conv2d`, `conv2d_2`, `conv2d_4`.
         Every layer has a group, so the n-th layer of a class takes the n-th group of that class."""
+        names = self.index.children.get(container, [])
         if parent == "layers":
-            return safe_get(self.path, container, key.slot)
-        pattern = re.compile(re.escape(key.base or key.slot) + r"(?:_(\d+))?")
-        numbered = sorted(
-            (int(m.group(1) or 0), name) for name in container if (m := pattern.fullmatch(name))
-        )
-        if key.rank < len(numbered):
-            return safe_get(self.path, container, numbered[key.rank][1])
-        return safe_get(self.path, container, key.name)
+            chosen = key.slot
+        else:
+            pattern = re.compile(re.escape(key.base or key.slot) + r"(?:_(\d+))?")
+            numbered = sorted((int(m.group(1) or 0), name) for name in names if (m := pattern.fullmatch(name)))
+            chosen = numbered[key.rank][1] if key.rank < len(numbered) else key.name
+        group = _join(container, chosen)
+        return group if self.index.is_group(group) else None
+
+
+def _join(group: str, name: str) -> str:
+    return f"{group}/{name}" if group else name
 
 
 def _under_nested(name: str, prefix: str) -> bool:
