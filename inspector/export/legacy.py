@@ -18,6 +18,7 @@ from inspector.errors import UnsupportedError
 RNN_CLASSES = {"LSTM", "GRU", "SimpleRNN", "RNN", "CuDNNLSTM", "CuDNNGRU", "ConvLSTM1D", "ConvLSTM2D",
                "ConvLSTM3D"}
 MODEL_CLASSES = {"Model", "Functional", "Sequential"}
+DEPTHWISE_CLASSES = {"DepthwiseConv1D", "DepthwiseConv2D"}
 
 
 def translate_config(config: Mapping[str, Any], path: str) -> tuple[dict[str, Any], list[str]]:
@@ -58,6 +59,9 @@ def _translate_layer(entry: dict[str, Any], path: str, notes: list[str]) -> None
             )
         del cfg["time_major"]
         notes.append(f"{name} ({cls}): dropped time_major=False (Keras 3 RNNs are always batch-major)")
+    if cls in DEPTHWISE_CLASSES and cfg.get("groups") == 1:
+        del cfg["groups"]
+        notes.append(f"{name} ({cls}): dropped groups=1 (Keras 3 depthwise convolutions take no groups)")
     if cls == "InputLayer" and "batch_input_shape" in cfg and "batch_shape" not in cfg:
         cfg["batch_shape"] = cfg.pop("batch_input_shape")
         notes.append(f"{name} (InputLayer): renamed batch_input_shape to batch_shape")

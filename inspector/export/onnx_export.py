@@ -149,7 +149,8 @@ def load_keras_model(target: str, custom_objects: str | None = None) -> LoadedMo
     with warnings.catch_warnings():  # Keras warns about legacy arguments it then handles itself
         warnings.simplefilter("ignore")
         try:
-            model = keras.models.load_model(path, compile=False, custom_objects=objects or None)
+            model = keras.models.load_model(_keras_named(path, kind), compile=False,
+                                            custom_objects=objects or None)
             return LoadedModel(model, target, "keras")
         except Exception as exc:  # noqa: BLE001 - Keras refused it: try the legacy translation
             keras_error = _one_line(exc)
@@ -157,6 +158,18 @@ def load_keras_model(target: str, custom_objects: str | None = None) -> LoadedMo
             raise LoadError(target, f"Keras cannot load it: {keras_error}")
         model, notes = _rebuild_legacy(path, config, objects, keras_error)
     return LoadedModel(model, target, "legacy", tuple(notes), keras_error)
+
+
+def _keras_named(path: Path, kind: str) -> Path:
+    """Keras picks its reader by extension: an HDF5 file named `.keras` (older tf.keras wrote
+    such files) is handed to it through a symlink named `.h5`."""
+    if kind != "h5" or path.suffix.lower() in (".h5", ".hdf5"):
+        return path
+    import tempfile
+
+    link = Path(tempfile.mkdtemp(prefix="inspector-export-")) / (path.stem + ".h5")
+    link.symlink_to(path.resolve())
+    return link
 
 
 def import_custom_objects(module: str) -> dict[str, Any]:
@@ -354,17 +367,35 @@ def _rebuild_legacy(path: Path, config: dict[str, Any], objects: Mapping[str, An
                 continue
             group = root.get(layer.name)
             stored = [_text(n) for n in group.attrs.get("weight_names", [])] if group is not None else []
-            arrays = [np.asarray(group[n]) for n in stored]
-            expected = [tuple(w.shape) for w in layer.weights]
-            found = [tuple(a.shape) for a in arrays]
-            if found != expected:
-                raise LoadError(
-                    path,
-                    f"layer {layer.name!r}: the file stores weights of shapes {found}, the rebuilt "
-                    f"layer expects {expected}",
-                )
-            layer.set_weights(arrays)
+            if hasattr(layer, "layers"):
+                # A nested model keeps every inner layer's weights in its one group, each named
+                # `<innermost layer>/<weight>`: set them layer by layer, in the file's order.
+                for inner in _leaf_layers(layer):
+                    if inner.weights:
+                        mine = [n for n in stored if n.split("/", 1)[0] == inner.name]
+                        _set_weights(path, inner, [np.asarray(group[n]) for n in mine])
+            else:
+                _set_weights(path, layer, [np.asarray(group[n]) for n in stored])
     return model, notes
+
+
+def _leaf_layers(model: Any) -> list[Any]:
+    leaves = []
+    for layer in model.layers:
+        leaves.extend(_leaf_layers(layer) if hasattr(layer, "layers") else [layer])
+    return leaves
+
+
+def _set_weights(path: Path, layer: Any, arrays: list) -> None:
+    expected = [tuple(w.shape) for w in layer.weights]
+    found = [tuple(a.shape) for a in arrays]
+    if found != expected:
+        raise LoadError(
+            path,
+            f"layer {layer.name!r}: the file stores weights of shapes {found}, the rebuilt layer "
+            f"expects {expected}",
+        )
+    layer.set_weights(arrays)
 
 
 # -- converting ------------------------------------------------------------------------------
