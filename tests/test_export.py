@@ -217,3 +217,34 @@ def test_keras_applications_export_and_verify(name, shape, tmp_path):
     result = export_onnx(f"{builder}:build", tmp_path / f"{name}.onnx")
     _assert_verified(result)
     assert [t.name for t in result.outputs] == ["predictions"]
+
+
+def test_legacy_translation_is_data_only_and_refuses_time_major_true():
+    from inspector.export.legacy import translate_config
+
+    lstm = {"class_name": "LSTM", "config": {"name": "rnn", "units": 4, "time_major": True}}
+    config = {"class_name": "Sequential", "config": {"name": "s", "layers": [lstm]}}
+    with pytest.raises(UnsupportedError, match="'rnn' .*time_major=True"):
+        translate_config(config, "m.h5")
+    lstm["config"]["time_major"] = False
+    depthwise = {"class_name": "DepthwiseConv2D", "config": {"name": "dw", "groups": 1, "kernel_size": [3, 3]}}
+    config["config"]["layers"].append(depthwise)
+    translated, notes = translate_config(config, "m.h5")
+    assert "time_major" not in translated["config"]["layers"][0]["config"]
+    assert "groups" not in translated["config"]["layers"][1]["config"]
+    assert lstm["config"]["time_major"] is False  # the stored config is left as it was
+    assert notes == ["rnn (LSTM): dropped time_major=False (Keras 3 RNNs are always batch-major)",
+                     "dw (DepthwiseConv2D): dropped groups=1 (Keras 3 depthwise convolutions take no groups)"]
+
+
+def test_real_keras2_siamese_with_a_shared_nested_model_exports(tmp_path, corpus_dir):
+    """A public Keras 2 file: one nested conv model called on three inputs; its weights are stored
+    by inner layer inside the nested model's group."""
+    path = corpus_dir / "AdityaDutt__Bird-Song-Classification__siamese.h5"
+    if not path.exists():
+        pytest.skip("corpus file missing")
+    result = export_onnx(path, tmp_path / "siamese.onnx")
+    assert result.how == "legacy"
+    assert "model (nested model): call indices renumbered from 1 (Keras 2) to 0 (Keras 3)" in result.translations
+    _assert_verified(result)
+    assert len(result.inputs) == 3

@@ -165,9 +165,13 @@ def _keras_named(path: Path, kind: str) -> Path:
     such files) is handed to it through a symlink named `.h5`."""
     if kind != "h5" or path.suffix.lower() in (".h5", ".hdf5"):
         return path
+    import atexit
+    import shutil
     import tempfile
 
-    link = Path(tempfile.mkdtemp(prefix="inspector-export-")) / (path.stem + ".h5")
+    folder = tempfile.mkdtemp(prefix="inspector-export-")
+    atexit.register(shutil.rmtree, folder, True)
+    link = Path(folder) / (path.stem + ".h5")
     link.symlink_to(path.resolve())
     return link
 
