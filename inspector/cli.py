@@ -165,10 +165,12 @@ def render(path: str, output: str, no_shapes: bool, no_params: bool, rankdir: st
 @click.option("--lint/--no-lint", "with_lint", default=True, show_default=True,
               help="Run every rule: findings on the diagram and in a section of the page.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing the files that are stale or missing.")
+@click.option("--fail-on-change", is_flag=True,
+              help="Write the pages, then exit 1 if any file changed (how a formatter fails a pre-commit hook).")
 @report_errors
 def docs(paths: tuple[str, ...], folder: str, no_shapes: bool, no_params: bool, rankdir: str,
          expand_nested: bool, depth: int | None, collapse: tuple[str, ...], theme: str, with_lint: bool,
-         check: bool) -> None:
+         check: bool, fail_on_change: bool) -> None:
     """One Markdown page per model (diagram, summary, inputs/outputs, training, findings).
 
     Reruns on unchanged models write byte-identical files, so `--check` can guard docs in CI."""
@@ -192,6 +194,10 @@ def docs(paths: tuple[str, ...], folder: str, no_shapes: bool, no_params: bool, 
         return
     written = write_docs(files, target)
     click.echo(f"{len(written)} of {len(files)} files written to {target}")
+    if fail_on_change and written:
+        for name in written:
+            click.echo(f"{target / name}: rewritten")
+        sys.exit(1)
 
 
 def _split_selectors(values: tuple[str, ...]) -> list[str]:

@@ -76,3 +76,14 @@ def test_bad_model_is_one_line_error(tmp_path: Path) -> None:
     bad.write_text("hello")
     r = docs(str(bad), "-o", str(tmp_path / "d"))
     assert r.returncode == 2 and r.stderr.startswith("inspect: error:") and "Traceback" not in r.stderr
+
+
+def test_fail_on_change_writes_then_fails_like_a_formatter(tmp_path: Path) -> None:
+    out = tmp_path / "docs"
+    model = str(FIXTURES / "dense_functional.keras")
+    first = docs(model, "-o", str(out), "--fail-on-change")
+    assert first.returncode == 1
+    assert f"{out / 'dense_functional.md'}: rewritten" in first.stdout.splitlines()
+    assert (out / "dense_functional.md").exists() and (out / "dense_functional.svg").exists()
+    again = docs(model, "-o", str(out), "--fail-on-change")
+    assert again.returncode == 0 and "0 of 2 files written" in again.stdout
