@@ -2,10 +2,11 @@
 
 Benchmarks compare `inspect ...` with the Keras way of doing the same thing *as whole processes*,
 because what a user waits for is interpreter start + imports + work, not the work alone. Each run
-is its own child process; its wall time is measured around spawn-to-reap, and its peak resident
-memory comes from `os.wait4`, which returns the rusage of exactly that child (and what it reaped).
-`resource.getrusage(RUSAGE_CHILDREN)` in this process would instead give the maximum over every
-child ever reaped, so one big Keras run would hide every later inspect run.
+is its own process, started by a fresh minimal wrapper interpreter that times spawn-to-reap and
+reads the command's rusage with `os.wait4` (exactly that process and what it reaped): peak RSS and
+CPU time. `resource.getrusage(RUSAGE_CHILDREN)` in one long-lived process would instead give the
+maximum over every child ever reaped, so one big Keras run would hide every later inspect run;
+and spawning straight from a big process inflates the child's peak (see _WRAPPER).
 
 Use from another benchmark:
 
@@ -19,11 +20,11 @@ from __future__ import annotations
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,31 @@ def bench_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+# Runs in a fresh, minimal interpreter (-S -E: no site, no environment hooks, ~7 MiB) that starts
+# the measured command and reports on it. Linux charges a process, at exec, the peak RSS of the
+# memory image it replaced: a command spawned straight from a big process (pytest with TensorFlow
+# loaded, say) would report that process's peak as its own. From this wrapper the floor is ~7 MiB.
+_WRAPPER = r"""
+import os, sys, time
+report, argv = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+try:
+    pid = os.posix_spawnp(argv[0], argv, os.environ)
+except OSError as exc:
+    sys.stderr.write(f"cannot run {argv[0]}: {exc}\n")
+    code, wall, usage = 127, 0.0, None
+else:
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+with open(report, "w") as f:
+    if usage is None:
+        f.write(f"{code} 0 0 0")
+    else:
+        f.write(f"{code} {wall!r} {usage.ru_utime + usage.ru_stime!r} {usage.ru_maxrss}")
+"""
+
+
 def run_once(
     command: Sequence[str],
     *,
@@ -99,36 +125,40 @@ def run_once(
     ok_codes: Sequence[int] = (0,),
     timeout_s: float = 900.0,
 ) -> Run:
-    """Run `command` once as its own process; wall time and that process's peak RSS."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    """Run `command` once as its own process: its wall time, CPU time and own peak RSS."""
+    with tempfile.TemporaryDirectory(prefix="ki-bench-run-") as tmp:
+        report = Path(tmp) / "report"
+        out_path, err_path = Path(tmp) / "stdout", Path(tmp) / "stderr"
         # Output goes to files, not pipes: a pipe could fill and stall the child mid-measurement.
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            list(command), stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-            env=dict(env) if env is not None else bench_env(), cwd=cwd,
-        )
-        deadline = start + timeout_s
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                proc.kill()
-                os.wait4(proc.pid, 0)
-                proc.returncode = -9
-                raise BenchmarkError(f"timed out after {timeout_s:.0f} s: {' '.join(command)}")
-            time.sleep(0.002)
-        wall = time.perf_counter() - start
-        code = os.waitstatus_to_exitcode(status)
-        proc.returncode = code  # reaped by wait4: keep Popen from waiting again
-        out.seek(0)
-        err.seek(0)
-        stdout = out.read().decode("utf-8", "replace")
-        stderr = err.read().decode("utf-8", "replace")
+        with out_path.open("wb") as out, err_path.open("wb") as err:
+            proc = subprocess.Popen(
+                [sys.executable, "-S", "-E", "-c", _WRAPPER, str(report), *command],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                env=dict(env) if env is not None else bench_env(), cwd=cwd,
+                start_new_session=True,  # so a timeout can end the command and the wrapper
+            )
+            try:
+                proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                raise BenchmarkError(
+                    f"timed out after {timeout_s:.0f} s: {' '.join(command)}"
+                ) from None
+        stdout = out_path.read_bytes().decode("utf-8", "replace")
+        stderr = err_path.read_bytes().decode("utf-8", "replace")
+        try:
+            fields = report.read_text().split()
+            code, wall, cpu, maxrss = int(fields[0]), float(fields[1]), float(fields[2]), \
+                float(fields[3])
+        except (OSError, ValueError, IndexError):
+            raise BenchmarkError(
+                f"the timing wrapper failed (exit {proc.returncode}): {' '.join(command)}\n"
+                + stderr[-500:]
+            ) from None
     # Linux reports ru_maxrss in KiB (macOS in bytes).
     divisor = 1024 * 1024 if sys.platform == "darwin" else 1024
-    cpu = usage.ru_utime + usage.ru_stime
-    run = Run(wall, usage.ru_maxrss / divisor, code, cpu, stdout, stderr)
+    run = Run(wall, maxrss / divisor, code, cpu, stdout, stderr)
     if code not in ok_codes:
         tail = "\n".join(stderr.strip().splitlines()[-5:])
         raise BenchmarkError(f"exit {code}: {' '.join(command)}\n{tail}")
