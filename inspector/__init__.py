@@ -17,9 +17,11 @@ __all__ = [
     "InspectorError",
     "LoadError",
     "ModelGraph",
+    "export_onnx",
     "is_builder_reference",
     "lint",
     "load",
+    "render",
     "summarize",
 ]
 
@@ -56,7 +58,7 @@ def load(target: Any) -> ModelGraph:
 
 def __getattr__(name: str):
     """`lint`, `summarize`, `render` and `export_onnx` load lazily: `import inspector` stays light."""
-    if name in ("lint", "summarize"):
+    if name in ("lint", "summarize", "render", "export_onnx"):
         from inspector import api
 
         return getattr(api, name)

@@ -50,3 +50,36 @@ def graph_of(target: Any) -> ModelGraph:
     from inspector import load
 
     return load(target)
+
+
+def render(target: Any, out: str | Path, lint: bool = False, **options: Any) -> Path:
+    """Draw `target` to `out` (format from the suffix: .svg .png .pdf .dot .mmd .md).
+
+    `options` are RenderOptions fields (show_shapes, show_params, rankdir, depth, collapse,
+    start, stop, theme); `lint=True` outlines the layers with findings.
+    """
+    from inspector import load
+    from inspector.diagram import RenderOptions
+    from inspector.diagram import render as draw
+
+    graph = load(target)
+    findings = tuple(lint_graph_all(graph)) if lint else ()
+    draw(graph, out, RenderOptions(**options, findings=findings))
+    return Path(out)
+
+
+def lint_graph_all(graph: ModelGraph) -> list:
+    from inspector.engine import all_rules, lint_graph
+
+    return lint_graph(graph, all_rules())
+
+
+def export_onnx(target: Any, out: str | Path, **options: Any):
+    """Convert to ONNX with tf2onnx and verify it against Keras with onnxruntime.
+
+    `target` is a .keras/.h5 file, a builder reference or a live keras.Model; `options` are
+    opset, verify, tolerance and custom_objects. Returns the ExportResult with the parity report.
+    """
+    from inspector.export.onnx_export import export_onnx as convert
+
+    return convert(target, out, **options)

@@ -98,7 +98,7 @@ def export(path: str, output: str, opset: int | None, verify: bool, tolerance: f
 
 def _render_options(no_shapes: bool, no_params: bool, rankdir: str, expand_nested: bool, depth: int | None,
                     collapse: tuple[str, ...], start: str | None, stop: str | None, theme: str, findings=()):
-    from inspector.render import RenderOptions
+    from inspector.diagram import RenderOptions
 
     levels = -1 if expand_nested and depth is None else (depth or 0)
     return RenderOptions(show_shapes=not no_shapes, show_params=not no_params, rankdir=rankdir.upper(),
@@ -141,7 +141,7 @@ def render(path: str, output: str, no_shapes: bool, no_params: bool, rankdir: st
            with_lint: bool) -> None:
     """Draw a model: one node per layer call, shapes on edges, shared layers tied together."""
     from inspector import load
-    from inspector.render import render as draw
+    from inspector.diagram import render as draw
 
     graph = load(path)
     findings = ()

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from inspector.diagram import RenderOptions, build_diagram, render_bytes
+from inspector.diagram.mermaid import to_mermaid
 from inspector.graph import ModelGraph
-from inspector.render import RenderOptions, build_diagram, render_bytes
-from inspector.render.mermaid import to_mermaid
 from inspector.summary import format_markdown, format_shape, summary_dict
 
 AUTO_COLLAPSE_CALLS = 150  # above this many calls a page collapses repeated blocks by default

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import inspector
+from inspector.diagram import RenderOptions
 from inspector.docs_page import build_docs, page_names
-from inspector.render import RenderOptions
 from inspector.summary import format_markdown
 
 REPO = Path(__file__).resolve().parents[1]

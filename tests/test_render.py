@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 import inspector
+from inspector.diagram import FORMATS, RenderOptions, build_diagram, render, render_bytes
+from inspector.diagram.theme import FAMILIES, SEVERITY, TEXT, THEMES, contrast
 from inspector.errors import InspectorError
-from inspector.render import FORMATS, RenderOptions, build_diagram, render, render_bytes
-from inspector.render.theme import FAMILIES, SEVERITY, TEXT, THEMES, contrast
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from inspector.diagram.blocks import detect_blocks, is_auto_name
+from inspector.diagram.theme import family_of
 from inspector.errors import UsageError
 from inspector.graph import ModelGraph, Shape
-from inspector.render.blocks import detect_blocks, is_auto_name
-from inspector.render.theme import family_of
 from inspector.summary import format_shape
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import itertools
 
-from inspector.render.dot import label_lines
-from inspector.render.model import Diagram, Node
-from inspector.render.theme import FAMILIES, SEVERITY, SHARED, TEXT, THEMES
+from inspector.diagram.dot import label_lines
+from inspector.diagram.model import Diagram, Node
+from inspector.diagram.theme import FAMILIES, SEVERITY, SHARED, TEXT, THEMES
 
 
 def _text(text: str) -> str:

@@ -1,5 +1,8 @@
 """Diagrams of a ModelGraph: DOT/SVG/PNG/PDF through Graphviz, Mermaid for docs sites.
 
+This package is behind `inspect render`; it is named `diagram` so that `inspector.render()` can be
+the public function (a subpackage of the same name would replace it on import).
+
 The format is the output file's suffix. DOT and Mermaid are plain text written here, so they need
 nothing installed; the picture formats pipe the DOT text through the `dot` program.
 """
@@ -8,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from inspector.diagram.model import Diagram, RenderOptions, build_diagram
 from inspector.errors import InspectorError, UsageError
 from inspector.graph import ModelGraph
-from inspector.render.model import Diagram, RenderOptions, build_diagram
 
 __all__ = ["FORMATS", "Diagram", "RenderOptions", "build_diagram", "render", "render_bytes"]
 
@@ -35,12 +38,12 @@ def format_of(out: str | Path) -> str:
 
 def render_bytes(diagram: Diagram, fmt: str) -> bytes:
     """The file contents for `fmt`; raises InspectorError when Graphviz is missing."""
-    from inspector.render.dot import to_dot
+    from inspector.diagram.dot import to_dot
 
     if fmt == "dot":
         return to_dot(diagram).encode()
     if fmt in ("mmd", "md"):
-        from inspector.render.mermaid import to_markdown, to_mermaid
+        from inspector.diagram.mermaid import to_markdown, to_mermaid
 
         return (to_mermaid(diagram) if fmt == "mmd" else to_markdown(diagram)).encode()
     return run_dot(to_dot(diagram), fmt)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import itertools
 from html import escape
 
-from inspector.render.model import Diagram, Node
-from inspector.render.theme import FAMILIES, SEVERITY, SHARED, TEXT, THEMES
+from inspector.diagram.model import Diagram, Node
+from inspector.diagram.theme import FAMILIES, SEVERITY, SHARED, TEXT, THEMES
 
 FONT = "Helvetica"
 
