@@ -54,3 +54,10 @@ def test_assert_clean_passes_and_fails_with_the_findings():
         assert_clean(FIXTURES / "deep_no_normalization.keras")
     assert "missing-normalization" in str(failure.value)
     assert_clean(FIXTURES / "deep_no_normalization.keras", ignore=["missing-normalization"])
+
+
+def test_render_twice_and_with_findings(tmp_path):
+    first = inspector.render(FIXTURES / "siamese_unshared_lstm.keras", tmp_path / "a.mmd")
+    second = inspector.render(FIXTURES / "siamese_unshared_lstm.keras", tmp_path / "b.mmd", lint=True, rankdir="LR")
+    assert first.read_text().count("left_lstm") >= 1
+    assert "W101" not in first.read_text() and "W101" in second.read_text()
