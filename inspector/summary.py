@@ -147,7 +147,7 @@ def _training_lines(graph: ModelGraph) -> list[str]:
     if training is None:
         return ["Training: not compiled (no loss stored)"]
     lines = [f"Training: optimizer {training.optimizer or '?'}"
-             + (f", metrics {', '.join(training.metrics)}" if training.metrics else "")]
+             + (f"; metrics {'; '.join(training.metrics)}" if training.metrics else "")]
     for output, loss in training.loss.items():
         weight = None if training.loss_weights is None else training.loss_weights.get(output)
         lines.append(f"  loss {output}: {loss}" + ("" if weight is None else f" × {weight:g}"))

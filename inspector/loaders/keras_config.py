@@ -595,9 +595,9 @@ def _metric_names(value) -> Iterator[str]:
             name = config.get("name") if wrapped else _loss_name(value)
             if name:
                 yield name
-        else:
-            for v in value.values():
-                yield from _metric_names(v)
+        else:  # per output: {"age": ["mae"], ...} reads "age: mae"
+            for output, v in value.items():
+                yield from (f"{output}: {name}" for name in _metric_names(v))
     elif isinstance(value, (list, tuple)):
         for v in value:
             yield from _metric_names(v)
