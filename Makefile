@@ -27,7 +27,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --disable-pip-version-check --no-input -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-input -e '.[dev]'
 	@touch $@
 
 # The diagrams need Graphviz's `dot` program, which no pip package ships.
