@@ -1,18 +1,23 @@
-"""Write docs/rules.md, the rule reference, from the rules' own docstrings (so it cannot drift).
+"""Write the rule reference from the rules' own docstrings, so it cannot drift: docs/rules.md in
+full, and the rules section of README.md (between its `rules:start` / `rules:end` markers).
 
-    .venv/bin/python scripts/rules_doc.py            # rewrite docs/rules.md
-    .venv/bin/python scripts/rules_doc.py --check    # exit 1 if docs/rules.md is out of date
+    .venv/bin/python scripts/rules_doc.py            # rewrite both
+    .venv/bin/python scripts/rules_doc.py --check    # exit 1 if either is out of date
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
-from inspector.engine import all_rules
+from inspector.engine import all_rules, section
 
-TARGET = Path(__file__).resolve().parents[1] / "docs" / "rules.md"
+ROOT = Path(__file__).resolve().parents[1]
+TARGET = ROOT / "docs" / "rules.md"
+README = ROOT / "README.md"
+MARKERS = re.compile(r"(<!-- rules:start -->\n).*?(<!-- rules:end -->)", re.DOTALL)
 
 
 def render() -> str:
@@ -26,24 +31,47 @@ def render() -> str:
     for r in rules:
         out += ["", f"## {r.code} {r.name}", "", f"Default severity: **{r.severity}**."]
         if r.options:
-            opts = ", ".join(f"`{k} = {json.dumps(v)}`" for k, v in r.options.items())
-            out.append(f"Options, under `[tool.inspector.rules.{r.name}]`: {opts}.")
+            out.append(f"Options, under `[tool.inspector.rules.{r.name}]`: {_options(r)}.")
         if r.frameworks != frozenset({"keras", "onnx"}):
             out.append(f"Applies to {', '.join(sorted(r.frameworks))} models only.")
         out += ["", r.doc.replace("\n## ", "\n### ").replace("## ", "### ", 1)]
     return "\n".join(out) + "\n"
 
 
+def readme_section() -> str:
+    """What each rule checks and why, for the README; the full text (examples, fixes) is in
+    docs/rules.md and `inspect rule CODE`."""
+    out = [("Generated from the rules' docstrings by `scripts/rules_doc.py`; the full reference, with "
+            "examples and fixes, is [docs/rules.md](docs/rules.md) and `inspect rule CODE`."), ""]
+    for r in all_rules():
+        why = " ".join(section(r.doc, "Why it matters").split())
+        options = f" Options: {_options(r)}." if r.options else ""
+        keras_only = " Keras models only." if r.frameworks == frozenset({"keras"}) else ""
+        out += [f"- **{r.code} `{r.name}`** ({r.severity}). {r.summary} *Why:* {why}{options}{keras_only}"]
+    return "\n".join(out) + "\n"
+
+
+def _options(r) -> str:
+    return ", ".join(f"`{k} = {json.dumps(v)}`" for k, v in r.options.items())
+
+
+def readme_text() -> str:
+    text = README.read_text(encoding="utf-8")
+    return MARKERS.sub(lambda m: m.group(1) + readme_section() + m.group(2), text)
+
+
 def main(argv: list[str]) -> int:
-    text = render()
+    text, readme = render(), readme_text()
     if "--check" in argv:
-        if not TARGET.is_file() or TARGET.read_text(encoding="utf-8") != text:
-            print(f"{TARGET} is out of date: run scripts/rules_doc.py", file=sys.stderr)
-            return 1
-        return 0
+        stale = [p for p, want in ((TARGET, text), (README, readme))
+                 if not p.is_file() or p.read_text(encoding="utf-8") != want]
+        for path in stale:
+            print(f"{path} is out of date: run scripts/rules_doc.py", file=sys.stderr)
+        return 1 if stale else 0
     TARGET.parent.mkdir(parents=True, exist_ok=True)
     TARGET.write_text(text, encoding="utf-8")
-    print(f"wrote {TARGET} ({len(all_rules())} rules)")
+    README.write_text(readme, encoding="utf-8")
+    print(f"wrote {TARGET} and the rules section of {README} ({len(all_rules())} rules)")
     return 0
 
 

@@ -128,7 +128,8 @@ def test_discover_recurses_for_models_and_skips_other_json(tmp_path: Path):
 
 
 def test_rules_reference_is_up_to_date():
-    """docs/rules.md is generated from the docstrings; regenerate with scripts/rules_doc.py."""
+    """docs/rules.md and the README's rules section are generated from the docstrings;
+    regenerate both with scripts/rules_doc.py."""
     import importlib.util
 
     script = Path(__file__).resolve().parents[1] / "scripts" / "rules_doc.py"
@@ -136,3 +137,7 @@ def test_rules_reference_is_up_to_date():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.TARGET.read_text(encoding="utf-8") == module.render(), "run scripts/rules_doc.py"
+    readme = module.README.read_text(encoding="utf-8")
+    assert readme == module.readme_text(), "the README's rules section is stale: run scripts/rules_doc.py"
+    for each in module.all_rules():
+        assert f"**{each.code} `{each.name}`**" in readme
