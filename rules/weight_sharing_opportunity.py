@@ -148,9 +148,9 @@ def _violation(graph: ModelGraph, chains: list[list[Call]], where: str) -> Viola
     unshared = [layers for layers in positions if len({layer.name for layer in layers}) > 1]
     if not unshared:
         return None
-    params = [layer.params for layers in unshared for layer in layers[1:]]
+    params = [_learned(layer) for layers in unshared for layer in layers[1:]]
     if all(p == 0 for p in params):
-        return None  # nothing to share: pooling, reshaping, activations
+        return None  # nothing to share: pooling, reshaping, activations, constants
     saving = "an unknown number of" if any(p is None for p in params) else f"{sum(params):,}"  # type: ignore[arg-type,misc]
     starts = [_start_name(graph, graph.tensor(chain[0].inputs[0])) for chain in branches]
     groups = "; ".join(
@@ -163,6 +163,14 @@ def _violation(graph: ModelGraph, chains: list[list[Call]], where: str) -> Viola
     )
     involved = tuple(layer.name for layers in unshared for layer in layers)
     return Violation(message, involved)
+
+
+def _learned(layer) -> int | None:
+    """Parameters training learns: floating-point weights. ONNX keeps integer constants (axes,
+    shapes) as initializers too, and two copies of a constant are no missed weight sharing."""
+    if layer.params is None or not layer.weights:
+        return layer.params
+    return sum(w.size for w in layer.weights if w.dtype.startswith(("float", "bfloat")))
 
 
 def _start_name(graph: ModelGraph, tensor: Tensor) -> str:

@@ -105,3 +105,38 @@ def test_ten_thousand_layers_in_one_pass():
     (finding,) = findings(graph)
     assert finding.layers == ("twin_c", "twin_d")
     assert "save 20 parameters" in finding.message
+
+
+def _two_branch_onnx(path, op: str):
+    """Two inputs, each through its own `op` node with its own initializer, concatenated."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    def weight(name):
+        if op == "MatMul":
+            return helper.make_tensor(name, TensorProto.FLOAT, [4, 4], [0.5] * 16)
+        return helper.make_tensor(name, TensorProto.INT64, [1], [1])  # Squeeze axes
+
+    nodes, inits = [], []
+    for side in ("left", "right"):
+        inits.append(weight(f"{side}_w"))
+        nodes.append(helper.make_node(op, [side, f"{side}_w"], [f"{side}_out"], name=f"{side}_{op}"))
+    nodes.append(helper.make_node("Concat", ["left_out", "right_out"], ["joined"], axis=-1, name="joined"))
+    shape = [None, 1, 4] if op == "Squeeze" else [None, 4]
+    graph = helper.make_graph(
+        nodes, "twins",
+        [helper.make_tensor_value_info(s, TensorProto.FLOAT, shape) for s in ("left", "right")],
+        [helper.make_tensor_value_info("joined", TensorProto.FLOAT, None)], inits,
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15)]), path)
+    return path
+
+
+def test_onnx_twin_constants_are_not_weights(tmp_path):
+    """tf2onnx gives every Squeeze its own int64 axes initializer: not a missed Siamese."""
+    from inspector import lint
+
+    assert lint(_two_branch_onnx(tmp_path / "squeeze.onnx", "Squeeze"), select=["W101"]) == []
+    found = lint(_two_branch_onnx(tmp_path / "matmul.onnx", "MatMul"), select=["W101"])
+    assert [f.layers for f in found] == [("left_MatMul", "right_MatMul")]
+    assert "sharing would save 16 parameters" in found[0].message
