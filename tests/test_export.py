@@ -248,3 +248,14 @@ def test_real_keras2_siamese_with_a_shared_nested_model_exports(tmp_path, corpus
     assert "model (nested model): call indices renumbered from 1 (Keras 2) to 0 (Keras 3)" in result.translations
     _assert_verified(result)
     assert len(result.inputs) == 3
+
+
+def test_live_model_through_the_public_api(tmp_path, keras):
+    import inspector
+
+    x = keras.Input((5,), name="features")
+    model = keras.Model(x, keras.layers.Dense(3, name="scores")(x), name="live_mlp")
+    result = inspector.export_onnx(model, tmp_path / "live.onnx")
+    assert result.how == "live" and result.metadata["source"] == "<live model live_mlp>"
+    assert [t.name for t in result.inputs] == ["features"] and [t.name for t in result.outputs] == ["scores"]
+    _assert_verified(result)

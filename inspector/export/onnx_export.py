@@ -47,7 +47,7 @@ class LoadedModel:
 
     model: Any
     source: str
-    how: str  # "keras" (load_model), "legacy" (translated config + weights by layer), "builder"
+    how: str  # "keras" (load_model), "legacy" (translated config + weights by layer), "builder", "live"
     translations: tuple[str, ...] = ()
     keras_error: str | None = None  # why load_model refused the file, when we translated it
 
@@ -69,14 +69,15 @@ class ExportResult:
 
 
 def export_onnx(
-    target: str | Path,
+    target: Any,
     output: str | Path,
     opset: int | None = None,
     verify: bool = True,
     tolerance: float = 1e-4,
     custom_objects: str | None = None,
 ) -> ExportResult:
-    """Load `target` with Keras, convert it to ONNX at `output`, and optionally verify parity."""
+    """Load `target` (a .keras/.h5 file, a builder reference or a live keras.Model) with Keras,
+    convert it to ONNX at `output`, and optionally verify parity."""
     output = Path(output)
     if output.suffix.lower() != ".onnx":
         raise UsageError(str(output), "the output file must end in .onnx")
@@ -87,7 +88,11 @@ def export_onnx(
     _quiet_tensorflow()
     seconds["import"] = time.perf_counter() - started
     started = time.perf_counter()
-    loaded = load_keras_model(str(target), custom_objects)
+    if _is_live_model(target):
+        loaded = LoadedModel(target, f"<live model {target.name}>", "live")
+        target = loaded.source
+    else:
+        loaded = load_keras_model(str(target), custom_objects)
     seconds["load"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -123,6 +128,17 @@ def export_onnx(
 
 
 # -- loading ---------------------------------------------------------------------------------
+def _is_live_model(obj: Any) -> bool:
+    if isinstance(obj, (str, Path)):
+        return False
+    if not all(hasattr(obj, a) for a in ("inputs", "outputs", "get_config", "layers")):
+        raise UsageError(None, f"cannot export a {type(obj).__name__}: pass a model file, a builder reference "
+                               "or a keras.Model")
+    if type(obj).__module__.startswith("tf_keras"):
+        raise UnsupportedError(None, "a tf_keras model cannot be exported: save it and export the file")
+    return True
+
+
 def load_keras_model(target: str, custom_objects: str | None = None) -> LoadedModel:
     """A live keras.Model from a .keras/.h5 file or a builder reference, never running file code."""
     from inspector import is_builder_reference
@@ -473,7 +489,7 @@ def _metadata(loaded: LoadedModel) -> dict[str, str]:
 
     from inspector import __version__
 
-    source = loaded.source if loaded.how == "builder" else Path(loaded.source).name
+    source = loaded.source if loaded.how in ("builder", "live") else Path(loaded.source).name
     meta = {
         "source": source,
         "exported_by": f"keras-inspector {__version__}",
