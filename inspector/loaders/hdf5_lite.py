@@ -376,7 +376,7 @@ class _File:
         links: list[Link] = []
         attrs: dict[str, dict[str, Any]] = {}
         names: dict[str, tuple[str, ...]] = {}
-        visited = {root_addr}
+        visited = {root_addr: ""}  # group address -> the path it was first reached by
         header = self.header(root_addr)
         self._group_attrs("", header, attrs, names)
         # (group path, its links sorted, next index), depth first
@@ -395,8 +395,10 @@ class _File:
                 child = self.header(target)
                 if child.has(SYMBOL_TABLE) or child.has(LINK_INFO):
                     links.append(Link(full, HARD, group=True))
-                    if target not in visited:
-                        visited.add(target)
+                    if target in visited:  # entered once; its attributes known by every path
+                        attrs[full], names[full] = attrs[visited[target]], names[visited[target]]
+                    else:
+                        visited[target] = full
                         if len(stack) > MAX_DEPTH:
                             raise Unsupported("groups nested too deep")
                         self._group_attrs(full, child, attrs, names)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from inspector.errors import LoadError
 from inspector.graph import ModelGraph, Source, Weight
-from inspector.loaders.hdf5 import HDF5Index, open_hdf5
+from inspector.loaders.hdf5 import HDF5Index, open_metadata
 from inspector.loaders.keras_config import LayerKey, parse_model
 
 MAX_JSON_BYTES = 256 * 1024 * 1024
@@ -46,7 +46,7 @@ def load_keras_zip(path: Path) -> ModelGraph:
         training = config.get("compile_config") if isinstance(config.get("compile_config"), dict) else None
         if "model.weights.h5" in members:
             fileobj = _member_file(path, archive, raw, members["model.weights.h5"])
-            with open_hdf5(path, fileobj) as h5:
+            with open_metadata(path, fileobj) as h5:
                 return parse_model(config, source, ZipWeights(path, h5), training)
         if "model.weights.npz" in members:
             weights = NpzWeights(path, _member_bytes(path, archive, members["model.weights.npz"]))
@@ -144,6 +144,7 @@ class ZipWeights:
     `layers/` again (tf.keras 2.13 says `_layer_checkpoint_dependencies` instead)."""
 
     def __init__(self, path: Path, h5):
+        """`h5`: what open_metadata returned (lite reader or h5py)."""
         self.path = path
         self.index = HDF5Index(path, h5)
 
