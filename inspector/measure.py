@@ -18,6 +18,7 @@ from typing import Any
 
 from inspector.errors import InspectorError, LoadError
 from inspector.graph import ModelGraph
+from inspector.tf_runtime import import_tensorflow_quietly
 
 BATCH_SIZE = 256
 
@@ -113,6 +114,7 @@ def _live_model(target: Any, is_builder_reference) -> Any:
     path = Path(target)
     if path.is_dir():
         raise LoadError(path, "Keras 3 cannot load a SavedModel directory to run it; measure a .keras or .h5 file")
+    import_tensorflow_quietly()
     import keras
 
     try:

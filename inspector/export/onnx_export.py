@@ -17,7 +17,6 @@ import importlib
 import importlib.util
 import inspect as pyinspect
 import json
-import logging
 import os
 import sys
 import time
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.errors import InspectorError, LoadError, UnsupportedError, UsageError
+from inspector.tf_runtime import import_tensorflow_quietly
 
 MAX_CONFIG_BYTES = 256 * 1024 * 1024
 MODEL_CLASSES = {"Model", "Functional", "Sequential"}
@@ -85,7 +85,7 @@ def export_onnx(
         raise UsageError(str(output), f"the folder {output.parent} does not exist")
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    _quiet_tensorflow()
+    import_tensorflow_quietly("tf2onnx")
     seconds["import"] = time.perf_counter() - started
     started = time.perf_counter()
     if _is_live_model(target):
@@ -245,7 +245,7 @@ def _call_builder(ref: str) -> Any:
     """Import and call a `module:function` / `file.py:function` builder (shared with the loader)."""
     from inspector.loaders import python_builder
 
-    function = python_builder._resolve(ref)
+    function = python_builder.resolve_builder(ref)
     try:
         model = function()
     except Exception as exc:  # noqa: BLE001 - user code failed: one line, not a traceback
@@ -539,22 +539,3 @@ def _text(value) -> str:
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _quiet_tensorflow() -> None:
-    """TensorFlow and tf2onnx log pages of INFO/WARNING lines a user cannot act on; TensorFlow's
-    native libraries write to file descriptor 2 while loading, before any log level applies."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if "tensorflow" not in sys.modules:
-        sys.stderr.flush()
-        saved = os.dup(2)
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-        try:
-            import tensorflow  # noqa: F401
-            import tf2onnx  # noqa: F401
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-    for name in ("tf2onnx", "tensorflow", "absl"):
-        logging.getLogger(name).setLevel(logging.ERROR)

@@ -35,6 +35,7 @@ from typing import Any
 from inspector.errors import InspectorError, LoadError
 from inspector.graph import ModelGraph, Source, Weight
 from inspector.loaders.keras_config import LayerKey, parse_model
+from inspector.tf_runtime import import_tensorflow_quietly
 
 DISCONNECTED_MESSAGES = ("is not connected to `inputs`", "Graph disconnected")
 
@@ -55,7 +56,7 @@ def build_model(ref: str) -> Any:
 
 def _build(ref: str) -> tuple[Any, list | None]:
     """(model, None), or for a graph Keras refused as disconnected (connected twin, declared inputs)."""
-    function = _resolve(ref)
+    function = resolve_builder(ref)
     try:
         model = function()
     except ValueError as exc:
@@ -87,7 +88,9 @@ def load_live(model: Any) -> ModelGraph:
 
 
 # -- resolving the reference ---------------------------------------------------------------------
-def _resolve(ref: str):
+def resolve_builder(ref: str):
+    """The function a builder reference names, its module imported (TensorFlow first, quietly)."""
+    import_tensorflow_quietly()
     target, _, name = ref.rpartition(":")
     if not target or not name.isidentifier():
         raise InspectorError(ref, "not a builder reference: expected `pkg.module:function` or `file.py:function`")
