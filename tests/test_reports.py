@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from inspector.engine import all_rules, lint_target
+from inspector.engine import Finding, all_rules, lint_target
 from inspector.report import LintRun, formatter
 from inspector.report.text import summary_line
 
@@ -84,3 +85,111 @@ def test_github_escapes_workflow_command_syntax():
     f = Finding("a,b:c.h5", "S101", "unsafe-lambda", "error", "50% done\nnext", ("x",))
     out = formatter("github")(LintRun((f,), ("a,b:c.h5",)))
     assert out == "::error file=a%2Cb%3Ac.h5,title=S101 unsafe-lambda::50%25 done%0Anext (layer x)\n"
+
+
+# -- SARIF locations as GitHub code scanning reads them ------------------------------------------
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _one(finding, root, errors=()):
+    from inspector.report.sarif import sarif_dict
+
+    doc = sarif_dict(LintRun((finding,), (finding.path,), errors, tuple(all_rules())), root=root)
+    [sarif_run] = doc["runs"]
+    return sarif_run, sarif_run["results"][0]
+
+
+def _location(result):
+    [loc] = result["locations"]
+    return loc
+
+
+def test_sarif_uris_are_relative_to_the_repository_root(run, fixtures_dir):
+    from inspector.report.sarif import sarif_dict
+
+    [sarif_run] = sarif_dict(run, root=REPO)["runs"]
+    assert sarif_run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": REPO.as_uri() + "/"}}
+    rel = fixtures_dir.relative_to(REPO).as_posix()
+    artifacts = [_location(r)["physicalLocation"]["artifactLocation"] for r in sarif_run["results"]]
+    assert artifacts == [{"uri": f"{rel}/{name}", "uriBaseId": "%SRCROOT%"}
+                         for name in ("lambda_layer.keras", "unused_input.h5", "bias_before_bn.keras")]
+    [note] = sarif_run["invocations"][0]["toolExecutionNotifications"]
+    assert note["locations"][0]["physicalLocation"]["artifactLocation"] == {
+        "uri": f"{rel}/broken.keras", "uriBaseId": "%SRCROOT%"}
+
+
+def test_sarif_level_follows_severity(run):
+    doc = json.loads(formatter("sarif")(run))
+    [sarif_run] = doc["runs"]
+    assert [r["level"] for r in sarif_run["results"]] == ["error", "warning", "note"]  # error, warning, info
+    levels = {"error": "error", "warning": "warning", "info": "note"}
+    by_code = {r.code: r for r in all_rules()}
+    for descriptor in sarif_run["tool"]["driver"]["rules"]:
+        assert descriptor["defaultConfiguration"]["level"] == levels[by_code[descriptor["id"]].severity]
+        assert descriptor["help"]["markdown"] == descriptor["help"]["text"] == by_code[descriptor["id"]].doc
+
+
+def test_sarif_file_outside_the_root_gets_an_absolute_file_uri(tmp_path):
+    outside = tmp_path / "elsewhere" / "m.h5"
+    _, result = _one(Finding(str(outside), "N101", "missing-normalization", "warning", "m", ("x",)), REPO)
+    assert _location(result)["physicalLocation"]["artifactLocation"] == {"uri": outside.as_uri()}
+
+
+@pytest.mark.parametrize(("path", "uri"), [
+    ("a:b.h5", "a%3Ab.h5"),  # left as is, "a:" would read as a URI scheme
+    ("models/my model 100%/é.keras", "models/my%20model%20100%25/%C3%A9.keras"),
+])
+def test_sarif_uri_is_escaped_and_never_gains_a_scheme(path, uri):
+    from urllib.parse import unquote, urlsplit
+
+    _, result = _one(Finding(path, "N101", "missing-normalization", "warning", "m", ("x",)), Path.cwd())
+    got = _location(result)["physicalLocation"]["artifactLocation"]["uri"]
+    assert got == uri and urlsplit(got).scheme == "" and unquote(got) == path
+
+
+def test_sarif_logical_locations_are_unique_and_name_the_layer():
+    f = Finding("m.keras", "G101", "disconnected-graph", "error", "m", ("outer/dense", "b", "outer/dense"))
+    _, result = _one(f, Path.cwd())
+    assert _location(result)["logicalLocations"] == [
+        {"name": "dense", "fullyQualifiedName": "outer/dense", "kind": "member"},
+        {"name": "b", "fullyQualifiedName": "b", "kind": "member"},
+    ]
+    assert result["properties"]["layers"] == ["outer/dense", "b", "outer/dense"]
+
+
+def test_sarif_builder_points_at_the_line_of_its_def(monkeypatch):
+    monkeypatch.chdir(REPO)
+    source = REPO / "tests" / "builders" / "chapter7.py"
+    line = source.read_text().splitlines().index("def unrelated_input() -> keras.Model:") + 1
+    for target in ("tests/builders/chapter7.py:unrelated_input", "tests.builders.chapter7:unrelated_input"):
+        _, result = _one(Finding(target, "G101", "disconnected-graph", "error", "m", ("digit",)), REPO)
+        assert _location(result)["physicalLocation"] == {
+            "artifactLocation": {"uri": "tests/builders/chapter7.py", "uriBaseId": "%SRCROOT%"},
+            "region": {"startLine": line}}
+        assert "partialFingerprints" not in result  # the upload action hashes that line itself
+
+
+def test_sarif_fingerprint_of_a_model_file_is_stable_across_working_directories(monkeypatch, fixtures_dir):
+    from inspector.report.sarif import source_root
+
+    f = Finding(str(fixtures_dir / "unused_input.h5"), "G102", "unused-input", "warning", "m", ("metadata",))
+    _, first = _one(f, REPO)
+    monkeypatch.chdir(fixtures_dir)
+    assert source_root() == REPO  # found from a sub-folder through .git
+    _, again = _one(Finding("unused_input.h5", f.code, f.name, f.severity, "reworded", f.layers), source_root())
+    assert again["partialFingerprints"] == first["partialFingerprints"]
+    _, other = _one(Finding(f.path, f.code, f.name, f.severity, f.message, ("other",)), REPO)
+    assert other["partialFingerprints"] != first["partialFingerprints"]
+    assert first["partialFingerprints"]["primaryLocationLineHash"].endswith(":1")
+
+
+def test_sarif_source_root_is_the_nearest_repository_else_the_start(tmp_path):
+    from inspector.report.sarif import source_root
+
+    (tmp_path / "repo" / "a" / "b").mkdir(parents=True)
+    (tmp_path / "repo" / ".git").write_text("gitdir: elsewhere\n")  # a worktree's .git is a file
+    assert source_root(tmp_path / "repo" / "a" / "b") == tmp_path / "repo"
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    if not any((p / ".git").exists() for p in tmp_path.parents):
+        assert source_root(plain) == plain
