@@ -17,6 +17,7 @@ import argparse
 import datetime as dt
 import os
 import re
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
+    REPO_ROOT,
     BenchmarkError,
     Measurement,
     bench_env,
@@ -156,9 +158,22 @@ def report(rows: list[Row], args: argparse.Namespace) -> str:
         f"- keras-inspector {package_version('keras-inspector')}, Keras "
         f"{package_version('keras')}, TensorFlow {package_version('tensorflow')}, "
         f"h5py {package_version('h5py')}, numpy {package_version('numpy')}.\n"
-        f"- Measured {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z} by "
+        f"- Measured {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z} at commit {git_commit()} by "
         "`make bench-summary` (`benchmarks/summary_bench.py`).\n"
     )
+
+
+def git_commit() -> str:
+    """The commit measured, marked `+dirty` when the package's code differs from it."""
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True,
+                              check=False)
+
+    head = git("rev-parse", "--short", "HEAD")
+    if head.returncode != 0:
+        return "unknown"
+    dirty = git("diff", "--quiet", "HEAD", "--", "inspector", "rules").returncode != 0
+    return head.stdout.strip() + ("+dirty" if dirty else "")
 
 
 def main(argv: list[str] | None = None) -> int:
