@@ -23,3 +23,10 @@ class UnsupportedError(LoadError):
 
 class UsageError(InspectorError):
     """A bad option or argument."""
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name when it has none): what a user
+    is shown of an error raised by h5py, Keras, onnx or their own code."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

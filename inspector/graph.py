@@ -148,6 +148,10 @@ class ModelGraph:
     def producer(self, tensor_id: str) -> Call:
         return self.call(self.tensors[tensor_id].producer)
 
+    def producer_layer(self, tensor_id: str) -> str:
+        """The name of the layer whose call produced a tensor."""
+        return self.call(self.tensors[tensor_id].producer).layer
+
     def layer_of(self, call: Call | str) -> Layer:
         c = self.call(call) if isinstance(call, str) else call
         return self.layer(c.layer)
@@ -155,11 +159,11 @@ class ModelGraph:
     @property
     def output_names(self) -> tuple[str, ...]:
         """The output layer names, which Keras uses to key losses and metrics."""
-        return tuple(self.tensors[t].producer.rsplit("[", 1)[0] for t in self.outputs)
+        return tuple(self.producer_layer(t) for t in self.outputs)
 
     @property
     def input_names(self) -> tuple[str, ...]:
-        return tuple(self.tensors[t].producer.rsplit("[", 1)[0] for t in self.inputs)
+        return tuple(self.producer_layer(t) for t in self.inputs)
 
     # -- totals --------------------------------------------------------------------------------
     @property
