@@ -176,6 +176,22 @@ def test_synthetic_layouts(tmp_path, libver, userblock, monkeypatch):
         assert len(view["attrs"]["kinds"]["model_config"]) == 150_000
 
 
+def test_fractal_heap_with_child_indirect_blocks(monkeypatch):
+    """20,000 links outgrow the heap's root indirect block: objects sit two levels down."""
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w", libver="latest") as f:
+        group = f.create_group("g")
+        for i in range(20_000):
+            group[f"link_with_a_longish_name_{i:06d}"] = h5py.SoftLink("/x")
+    blocks: set[int] = set()
+    original = hdf5_lite._FractalHeap._indirect
+    monkeypatch.setattr(hdf5_lite._FractalHeap, "_indirect",
+                        lambda self, addr, rows: blocks.add(addr) or original(self, addr, rows))
+    view = assert_same_view(buffer.getvalue())
+    assert len(view["links"]) == 20_001
+    assert len(blocks) > 1
+
+
 def test_weights_inside_keras_read_through_the_zip_window(fixtures_dir):
     """The .keras loader hands the reader a window on the zip, not a file of its own."""
     from inspector.loaders.keras_zip import _member_file

@@ -164,11 +164,13 @@ class _File:
         self.size = self.f.tell()
         self.base = 0
         self.osize = self.lsize = 8
+        self._check_sizes()
         self.pages: dict[int, bytes] = {}
         self.headers: dict[int, _Header] = {}
         self.local_heaps: dict[int, bytes] = {}
         self.global_heaps: dict[int, dict[int, bytes]] = {}
         self.fractal_heaps: dict[int, _FractalHeap] = {}
+        self.dtypes: dict[bytes, _Type] = {}
 
     # -- raw access -------------------------------------------------------------------------
 
@@ -277,6 +279,9 @@ class _File:
     def _check_sizes(self) -> None:
         if self.osize not in (2, 4, 8) or self.lsize not in (2, 4, 8):
             raise Unsupported("unusual offset or length size")
+        o, ln = _UINT[self.osize], _UINT[self.lsize]
+        self.entry_format = f"<{o}{o}I20x"  # symbol table entry: name offset, header, cache type
+        self.key_child_format = f"<{ln}{o}"  # group B-tree: heap offset key, child address
 
     # -- object headers ---------------------------------------------------------------------
 
@@ -481,11 +486,9 @@ class _File:
             if head.take(4) != b"TREE" or head.u8() != 0:
                 raise Unsupported("not a group B-tree node")
             level, used = head.u8(), head.u16()
-            body = self.cursor(addr + 8 + 2 * self.osize, used * (self.lsize + self.osize) + self.lsize)
-            children = []
-            for _ in range(used):
-                body.length()
-                children.append(body.addr())
+            body = self.at(addr + 8 + 2 * self.osize, used * (self.lsize + self.osize) + self.lsize)
+            pairs = struct.iter_unpack(self.key_child_format, body[: used * (self.lsize + self.osize)])
+            children = [None if self.undefined(child) else child for _, child in pairs]
             if level > 0:
                 nodes.extend((child, budget - 1) for child in reversed(children))
                 continue
@@ -497,16 +500,12 @@ class _File:
                     raise Unsupported("not a symbol table node")
                 snod.skip(1)
                 count = snod.u16()
-                table = self.cursor(child + 8, count * entry)
-                for _ in range(count):
-                    name_off = table.uint(self.osize)
-                    obj = table.addr()
-                    cache_type = table.u32()
-                    table.skip(4 + 16)
+                table = self.at(child + 8, count * entry)
+                for name_off, obj, cache_type in struct.iter_unpack(self.entry_format, table):
                     name = _cstring(heap, name_off)
                     if cache_type == 2:  # soft link: its value is in the heap, never followed
                         found.append((name, SOFT, None))
-                    elif obj is None:
+                    elif self.undefined(obj):
                         raise Unsupported("symbol without an object")
                     else:
                         found.append((name, HARD, obj))
@@ -597,7 +596,10 @@ class _File:
     # -- datasets, datatypes, attributes ----------------------------------------------------
 
     def _dataset(self, header: _Header) -> Dataset:
-        dtype = self._datatype(header.first(DATATYPE) or b"")[0]
+        body = header.first(DATATYPE) or b""
+        dtype = self.dtypes.get(body)
+        if dtype is None:  # arrays of a model share a handful of datatype messages
+            dtype = self.dtypes[body] = self._datatype(body)[0]
         if dtype.dtype is None:
             raise Unsupported("dataset of a datatype without a numpy name")
         shape = self._dataspace(header.first(DATASPACE) or b"")
@@ -806,6 +808,7 @@ class _File:
 
 
 _SKIPPED = object()
+_UINT = {2: "H", 4: "I", 8: "Q"}
 
 
 def _cstring(heap: bytes, offset: int) -> bytes:
