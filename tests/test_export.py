@@ -259,3 +259,47 @@ def test_live_model_through_the_public_api(tmp_path, keras):
     assert result.how == "live" and result.metadata["source"] == "<live model live_mlp>"
     assert [t.name for t in result.inputs] == ["features"] and [t.name for t in result.outputs] == ["scores"]
     _assert_verified(result)
+
+
+def test_a_runtime_that_refuses_the_model_is_a_failed_verification(tmp_path, keras):
+    from inspector.export.onnx_export import ExportResult, convert
+    from inspector.export.report import format_report
+    from inspector.export.verify import verify_onnx
+
+    x = keras.Input((3,), name="features")
+    model = keras.Model(x, keras.layers.Dense(2, name="scores")(x))
+    proto, in_names, out_names = convert(model, None, "<test>")
+    # an op no runtime knows: onnxruntime refuses the whole model when it opens a session
+    proto.graph.node.append(onnx.helper.make_node("Mystery", ["features"], ["mystery"], domain="com.example"))
+    proto.opset_import.append(onnx.helper.make_opsetid("com.example", 1))
+    v = verify_onnx(model, proto, in_names, out_names)
+    assert not v.passed and v.runs == ()
+    assert any(f.startswith("onnxruntime cannot load the exported model: ") and "Mystery" in f
+               for f in v.failures), v.failures
+    assert "  - onnxruntime cannot load the exported model" in format_report(
+        ExportResult("<test>", tmp_path / "m.onnx", 15, (), (), "live", (), None, 0, {}, v))
+
+
+def test_a_keras_run_failing_without_a_message_is_reported_by_its_type(tmp_path, keras):
+    import tensorflow as tf
+
+    import inspector
+
+    class FailsWhenRun(keras.layers.Layer):
+        """Traces fine (Keras and tf2onnx trace symbolically), raises a bare error when run eagerly."""
+
+        def call(self, t):
+            if tf.executing_eagerly():
+                raise RuntimeError()
+            return t * 2.0
+
+    x = keras.Input((4,), name="features")
+    model = keras.Model(x, FailsWhenRun(name="doubles")(x))
+    keras.config.disable_traceback_filtering()  # else Keras adds a message of its own
+    try:
+        result = inspector.export_onnx(model, tmp_path / "fails.onnx")
+    finally:
+        keras.config.enable_traceback_filtering()
+    v = result.verification
+    assert not v.passed
+    assert {r.error for r in v.runs} == {"RuntimeError: RuntimeError"}

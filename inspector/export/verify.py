@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from inspector.errors import one_line
+
 BATCH_SIZES = (1, 3, 8)
 LENGTHS = (7, 19)  # two lengths for every dynamic non-batch dimension
 DEFAULT_VOCAB = 10  # integer inputs feeding no Embedding
@@ -31,6 +33,7 @@ class Verification:
     tolerance: float
     runs: tuple[Run, ...]
     int_range: int | None  # integer inputs were drawn from [0, int_range)
+    runtime_error: str | None = None  # onnxruntime refused to load the model: nothing ran
 
     @property
     def max_abs_diff(self) -> dict[str, float]:
@@ -44,6 +47,8 @@ class Verification:
     def failures(self) -> list[str]:
         """One line per reason this export does not match Keras; empty when it does."""
         problems = [] if self.checker == "passed" else [f"onnx.checker: {self.checker}"]
+        if self.runtime_error:
+            problems.append(f"onnxruntime cannot load the exported model: {self.runtime_error}")
         problems += [f"batch {r.batch}: {r.error}" for r in self.runs if r.error]
         problems += [
             f"output {name!r} differs from Keras by {diff:.3g} (tolerance {self.tolerance:g})"
@@ -69,10 +74,13 @@ def verify_onnx(model: Any, proto: Any, input_names: list[str], output_names: li
         onnx.checker.check_model(proto, full_check=True)
         checker = "passed"
     except Exception as exc:  # noqa: BLE001 - onnx raises ValidationError, InferenceError and more
-        checker = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        checker = one_line(exc)
     options = ort.SessionOptions()
     options.log_severity_level = 3
-    session = ort.InferenceSession(proto.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    try:
+        session = ort.InferenceSession(proto.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # noqa: BLE001 - a runtime that refuses the model fails verification
+        return Verification(checker, tolerance, (), None, f"{type(exc).__name__}: {one_line(exc)}")
     onnx_inputs = {i.name: i for i in session.get_inputs()}
     inputs, _, _, _ = io_names(model)
     vocab = _smallest_vocab(model)
@@ -99,7 +107,7 @@ def verify_onnx(model: Any, proto: Any, input_names: list[str], output_names: li
             expected = [np.asarray(o) for o in call_model(model, feeds)]
             got = session.run(output_names, dict(zip(input_names, feeds)))
         except Exception as exc:  # noqa: BLE001 - a run either side refused is a failed check
-            runs.append(Run(batch, shapes, {}, f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"))
+            runs.append(Run(batch, shapes, {}, f"{type(exc).__name__}: {one_line(exc)}"))
             continue
         diffs, error = {}, None
         for name, want, have in zip(output_names, expected, got):
