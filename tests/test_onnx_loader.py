@@ -5,6 +5,7 @@ tests need neither TensorFlow nor the exporter."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -177,3 +178,15 @@ def test_garbage_named_onnx_is_a_load_error(tmp_path):
     path.write_bytes(b"\x08\xff\xff\xff garbage that is not protobuf" * 10)
     with pytest.raises(LoadError):
         load_path(path)
+
+
+def test_onnx_file_without_the_onnx_package_is_a_load_error_naming_the_extra(tmp_path, monkeypatch):
+    """The core install (the pre-commit hook's) has no onnx: say which extra to install, exit 2."""
+    path = _save(_mlp(), tmp_path / "model.onnx")
+    monkeypatch.setitem(sys.modules, "onnx", None)  # `import onnx` now raises ImportError
+    with pytest.raises(LoadError, match=r"reading ONNX needs the onnx package: pip install 'keras-inspector\[onnx\]'"):
+        load_path(path)
+    result = CliRunner().invoke(main, ["summary", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr == (f"inspect: error: {path}: reading ONNX needs the onnx package: "
+                             "pip install 'keras-inspector[onnx]'\n")

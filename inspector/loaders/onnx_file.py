@@ -14,21 +14,26 @@ from math import prod
 from pathlib import Path
 from typing import Any
 
-from inspector.errors import LoadError
+from inspector.errors import LoadError, one_line
 from inspector.graph import GraphBuilder, Layer, ModelGraph, Shape, Source, Weight
 
 MAX_LIST = 64  # attribute lists longer than this are summarized, not copied into the config
 SHARED_WEIGHT_MIN = 64  # a shared initializer this large is a weight worth naming, not a constant
 
 
-def load_onnx(path: Path) -> ModelGraph:
-    import onnx
+ONNX_MISSING = "reading ONNX needs the onnx package: pip install 'keras-inspector[onnx]'"
 
+
+def load_onnx(path: Path) -> ModelGraph:
     path = Path(path)
+    try:
+        import onnx
+    except ImportError:  # an optional dependency: the core install (and the pre-commit hook) lacks it
+        raise LoadError(path, ONNX_MISSING) from None
     try:
         model = onnx.load(str(path), load_external_data=False)
     except Exception as exc:  # noqa: BLE001 - protobuf raises DecodeError, RuntimeWarning and more
-        raise LoadError(path, f"not a readable ONNX file (truncated or corrupt): {_one_line(exc)}") from None
+        raise LoadError(path, f"not a readable ONNX file (truncated or corrupt): {one_line(exc)}") from None
     graph = model.graph
     if not graph.output:
         raise LoadError(
@@ -46,7 +51,7 @@ def _build(path: Path, model) -> ModelGraph:
         initializers.setdefault(sparse.values.name, sparse)
     shapes, dtypes = _value_types(model)
     notes = _model_notes(model)
-    if _needs_inference(graph, shapes, initializers):
+    if _needs_inference(graph, shapes):
         inferred = _inferred(model)
         if inferred is not None:
             more_shapes, more_dtypes = _value_types(inferred)
@@ -140,7 +145,8 @@ def _value_types(model) -> tuple[dict[str, Shape | None], dict[str, str | None]]
     return shapes, dtypes
 
 
-def _needs_inference(graph, shapes: Mapping[str, Any], initializers: Mapping[str, Any]) -> bool:
+def _needs_inference(graph, shapes: Mapping[str, Any]) -> bool:
+    """Some node output has no stored shape: only then is ONNX shape inference worth its cost."""
     return any(o and o not in shapes for node in graph.node for o in node.output)
 
 
@@ -259,8 +265,3 @@ def _model_notes(model) -> list[str]:
     if source:
         note += f", exported from {source}"
     return [note]
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
