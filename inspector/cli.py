@@ -91,8 +91,10 @@ def export(path: str, output: str, opset: int | None, verify: bool, tolerance: f
                          custom_objects=custom_objects)
     click.echo(format_report(result), nl=False)
     if result.verification is not None and not result.verification.passed:
-        for failure in result.verification.failures:
-            click.echo(f"inspect: export: {path}: {failure}", err=True)
+        # the report above lists each failure; stderr only says the export is not to be trusted
+        count = len(result.verification.failures)
+        click.echo(f"inspect: export: {path}: verification FAILED ({count} problem{'s' if count != 1 else ''}, "
+                   "listed in the report)", err=True)
         sys.exit(1)
 
 

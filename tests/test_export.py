@@ -188,7 +188,10 @@ def test_cli_report_and_exit_1_naming_the_output_above_tolerance(tmp_path):
     assert "PASSED: largest difference per output age" in ok.output
     strict = CliRunner().invoke(main, ["export", str(path), "-o", str(out), "--tolerance", "1e-12"])
     assert strict.exit_code == 1
-    assert "output 'age' differs from Keras by" in strict.output
+    failures = [line for line in strict.stdout.splitlines() if "output 'age' differs from Keras by" in line]
+    assert len(failures) == 1 and failures[0].startswith("  - ")  # in the report, once
+    assert "differs" not in strict.stderr  # stderr says it failed, without repeating the report
+    assert strict.stderr.startswith(f"inspect: export: {path}: verification FAILED (")
 
 
 def test_cli_refuses_what_it_cannot_export(tmp_path):
