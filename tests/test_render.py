@@ -189,6 +189,34 @@ def test_nested_model_collapsed_or_expanded(tmp_path: Path) -> None:
         tmp_path / "n.svg").read_text()
 
 
+def test_dot_and_mermaid_nest_from_one_cluster_walk() -> None:
+    """The cluster tree is built once (Diagram.nesting); both renderers open and close the same
+    clusters around the same nodes, in the same order."""
+    graph = inspector.load(FIXTURES / "nested_submodel.keras")
+    d = build_diagram(graph, RenderOptions(depth=-1))
+    events = [(kind, depth, item.id) for kind, depth, item in d.nesting()]
+    assert events == [
+        ("node", 0, "pixels[0]"), ("node", 0, "digit[0]"),
+        ("open", 0, "encoder"), ("node", 1, "encoder/encoder_dense[0]"),
+        ("open", 1, "encoder/projector"), ("node", 2, "encoder/projector/projector_dense[0]"),
+        ("close", 1, "encoder/projector"), ("close", 0, "encoder"),
+    ]
+    ids = {n.id: f"n{i}" for i, n in enumerate(d.nodes)} | {c.id: f"c{i}" for i, c in enumerate(d.clusters)}
+    dot_lines = render_bytes(d, "dot").decode().splitlines()
+    dot_seq = [("open", x) if x.startswith("cluster_") else ("node", x) for line in dot_lines
+               if (x := (re.match(r'\s*(?:subgraph )?"([^"]+)" [\[{]', line) or [None, None])[1])]
+    mmd_seq = [("open", m.group(1)) if line.strip().startswith("subgraph") else ("node", m.group(1))
+               for line in render_bytes(d, "mmd").decode().splitlines() if (m := _DECL.match(line))
+               or (m := re.match(r"\s*subgraph (c\d+)\[", line))]
+    walk = [(k, i) for k, _, i in events if k != "close"]
+    assert dot_seq == [(k, "cluster_" + i if k == "open" else i) for k, i in walk]
+    assert mmd_seq == [(k, ids[i]) for k, i in walk]
+    # nothing but the walk nests: no renderer builds its own tree any more
+    for module in ("dot", "mermaid"):
+        source = (REPO / "inspector" / "diagram" / f"{module}.py").read_text()
+        assert "d.nesting()" in source and "children" not in source
+
+
 def test_lint_outlines_the_finding_layers(tmp_path: Path) -> None:
     from inspector.engine import all_rules, lint_graph
 

@@ -58,27 +58,18 @@ def to_dot(d: Diagram) -> str:
         f'penwidth=1.2 fontcolor="{TEXT}"];'),
         f'  edge [color="{theme.edge}" fontcolor="{theme.edge}" fontname="{FONT}" fontsize=9 arrowsize=0.7];',
     ]
-    children: dict[str | None, list[str]] = {}
-    for c in d.clusters:
-        children.setdefault(c.parent, []).append(c.id)
-    members: dict[str | None, list[Node]] = {}
-    for n in d.nodes:
-        members.setdefault(n.cluster, []).append(n)
-    labels = {c.id: c.label for c in d.clusters}
-
-    def emit(cluster: str | None, indent: str) -> None:
-        for n in members.get(cluster, []):
-            out.append(indent + _node(n, opts.show_params, shared_colour))
-        for child in children.get(cluster, []):
-            out.append(f"{indent}subgraph {quote('cluster_' + child)} {{")
+    for event, depth, item in d.nesting():
+        indent = "  " * (depth + 1)
+        if event == "node":
+            out.append(indent + _node(item, opts.show_params, shared_colour))
+        elif event == "open":
+            out.append(f"{indent}subgraph {quote('cluster_' + item.id)} {{")
             out.append(
-                f'{indent}  label={quote(labels[child])}; style="rounded,dashed"; '
+                f'{indent}  label={quote(item.label)}; style="rounded,dashed"; '
                 f'color="{theme.cluster_border}"; fontsize=10; labeljust=l;'
             )
-            emit(child, indent + "  ")
+        else:
             out.append(f"{indent}}}")
-
-    emit(None, "  ")
     inputs = [n.id for n in d.nodes if n.kind == "input" and n.cluster is None]
     outputs = [n.id for n in d.nodes if n.is_output and n.cluster is None]
     if len(inputs) > 1:

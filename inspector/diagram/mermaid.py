@@ -44,23 +44,14 @@ def to_mermaid(d: Diagram) -> str:
     ids = {n.id: f"n{i}" for i, n in enumerate(d.nodes)}
     cluster_ids = {c.id: f"c{i}" for i, c in enumerate(d.clusters)}
     out = [f"%% {d.name}: drawn by keras-inspector", f"flowchart {opts.rankdir}"]
-    children: dict[str | None, list[str]] = {}
-    for c in d.clusters:
-        children.setdefault(c.parent, []).append(c.id)
-    members: dict[str | None, list[Node]] = {}
-    for n in d.nodes:
-        members.setdefault(n.cluster, []).append(n)
-    labels = {c.id: c.label for c in d.clusters}
-
-    def emit(cluster: str | None, indent: str) -> None:
-        for n in members.get(cluster, []):
-            out.append(f"{indent}{ids[n.id]}{_shape(n, _label(n, opts.show_params))}")
-        for child in children.get(cluster, []):
-            out.append(f'{indent}subgraph {cluster_ids[child]}["{_text(labels[child])}"]')
-            emit(child, indent + "  ")
+    for event, depth, item in d.nesting():
+        indent = "  " * (depth + 1)
+        if event == "node":
+            out.append(f"{indent}{ids[item.id]}{_shape(item, _label(item, opts.show_params))}")
+        elif event == "open":
+            out.append(f'{indent}subgraph {cluster_ids[item.id]}["{_text(item.label)}"]')
+        else:
             out.append(f"{indent}end")
-
-    emit(None, "  ")
     link = 0
     for e in d.edges:
         arrow = f'-->|"{_text(e.label)}"|' if e.label else "-->"

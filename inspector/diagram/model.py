@@ -9,7 +9,7 @@ that hold the offending layers. Renderers only turn this into text.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -85,6 +85,26 @@ class Diagram:
 
     def node(self, node_id: str) -> Node:
         return next(n for n in self.nodes if n.id == node_id)
+
+    def nesting(self) -> Iterator[tuple[str, int, Node | Cluster]]:
+        """The cluster tree in drawing order, as ("node" | "open" | "close", depth, item) events:
+        each renderer turns the same walk into its own syntax, so DOT and Mermaid nest alike."""
+        children: dict[str | None, list[Cluster]] = defaultdict(list)
+        for c in self.clusters:
+            children[c.parent].append(c)
+        members: dict[str | None, list[Node]] = defaultdict(list)
+        for n in self.nodes:
+            members[n.cluster].append(n)
+
+        def walk(cluster: str | None, depth: int) -> Iterator[tuple[str, int, Node | Cluster]]:
+            for n in members[cluster]:
+                yield "node", depth, n
+            for child in children[cluster]:
+                yield "open", depth, child
+                yield from walk(child.id, depth + 1)
+                yield "close", depth, child
+
+        return walk(None, 0)
 
 
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
