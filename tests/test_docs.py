@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
+
+import pytest
 
 import inspector
 from inspector.diagram import RenderOptions
@@ -18,8 +23,9 @@ MODELS = [str(FIXTURES / "siamese_shared_lstm.keras"), str(FIXTURES / "three_out
           str(FIXTURES / "bias_before_bn.h5")]
 
 
-def docs(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "inspector", "docs", *args], check=False, capture_output=True, text=True)
+def docs(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "inspector", "docs", *args], check=False, capture_output=True,
+                          text=True, env=env)
 
 
 def test_page_contents() -> None:
@@ -87,3 +93,28 @@ def test_fail_on_change_writes_then_fails_like_a_formatter(tmp_path: Path) -> No
     assert (out / "dense_functional.md").exists() and (out / "dense_functional.svg").exists()
     again = docs(model, "-o", str(out), "--fail-on-change")
     assert again.returncode == 0 and "0 of 2 files written" in again.stdout
+
+
+def test_check_passes_with_another_graphviz_version(tmp_path: Path) -> None:
+    """Graphviz writes its version into every SVG; pages made on one machine must not be stale on
+    a machine whose `dot` is another version. The other version is a wrapper around the real dot."""
+    real = shutil.which("dot")
+    if real is None:
+        pytest.skip("Graphviz is not installed")
+    out = tmp_path / "docs"
+    model = str(FIXTURES / "nested_submodel.keras")
+    assert docs(model, "-o", str(out), "--expand-nested").returncode == 0
+    svg = (out / "nested_submodel.svg").read_bytes()
+    assert b"graphviz version" not in svg and b"<!--" not in svg
+    ET.fromstring(svg)  # still a well-formed SVG
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "dot").write_text(f"#!/bin/sh\n{real} \"$@\" | sed 's/graphviz version [0-9.]* ([0-9.]*)/"
+                              "graphviz version 99.1.0 (20991231.0000)/'\n")
+    (fake / "dot").chmod(0o755)
+    env = dict(os.environ, PATH=f"{fake}{os.pathsep}{os.environ['PATH']}")
+    other = subprocess.run(["dot", "-Tsvg"], input="digraph { a }", capture_output=True, text=True, env=env,
+                           check=True).stdout
+    assert "graphviz version 99.1.0" in other  # the wrapper does stand in for another version
+    r = docs(model, "-o", str(out), "--expand-nested", "--check", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
