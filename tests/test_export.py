@@ -306,3 +306,27 @@ def test_a_keras_run_failing_without_a_message_is_reported_by_its_type(tmp_path,
     v = result.verification
     assert not v.passed
     assert {r.error for r in v.runs} == {"RuntimeError: RuntimeError"}
+
+
+def test_legacy_renumbering_treats_any_model_config_as_a_nested_model_like_the_loader():
+    """A nested model of a custom class (a config with its own layers) is renumbered too, as the
+    graph loader does, not only Model/Functional/Sequential."""
+    from inspector.export.legacy import translate_config
+
+    inner = {"name": "enc", "layers": [
+        {"class_name": "InputLayer", "name": "raw", "config": {"name": "raw", "batch_input_shape": [None, 4]},
+         "inbound_nodes": []},
+        {"class_name": "Dense", "name": "proj", "config": {"name": "proj", "units": 2},
+         "inbound_nodes": [[["raw", 0, 0, {}]]]}],
+        "input_layers": [["raw", 0, 0]], "output_layers": [["proj", 0, 0]]}
+    config = {"class_name": "Functional", "config": {"name": "outer", "layers": [
+        {"class_name": "InputLayer", "name": "x", "config": {"name": "x", "batch_input_shape": [None, 4]},
+         "inbound_nodes": []},
+        {"class_name": "CustomEncoder", "name": "enc", "config": inner, "inbound_nodes": [[["x", 0, 0, {}]]]},
+        {"class_name": "Dense", "name": "head", "config": {"name": "head", "units": 1},
+         "inbound_nodes": [[["enc", 1, 0, {}]]]}],
+        "input_layers": [["x", 0, 0]], "output_layers": [["head", 0, 0]]}}
+    translated, notes = translate_config(config, "m.h5")
+    assert "enc (nested model): call indices renumbered from 1 (Keras 2) to 0 (Keras 3)" in notes
+    assert translated["config"]["layers"][2]["inbound_nodes"] == [[["enc", 0, 0, {}]]]
+    assert config["config"]["layers"][2]["inbound_nodes"] == [[["enc", 1, 0, {}]]]  # the stored one is kept

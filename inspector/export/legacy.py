@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import Any
 
 from inspector.errors import UnsupportedError
+from inspector.loaders.keras_config import (
+    _inbound_calls,
+    _nested_node_shift,
+    _refs,
+    is_model_config,
+)
 
 RNN_CLASSES = {"LSTM", "GRU", "SimpleRNN", "RNN", "CuDNNLSTM", "CuDNNGRU", "ConvLSTM1D", "ConvLSTM2D",
                "ConvLSTM3D"}
-MODEL_CLASSES = {"Model", "Functional", "Sequential"}
 DEPTHWISE_CLASSES = {"DepthwiseConv1D", "DepthwiseConv2D"}
 
 
@@ -47,7 +53,7 @@ def _translate_layer(entry: dict[str, Any], path: str, notes: list[str]) -> None
     if not isinstance(cfg, dict):
         return
     name = cfg.get("name") or entry.get("name") or "?"
-    if cls in MODEL_CLASSES or (isinstance(cfg.get("layers"), list) and cls not in RNN_CLASSES):
+    if is_model_config(entry):
         _translate_model(entry, path, notes)
         return
     if cls in RNN_CLASSES and "time_major" in cfg:
@@ -79,28 +85,19 @@ def _translate_layer(entry: dict[str, Any], path: str, notes: list[str]) -> None
 def _shift_nested_nodes(config: dict[str, Any], layers: list, notes: list[str]) -> None:
     """Renumber references to nested models' calls from 1 (Keras 2) to 0 (Keras 3).
 
-    Keras 2 counts the node that built a nested model, which the outer config leaves out; the
-    references give it away: every one of them is >= 1 and none exceeds the number of calls.
+    Which nested models need it is the graph loader's decision (`_nested_node_shift`), so export
+    and inspection never disagree; here the stored references are rewritten in place.
     """
-    by_name = {_name(layer): layer for layer in layers if isinstance(layer, dict)}
-    used: dict[str, list[int]] = {}
-    refs = list(_legacy_refs(layers)) + _output_refs(config.get("output_layers"))
-    for ref in refs:
-        used.setdefault(ref[0], []).append(ref[1])
-    shifted = set()
-    for name, indices in used.items():
-        entry = by_name.get(name)
-        if entry is None or entry.get("class_name") not in MODEL_CLASSES:
-            continue
-        calls = entry.get("inbound_nodes") or []
-        if calls and min(indices) >= 1 and max(indices) <= len(calls):
-            shifted.add(name)
-    if not shifted:
+    entries = [layer for layer in layers if isinstance(layer, dict)]
+    by_name = {_name(layer): layer for layer in entries}
+    specs = {_name(layer): [SimpleNamespace(refs=refs) for refs, _ in _inbound_calls(layer.get("inbound_nodes") or [], {})]
+             for layer in entries}
+    shift = _nested_node_shift(by_name, specs, _refs(config.get("output_layers")))
+    if not shift:
         return
-    for ref in refs:
-        if ref[0] in shifted:
-            ref[1] -= 1
-    for name in sorted(shifted):
+    for ref in list(_legacy_refs(layers)) + _output_refs(config.get("output_layers")):
+        ref[1] -= shift.get(ref[0], 0)
+    for name in sorted(shift):
         notes.append(f"{name} (nested model): call indices renumbered from 1 (Keras 2) to 0 (Keras 3)")
 
 
