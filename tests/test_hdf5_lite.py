@@ -28,7 +28,7 @@ from inspector.errors import InspectorError, LoadError
 from inspector.loaders import hdf5 as hdf5_loader
 from inspector.loaders import hdf5_lite
 from inspector.loaders.hdf5 import WANTED_ATTRS, open_metadata
-from inspector.loaders.hdf5_lite import EXTERNAL, HARD, SOFT, Unsupported, read_metadata
+from inspector.loaders.hdf5_lite import EXTERNAL, HARD, SOFT, Unsupported, is_wanted, read_metadata
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
@@ -78,7 +78,8 @@ def h5py_view(fileobj) -> dict:
                     datasets[name] = (tuple(obj.shape), str(obj.dtype))
                 elif isinstance(obj, h5py.Group):
                     groups[name] = obj
-        attrs = {path: {k: _plain(g.attrs[k]) for k in g.attrs if k in WANTED_ATTRS} for path, g in groups.items()}
+        attrs = {path: {k: _plain(g.attrs[k]) for k in g.attrs if is_wanted(k, WANTED_ATTRS)}
+                 for path, g in groups.items()}
         names = {path: sorted(g.attrs) for path, g in groups.items()}
         return {"links": links, "datasets": datasets, "externals": externals, "attrs": attrs, "attr_names": names}
 
@@ -220,7 +221,8 @@ def _outcome(path: Path):
 
 
 def test_unsupported_content_falls_back_to_h5py(fixtures_dir, tmp_path, monkeypatch):
-    """A big-endian array is beyond the lite reader: the load goes through h5py, same graph."""
+    """A big-endian array is beyond the lite reader: the load goes through h5py (in a child
+    process, tests/test_hdf5_fallback.py), same graph."""
     path = tmp_path / "model.h5"
     shutil.copy(fixtures_dir / "dense_functional.h5", path)
     with h5py.File(path, "r+") as f:
@@ -230,8 +232,8 @@ def test_unsupported_content_falls_back_to_h5py(fixtures_dir, tmp_path, monkeypa
     with open_metadata(path) as meta:
         assert meta.reader == "h5py"
     readers = []
-    original = hdf5_loader.H5pyHDF5
-    monkeypatch.setattr(hdf5_loader, "H5pyHDF5", lambda h5: readers.append("h5py") or original(h5))
+    original = hdf5_loader.read_in_child
+    monkeypatch.setattr(hdf5_loader, "read_in_child", lambda *a: readers.append("h5py") or original(*a))
     fallback = inspector.load(path)
     assert readers == ["h5py"]
     reference = inspector.load(fixtures_dir / "dense_functional.h5")
@@ -242,7 +244,7 @@ def test_unsupported_content_falls_back_to_h5py(fixtures_dir, tmp_path, monkeypa
 def test_lite_path_reports_foreign_storage_itself(fixtures_dir, tmp_path, monkeypatch):
     """External links, external data files and virtual datasets are refused with the messages
     users know, without h5py being asked."""
-    monkeypatch.setattr(hdf5_loader, "H5pyHDF5", lambda h5: pytest.fail("fell back to h5py"))
+    monkeypatch.setattr(hdf5_loader, "read_in_child", lambda *a: pytest.fail("fell back to h5py"))
 
     cases = {
         "external link": lambda f: f.__setitem__("model_weights/hidden_1", h5py.ExternalLink("o.h5", "/x")),

@@ -4,13 +4,23 @@ Weights are read as metadata only (name, shape, dtype); no array is loaded. Exte
 external storage would make h5py open other files, so they are refused, never followed.
 
 Metadata comes from the pure-Python reader in `hdf5_lite` when it understands the file, which
-spares the import of h5py and numpy (half of a summary's run time); anything it does not
-understand falls back to h5py, which then reads the file exactly as before.
+spares the import of h5py and numpy (half of a summary's run time). A file it does not support
+is read by h5py in a child process (`hdf5_probe`): the HDF5 C library can segfault on a damaged
+file, and in a child a crash is an exit status reported as a one-line error, not the end of
+`inspect`. Nothing but export (which reads arrays, and loads the model with Keras anyway) runs
+h5py in this process.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +30,7 @@ from inspector.graph import ModelGraph, Source, Weight
 from inspector.loaders.hdf5_lite import (
     EXTERNAL,
     HARD,
+    Corrupt,
     Dataset,
     Link,
     Metadata,
@@ -32,6 +43,9 @@ from inspector.loaders.keras_config import LayerKey, parse_model
 WANTED_ATTRS = frozenset({"model_config", "training_config", "keras_version", "backend", "weight_names", "layer_names"})
 # Tests set this to False to force the h5py path.
 LITE = True
+# How long the h5py child may take; a hostile file must not hang `inspect` (tests shrink it).
+CHILD_TIMEOUT = 60.0
+CORRUPT = "not a readable HDF5 file (truncated or corrupt)"
 
 
 def open_hdf5(path: Path, file=None):
@@ -43,28 +57,29 @@ def open_hdf5(path: Path, file=None):
     try:
         return h5py.File(file if file is not None else path, "r")
     except OSError as exc:
-        raise LoadError(path, f"not a readable HDF5 file (truncated or corrupt): {_first_line(exc)}") from None
+        raise LoadError(path, f"{CORRUPT}: {_first_line(exc)}") from None
 
 
-def open_metadata(path: Path, file=None) -> LiteHDF5 | H5pyHDF5:
-    """The metadata of an HDF5 file (a path, or a seekable binary file object), read without
-    h5py when possible; h5py reads it (and reports any error) when the lite reader cannot."""
+def open_metadata(path: Path, file=None) -> HDF5Metadata:
+    """The metadata of an HDF5 file (a path, a FileWindow, or a seekable binary file object),
+    read without h5py when possible, else by h5py in a child process."""
     if LITE:
         meta = _read_lite(path, file)
         if meta is not None:
-            return LiteHDF5(meta)
-        if file is not None:
-            file.seek(0)
-    return H5pyHDF5(open_hdf5(path, file))
+            return HDF5Metadata(meta, "lite")
+    return HDF5Metadata(read_in_child(path, file), "h5py")
 
 
 def _read_lite(path: Path, file) -> Metadata | None:
     try:
         if file is not None:
+            file.seek(0)
             meta = read_metadata(file, WANTED_ATTRS)
         else:
             with open(path, "rb") as raw:
                 meta = read_metadata(raw, WANTED_ATTRS)
+    except Corrupt as exc:
+        raise LoadError(path, f"{CORRUPT}: {exc}") from None
     except (Unsupported, OSError):
         return None
     # `model_weights` as a soft or external link would need following: h5py decides what that means.
@@ -73,28 +88,158 @@ def _read_lite(path: Path, file) -> Metadata | None:
     return meta
 
 
+def read_in_child(path: Path, file=None) -> Metadata:
+    """The metadata as h5py reads it, in a child process, so that a crash or a hang of the HDF5
+    C library on a damaged file becomes a LoadError. A FileWindow is passed as path, offset and
+    size; any other file object (an inflated zip member, already bounded by its reader) is
+    copied to a temporary file first."""
+    temp = None
+    try:
+        if file is None:
+            args = [str(Path(path).resolve())]
+        elif isinstance(file, FileWindow):
+            args = [str(Path(file.path).resolve()), str(file.start), str(file.size)]
+        else:
+            file.seek(0)
+            with tempfile.NamedTemporaryFile(prefix="inspect-", suffix=".h5", delete=False) as out:
+                temp = out.name
+                shutil.copyfileobj(file, out)
+            args = [temp]
+        done = _run_child([json.dumps(sorted(WANTED_ATTRS)), *args], path)
+    finally:
+        if temp is not None:
+            os.unlink(temp)
+    if done.returncode < 0:
+        raise LoadError(path, f"not a readable HDF5 file (h5py crashed reading it: signal {-done.returncode}"
+                              f"{_signal_name(-done.returncode)}): the file is corrupt")
+    try:
+        result = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        detail = _last_line(done.stderr) or f"exit status {done.returncode}"
+        raise LoadError(path, f"not a readable HDF5 file (h5py failed reading it: {detail})") from None
+    if "error" in result:
+        raise LoadError(path, result["error"])
+    return _metadata(result["meta"])
+
+
+def child_command() -> list[str]:
+    """The command of the h5py child (tests replace it with a stub that hangs or crashes)."""
+    return [sys.executable, "-m", "inspector.loaders.hdf5_probe"]
+
+
+def _run_child(args: list[str], path: Path) -> subprocess.CompletedProcess:
+    # The child starts in the folder holding the `inspector` package, not in the user's current
+    # folder: `python -m` puts its working folder first on sys.path, and a stray h5py.py or
+    # json.py next to the user's model must not be imported (paths passed are absolute).
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
+    try:
+        return subprocess.run([*child_command(), *args], capture_output=True, text=True, cwd=root, env=env,
+                              timeout=CHILD_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        raise LoadError(path, f"not a readable HDF5 file (h5py did not finish reading it within "
+                              f"{CHILD_TIMEOUT:g} s): the file is corrupt or hostile") from None
+    except OSError as exc:
+        raise LoadError(path, f"cannot start the h5py reader for this HDF5 file: {_first_line(exc)}") from None
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return f", {signal.Signals(number).name}"
+    except ValueError:
+        return ""
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _metadata(data: dict[str, Any]) -> Metadata:
+    from inspector.loaders.hdf5_probe import decode
+
+    links = []
+    for item in data["links"]:
+        dataset = item.get("dataset")
+        external = item.get("external")
+        links.append(Link(
+            item["name"], item["kind"],
+            external=(external[0], external[1]) if external else None,
+            dataset=Dataset(tuple(dataset[0]), dataset[1], dataset[2]) if dataset else None,
+            group=item.get("group", False),
+        ))
+    attrs = {group: {key: decode(value) for key, value in values.items()} for group, values in data["attrs"].items()}
+    names = {group: tuple(listed) for group, listed in data["attr_names"].items()}
+    return Metadata(tuple(links), attrs, names)
+
+
+class FileWindow(io.RawIOBase):
+    """A read-only file over bytes [start, start+size) of another open file (`path`), e.g. a
+    zip member stored uncompressed: read in place, and by the h5py child from path and offsets."""
+
+    def __init__(self, raw, start: int, size: int, path: str | Path):
+        self.raw, self.start, self.size, self.pos, self.path = raw, start, size, 0, path
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: self.size}[whence]
+        self.pos = max(0, base + offset)
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def readinto(self, buffer) -> int:
+        n = max(0, min(len(buffer), self.size - self.pos))
+        if n == 0:
+            return 0
+        self.raw.seek(self.start + self.pos)
+        data = self.raw.read(n)
+        buffer[: len(data)] = data
+        self.pos += len(data)
+        return len(data)
+
+
 class _Attrs:
-    """A group's attributes as the loaders use them: `in`, and `get` of a wanted attribute."""
+    """A group's attributes as the loaders use them: `in`, and `get` of a wanted attribute.
+
+    A list Keras 2 split into numbered chunks (`weight_names0`, `weight_names1`, ...: h5py's
+    object header caps an attribute at 64 KiB) reads back whole, as tf_keras'
+    load_attributes_from_hdf5_group joins it."""
 
     def __init__(self, values: dict[str, Any], names: tuple[str, ...]):
         self.values, self.names = values, names
 
     def __contains__(self, key: str) -> bool:
-        return key in self.names
+        return key in self.names or f"{key}0" in self.names
 
     def get(self, key: str, default: Any = None) -> Any:
         if key not in WANTED_ATTRS:
-            raise KeyError(f"attribute {key!r} is not read by the lite HDF5 reader")
-        return self.values.get(key, default)
+            raise KeyError(f"attribute {key!r} is not read from HDF5 files")
+        if key in self.names:
+            return self.values.get(key, default)
+        joined: list[Any] = []
+        chunk = 0
+        while f"{key}{chunk}" in self.values:
+            value = self.values[f"{key}{chunk}"]
+            joined.extend(value if isinstance(value, list) else [value])
+            chunk += 1
+        return joined if chunk else default
 
 
-class LiteHDF5:
-    """Metadata read by hdf5_lite; the same questions H5pyHDF5 answers, answered from it."""
+class HDF5Metadata:
+    """An HDF5 file's metadata, read by hdf5_lite or by h5py in a child: the questions the
+    loaders ask, answered from it."""
 
-    reader = "lite"
-
-    def __init__(self, meta: Metadata):
+    def __init__(self, meta: Metadata, reader: str):
         self.meta = meta
+        self.reader = reader  # "lite" or "h5py"
         self.attrs = self.group_attrs("")
 
     def __enter__(self):
@@ -117,58 +262,6 @@ class LiteHDF5:
 
     def links(self) -> Iterator[Link]:
         return iter(self.meta.links)
-
-
-class H5pyHDF5:
-    """The same facts through h5py, for files the lite reader declines."""
-
-    reader = "h5py"
-
-    def __init__(self, h5):
-        self.h5 = h5
-        self.attrs = h5.attrs
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self.h5.close()
-
-    def keys(self) -> list[str]:
-        return list(self.h5.keys())
-
-    def has(self, name: str) -> bool:
-        return self.h5.get(name, None) is not None
-
-    def group_attrs(self, group: str):
-        return self.h5[group].attrs
-
-    def links(self) -> Iterator[Link]:
-        """Every link in one low-level visit, then a dataset open per array: a third of the cost
-        of walking h5py's high-level objects."""
-        from h5py import h5d, h5l, h5o
-
-        h5 = self.h5
-        found: list[tuple[str, int]] = []
-        h5.id.links.visit(lambda name, info: found.append((name.decode("utf-8", "replace"), info.type)), info=True)
-        for name, kind in found:
-            if kind == h5l.TYPE_EXTERNAL:
-                target = h5.get(name, getlink=True)
-                yield Link(name, EXTERNAL, external=(target.filename, target.path))
-            elif kind != h5l.TYPE_HARD:
-                yield Link(name, kind)
-            elif h5o.get_info(h5.id, name.encode()).type == h5o.TYPE_DATASET:
-                dataset = h5d.open(h5.id, name.encode())
-                plist = dataset.get_create_plist()
-                if plist.get_external_count() or plist.get_layout() == h5d.VIRTUAL:
-                    yield Link(name, HARD, dataset=Dataset((), "", True))
-                else:
-                    yield Link(name, HARD, dataset=Dataset(tuple(int(d) for d in dataset.shape), str(dataset.dtype), False))
-            else:
-                yield Link(name, HARD, group=True)
 
 
 def load_hdf5(path: Path) -> ModelGraph:
@@ -213,7 +306,7 @@ class LegacyWeights:
     layers are found by either prefix.
     """
 
-    def __init__(self, path: Path, h5: LiteHDF5 | H5pyHDF5, index: HDF5Index):
+    def __init__(self, path: Path, h5: HDF5Metadata, index: HDF5Index):
         self.path = path
         self.h5 = h5
         self.index = index
@@ -249,13 +342,13 @@ class LegacyWeights:
 
 
 class HDF5Index:
-    """Every link of an HDF5 file, read in one pass (lite reader or h5py's low-level API).
+    """Every link of an HDF5 file, as the lite reader or the h5py child read them.
 
     External links are refused on sight and soft links are never followed: nothing here opens
     another file.
     """
 
-    def __init__(self, path: Path, h5: LiteHDF5 | H5pyHDF5):
+    def __init__(self, path: Path, h5: HDF5Metadata):
         self.path = path
         self.arrays: dict[str, tuple[tuple[int, ...], str]] = {}
         self.children: dict[str, list[str]] = {"": []}

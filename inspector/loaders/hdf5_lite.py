@@ -8,10 +8,12 @@ It covers what h5py writes for Keras files of every era: superblocks 0 to 3 (aft
 too), object headers v1 and v2 with continuations, old-style groups (symbol table, v1 B-tree,
 local heap) and new-style ones (link messages, or link info -> fractal heap + v2 B-tree), dense
 attribute storage, the global heap for variable-length strings, and the datatypes Keras stores.
-Anything else, and any inconsistency (an offset past the end, a bad signature, a loop), raises
-`Unsupported`; the caller then falls back to h5py, which reports its own error. Every loop and
-every read is bounded, so a truncated or hostile file can neither hang nor exhaust memory here.
-Checksums are not verified: h5py, on the fallback path, is the arbiter of a damaged file.
+Anything else raises `Unsupported`; the caller then falls back to h5py (in a child process: the
+HDF5 C library can crash on a damaged file). What no valid HDF5 file can look like (no signature,
+a file shorter than its superblock says, a loop in a structure, a missing signature where the
+format requires one, an address past the end, a string missing from its heap, a reserved
+datatype code) raises `Corrupt`, which the caller reports without asking h5py. Every loop and every read is bounded, so a truncated or hostile file can
+neither hang nor exhaust memory here. Checksums are not verified.
 """
 
 from __future__ import annotations
@@ -36,7 +38,20 @@ HARD, SOFT, EXTERNAL = 0, 1, 64
 
 
 class Unsupported(Exception):
-    """Something this reader does not handle, or an inconsistent file: use h5py instead."""
+    """Something this reader does not handle, or an inconsistency it cannot judge: use h5py instead."""
+
+
+class Corrupt(Unsupported):
+    """A file no valid HDF5 file can look like: report it, h5py would only fail (or crash) on it."""
+
+
+def is_wanted(name: str, wanted: frozenset[str]) -> bool:
+    """A wanted attribute, or one of the numbered chunks Keras 2 splits a long list attribute into
+    (`weight_names0`, `weight_names1`, ... when one would pass the 64 KiB object header limit)."""
+    if name in wanted:
+        return True
+    stem = name.rstrip("0123456789")
+    return stem != name and stem in wanted
 
 
 @dataclass(frozen=True)
@@ -180,7 +195,9 @@ class _File:
             raise Unsupported("undefined or absurd address")
         pos = self.base + addr
         if pos + n > self.size:
-            raise Unsupported(f"address {addr}+{n} past the end of the file (truncated?)")
+            # Every address followed comes from a structure whose version and signature were checked,
+            # and the file is as long as its superblock says: an address past its end is damage.
+            raise Corrupt(f"address {addr}+{n} past the end of the file")
         if n == 0:
             return b""
         if n >= PAGE:
@@ -231,7 +248,7 @@ class _File:
         offset = 0
         while True:
             if offset + 8 > self.size:
-                raise Unsupported("no HDF5 signature")
+                raise Corrupt("no HDF5 signature")
             self.f.seek(offset)
             if self.f.read(8) == SIGNATURE:
                 break
@@ -252,7 +269,7 @@ class _File:
                 c.skip(4)
             c.addr()  # base address: we use where the signature is, as the library does
             c.addr()  # free space info
-            c.addr()  # end of file
+            self._check_eof(c.addr())
             c.addr()  # driver info
             c.addr()  # link name offset
             header = c.addr()
@@ -269,12 +286,18 @@ class _File:
             c.skip(1)
             c.addr()  # base address
             c.addr()  # superblock extension (shared message tables etc.: shared flags refuse them)
-            c.addr()  # end of file
+            self._check_eof(c.addr())
             header = c.addr()
             if header is None:
                 raise Unsupported("no root object header")
             return header, None
         raise Unsupported(f"superblock version {version}")
+
+    def _check_eof(self, stored_eof: int | None) -> None:
+        """The library's own test (H5F__super_read): a file shorter than the end of file its
+        superblock records is truncated, and the library refuses to open it."""
+        if stored_eof is not None and stored_eof > self.size:
+            raise Corrupt(f"truncated: {self.size:,} bytes, the superblock says {stored_eof:,}")
 
     def _check_sizes(self) -> None:
         if self.osize not in (2, 4, 8) or self.lsize not in (2, 4, 8):
@@ -309,7 +332,7 @@ class _File:
         while blocks:
             start, length = blocks.pop(0)
             if start in seen or len(seen) > MAX_MESSAGES:
-                raise Unsupported("object header continuation loop")
+                raise Corrupt("object header continuation loop")
             seen.add(start)
             data = self.at(start, length)
             pos = 0
@@ -340,7 +363,7 @@ class _File:
         while blocks:
             start, length = blocks.pop(0)
             if start in seen or len(seen) > MAX_MESSAGES:
-                raise Unsupported("object header continuation loop")
+                raise Corrupt("object header continuation loop")
             seen.add(start)
             if first:
                 data = self.at(start, length)
@@ -479,12 +502,14 @@ class _File:
         seen: set[int] = set()
         while nodes:
             addr, budget = nodes.pop()
-            if addr is None or addr in seen or budget <= 0 or len(seen) > MAX_OBJECTS:
+            if addr in seen:
+                raise Corrupt("group B-tree node reached twice (a loop)")
+            if addr is None or budget <= 0 or len(seen) > MAX_OBJECTS:
                 raise Unsupported("bad group B-tree")
             seen.add(addr)
             head = self.cursor(addr, 8 + 2 * self.osize)
             if head.take(4) != b"TREE" or head.u8() != 0:
-                raise Unsupported("not a group B-tree node")
+                raise Corrupt(f"no group B-tree node (TREE) at address {addr}")
             level, used = head.u8(), head.u16()
             body = self.at(addr + 8 + 2 * self.osize, used * (self.lsize + self.osize) + self.lsize)
             pairs = struct.iter_unpack(self.key_child_format, body[: used * (self.lsize + self.osize)])
@@ -497,7 +522,7 @@ class _File:
                     raise Unsupported("undefined symbol node")
                 snod = self.cursor(child, 8)
                 if snod.take(4) != b"SNOD" or snod.u8() != 1:
-                    raise Unsupported("not a symbol table node")
+                    raise Corrupt(f"no symbol table node (SNOD) at address {child}")
                 snod.skip(1)
                 count = snod.u16()
                 table = self.at(child + 8, count * entry)
@@ -520,7 +545,7 @@ class _File:
         if found is None:
             c = self.cursor(addr, 8 + 2 * self.lsize + self.osize)
             if c.take(4) != b"HEAP" or c.u8() != 0:
-                raise Unsupported("not a local heap")
+                raise Corrupt(f"no local heap (HEAP) at address {addr}")
             c.skip(3)
             size = c.length()
             c.length()
@@ -695,7 +720,9 @@ class _File:
             base, end = self._datatype(body, c.pos)
             if kind == 1:
                 return _Type(9, size, "object", vlen_string=True), end
-            raise Unsupported("variable-length sequence")
+            if kind == 0:
+                raise Unsupported("variable-length sequence")
+            raise Corrupt(f"variable-length datatype of reserved kind {kind}")
         raise Unsupported(f"datatype class {cls}")
 
     def _group_attrs(self, path: str, header: _Header, attrs: dict, names: dict) -> None:
@@ -744,7 +771,7 @@ class _File:
             return data
 
         name = field(name_size).rstrip(b"\x00").decode("utf-8", "replace")
-        if name not in self.wanted:
+        if not is_wanted(name, self.wanted):
             return name, _SKIPPED
         dtype = self._datatype(field(type_size))[0]
         shape = self._dataspace(field(space_size))
@@ -775,7 +802,7 @@ class _File:
                 return ""
             data = self._global_object(collection, index)
             if len(data) < length:
-                raise Unsupported("global heap object shorter than its string")
+                raise Corrupt("global heap object shorter than its string")
             return data[:length].decode("utf-8", "surrogateescape")
         if dtype.fmt is not None:
             return struct.unpack("<" + dtype.fmt, raw)[0]
@@ -786,7 +813,7 @@ class _File:
         if objects is None:
             c = self.cursor(addr, 8 + self.lsize)
             if c.take(4) != b"GCOL" or c.u8() != 1:
-                raise Unsupported("not a global heap collection")
+                raise Corrupt(f"no global heap collection (GCOL) at address {addr}")
             c.skip(3)
             size = c.length()
             data = self.at(addr, size)
@@ -803,7 +830,7 @@ class _File:
                 pos = o.pos + (8 - length % 8) % 8
             self.global_heaps[addr] = objects
         if index not in objects:
-            raise Unsupported("missing global heap object")
+            raise Corrupt("string missing from its global heap")
         return objects[index]
 
 
@@ -814,7 +841,7 @@ _UINT = {2: "H", 4: "I", 8: "Q"}
 def _cstring(heap: bytes, offset: int) -> bytes:
     end = heap.find(b"\x00", offset)
     if offset >= len(heap) or end < 0:
-        raise Unsupported("name outside its local heap")
+        raise Corrupt("link name outside its local heap")
     return heap[offset:end]
 
 

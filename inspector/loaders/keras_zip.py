@@ -17,7 +17,7 @@ from pathlib import Path
 
 from inspector.errors import LoadError
 from inspector.graph import ModelGraph, Source, Weight
-from inspector.loaders.hdf5 import HDF5Index, open_metadata
+from inspector.loaders.hdf5 import FileWindow, HDF5Index, open_metadata
 from inspector.loaders.keras_config import LayerKey, parse_model
 
 MAX_JSON_BYTES = 256 * 1024 * 1024
@@ -92,7 +92,9 @@ def _read_json(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> d
 
 
 def _member_file(path: Path, archive: zipfile.ZipFile, raw, info: zipfile.ZipInfo):
-    """A seekable read-only view of one member: in place when stored, else inflated to memory."""
+    """A seekable read-only view of one member: in place when stored (a FileWindow, which the
+    h5py child, if needed, reads by path and offsets), else inflated to memory (bounded by
+    _check_member; the child then gets a temporary copy)."""
     _check_member(path, info)
     if info.compress_type != zipfile.ZIP_STORED:
         return io.BytesIO(_member_bytes(path, archive, info))
@@ -105,38 +107,7 @@ def _member_file(path: Path, archive: zipfile.ZipFile, raw, info: zipfile.ZipInf
     raw.seek(0, io.SEEK_END)
     if start + info.file_size > raw.tell():
         raise LoadError(path, f"zip member {info.filename} runs past the end of the file (truncated)")
-    return _Window(raw, start, info.file_size)
-
-
-class _Window(io.RawIOBase):
-    """A read-only file over bytes [start, start+size) of another open file."""
-
-    def __init__(self, raw, start: int, size: int):
-        self.raw, self.start, self.size, self.pos = raw, start, size, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: self.size}[whence]
-        self.pos = max(0, base + offset)
-        return self.pos
-
-    def tell(self) -> int:
-        return self.pos
-
-    def readinto(self, buffer) -> int:
-        n = max(0, min(len(buffer), self.size - self.pos))
-        if n == 0:
-            return 0
-        self.raw.seek(self.start + self.pos)
-        data = self.raw.read(n)
-        buffer[: len(data)] = data
-        self.pos += len(data)
-        return len(data)
+    return FileWindow(raw, start, info.file_size, path)
 
 
 class ZipWeights:
