@@ -102,3 +102,8 @@ def _lambdas(value: Any, path: tuple[str, ...]) -> Iterator[tuple[str, tuple[str
     elif isinstance(value, list):
         for item in value:
             yield from _lambdas(item, path)
+
+
+def serialized_lambdas(config: Mapping[str, Any]) -> list[tuple[str, tuple[str, ...]]]:
+    """(kind, config path) of each serialized lambda in a layer config: `inspect export` refuses the same ones."""
+    return list(_lambdas(config, ()))

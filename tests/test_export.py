@@ -330,3 +330,58 @@ def test_legacy_renumbering_treats_any_model_config_as_a_nested_model_like_the_l
     assert "enc (nested model): call indices renumbered from 1 (Keras 2) to 0 (Keras 3)" in notes
     assert translated["config"]["layers"][2]["inbound_nodes"] == [[["enc", 0, 0, {}]]]
     assert config["config"]["layers"][2]["inbound_nodes"] == [[["enc", 1, 0, {}]]]  # the stored one is kept
+
+
+def _graph(layers: list) -> object:
+    from inspector.graph import Source
+    from inspector.loaders.keras_config import parse_model
+
+    dense = {"class_name": "InputLayer", "config": {"name": "x", "batch_input_shape": [None, 3, 4]}}
+    return parse_model({"class_name": "Sequential", "config": {"name": "s", "layers": [dense, *layers]}},
+                       Source("m.h5", "h5"))
+
+
+def test_user_code_check_finds_lambdas_as_the_unsafe_lambda_rule_does(keras):
+    from inspector.export.onnx_export import check_user_code
+
+    wrapped = {"class_name": "TimeDistributed", "config": {"name": "td", "layer": {"class_name": "Lambda", "config": {
+        "name": "inner", "function": ["4wEAAAAA", None, None], "function_type": "lambda"}}}}
+    with pytest.raises(UnsupportedError, match="layer 'td' is a TimeDistributed holding serialized Python bytecode"):
+        check_user_code(_graph([wrapped]), {}, "m.h5")
+    # a named function, but its output_shape is bytecode: refused too, whatever the user passes
+    shaped = {"class_name": "Lambda", "config": {"name": "double", "function": "double", "function_type": "function",
+                                                 "output_shape": ["4wEAAAAA", None, None],
+                                                 "output_shape_type": "lambda"}}
+    with pytest.raises(UnsupportedError, match="layer 'double' is a Lambda holding serialized Python bytecode"):
+        check_user_code(_graph([shaped]), {"double": abs}, "m.h5")
+    named = {"class_name": "Lambda", "config": {"name": "double", "function": "double", "function_type": "function"}}
+    with pytest.raises(UnsupportedError, match="calling the Python function 'double': pass --custom-objects"):
+        check_user_code(_graph([named]), {}, "m.h5")
+    check_user_code(_graph([named]), {"double": abs}, "m.h5")  # given: accepted
+
+
+def test_custom_objects_and_a_builder_from_one_file_share_its_module(tmp_path):
+    from inspector.export.onnx_export import import_custom_objects
+    from inspector.loaders.python_builder import resolve_builder
+
+    module = tmp_path / "shared_defs.py"
+    module.write_text("class Marker:\n    pass\n\n\ndef build():\n    return Marker\n")
+    build = resolve_builder(f"{module}:build")
+    objects = import_custom_objects(str(module))
+    assert objects["build"] is build and objects["Marker"] is build()  # imported once, not twice
+
+
+def test_a_failing_builder_is_named_with_its_file_and_line(tmp_path):
+    builder = tmp_path / "broken_builder.py"
+    builder.write_text("def build():\n    raise KeyError('units')\n")
+    with pytest.raises(Exception, match=r"the builder raised KeyError: 'units' \(at broken_builder.py:2\)"):
+        export_onnx(f"{builder}:build", tmp_path / "x.onnx")
+
+
+def test_what_is_not_a_model_is_a_usage_error(tmp_path):
+    from inspector.errors import UsageError
+    from inspector.export.onnx_export import _is_live_model
+
+    assert not _is_live_model(42) and not _is_live_model("model.keras")
+    with pytest.raises(UsageError, match="cannot export a int"):
+        export_onnx(42, tmp_path / "x.onnx")

@@ -92,7 +92,7 @@ def test_attributes_are_plain_python_in_the_config(tmp_path):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     layer = load_path(_save(model, tmp_path / "conv.onnx")).layer("conv")
     assert layer.config == {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1], "auto_pad": "NOTSET", "strides": [1, 1]}
-    json.dumps(layer.config)  # plain Python, as a Keras config is
+    json.dumps(dict(layer.config))  # plain Python, as a Keras config is
     assert layer.params == 4 * 2 * 3 * 3
 
 

@@ -14,24 +14,19 @@ as they are get their config translated (inspector.export.legacy) and their weig
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import inspect as pyinspect
-import json
 import os
-import sys
 import time
 import warnings
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inspector.errors import InspectorError, LoadError, UnsupportedError, UsageError
+from inspector.errors import InspectorError, LoadError, UnsupportedError, UsageError, one_line
+from inspector.graph import ModelGraph
+from inspector.loaders.keras_config import MODEL_CLASSES, plain_class_name
 from inspector.tf_runtime import import_tensorflow_quietly
-
-MAX_CONFIG_BYTES = 256 * 1024 * 1024
-MODEL_CLASSES = {"Model", "Functional", "Sequential"}
 
 
 @dataclass(frozen=True)
@@ -88,11 +83,12 @@ def export_onnx(
     import_tensorflow_quietly("tf2onnx")
     seconds["import"] = time.perf_counter() - started
     started = time.perf_counter()
-    if _is_live_model(target):
-        loaded = LoadedModel(target, f"<live model {target.name}>", "live")
-        target = loaded.source
-    else:
+    if isinstance(target, (str, Path)):
         loaded = load_keras_model(str(target), custom_objects)
+    else:
+        model = _exportable_live_model(target)
+        loaded = LoadedModel(model, f"<live model {model.name}>", "live")
+        target = loaded.source
     seconds["load"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -129,14 +125,19 @@ def export_onnx(
 
 # -- loading ---------------------------------------------------------------------------------
 def _is_live_model(obj: Any) -> bool:
-    if isinstance(obj, (str, Path)):
-        return False
-    if not all(hasattr(obj, a) for a in ("inputs", "outputs", "get_config", "layers")):
+    """Whether `obj` looks like a keras.Model (Keras 3 or tf_keras), not a path or reference."""
+    return not isinstance(obj, (str, Path)) and all(
+        hasattr(obj, a) for a in ("inputs", "outputs", "get_config", "layers"))
+
+
+def _exportable_live_model(obj: Any) -> Any:
+    """`obj` itself when it is a Keras 3 model this exporter can convert; a UsageError otherwise."""
+    if not _is_live_model(obj):
         raise UsageError(None, f"cannot export a {type(obj).__name__}: pass a model file, a builder reference "
                                "or a keras.Model")
     if type(obj).__module__.startswith("tf_keras"):
         raise UnsupportedError(None, "a tf_keras model cannot be exported: save it and export the file")
-    return True
+    return obj
 
 
 def load_keras_model(target: str, custom_objects: str | None = None) -> LoadedModel:
@@ -145,8 +146,8 @@ def load_keras_model(target: str, custom_objects: str | None = None) -> LoadedMo
 
     objects = import_custom_objects(custom_objects) if custom_objects else {}
     if is_builder_reference(target):
-        return LoadedModel(_call_builder(target), target, "builder")
-    from inspector.loaders import sniff
+        return LoadedModel(_build(target), target, "builder")
+    from inspector.loaders import load_path, sniff
 
     path = Path(target)
     kind = sniff(path)
@@ -157,8 +158,9 @@ def load_keras_model(target: str, custom_objects: str | None = None) -> LoadedMo
             "onnx": "it is already ONNX",
         }.get(kind, "")
         raise UnsupportedError(target, f"export reads .keras and .h5 model files and Python builders, not {kind} ({why})")
-    config = _stored_config(path, kind)
-    check_user_code(config, objects, target)
+    # Our own reading of the file (size limits, every config era, no Keras) says what Keras would
+    # have to run before Keras sees it.
+    check_user_code(load_path(path), objects, target)
 
     import keras
 
@@ -169,10 +171,10 @@ def load_keras_model(target: str, custom_objects: str | None = None) -> LoadedMo
                                             custom_objects=objects or None)
             return LoadedModel(model, target, "keras")
         except Exception as exc:  # noqa: BLE001 - Keras refused it: try the legacy translation
-            keras_error = _one_line(exc)
+            keras_error = one_line(exc)
         if kind != "h5":
             raise LoadError(target, f"Keras cannot load it: {keras_error}")
-        model, notes = _rebuild_legacy(path, config, objects, keras_error)
+        model, notes = _rebuild_legacy(path, objects, keras_error)
     return LoadedModel(model, target, "legacy", tuple(notes), keras_error)
 
 
@@ -193,30 +195,24 @@ def _keras_named(path: Path, kind: str) -> Path:
 
 
 def import_custom_objects(module: str) -> dict[str, Any]:
-    """The public classes and functions of the user's module (a dotted name or a .py file)."""
+    """The public classes and functions of the user's module (a dotted name or a .py file).
+
+    Imported as builders are (python_builder): a file once per process under the same module
+    name, so a builder and --custom-objects naming one file share its classes."""
+    from inspector.loaders.python_builder import _import_file, _on_path
+
     if module.endswith(".py") or os.sep in module or "/" in module:
         file = Path(module)
         if not file.is_file():
             raise UsageError(module, "--custom-objects: no such Python file")
-        spec = importlib.util.spec_from_file_location(f"_inspector_custom_{file.stem}", file.resolve())
-        if spec is None or spec.loader is None:
-            raise UsageError(module, "--custom-objects: cannot import it as a Python module")
-        mod = importlib.util.module_from_spec(spec)
-        sys.path.insert(0, str(file.resolve().parent))
-        try:
-            spec.loader.exec_module(mod)
-        except Exception as exc:  # noqa: BLE001 - the user's module failed to import
-            raise InspectorError(module, f"importing the custom-objects module raised {type(exc).__name__}: {_one_line(exc)}") from None
-        finally:
-            sys.path.remove(str(file.resolve().parent))
+        mod = _import_file(module, file)
     else:
-        sys.path.insert(0, str(Path.cwd()))
-        try:
-            mod = importlib.import_module(module)
-        except Exception as exc:  # noqa: BLE001 - the user's module failed to import
-            raise InspectorError(module, f"cannot import the custom-objects module: {type(exc).__name__}: {_one_line(exc)}") from None
-        finally:
-            sys.path.remove(str(Path.cwd()))
+        with _on_path(Path.cwd()):
+            try:
+                mod = importlib.import_module(module)
+            except Exception as exc:  # noqa: BLE001 - the user's module failed to import
+                raise InspectorError(module, f"cannot import the custom-objects module: {type(exc).__name__}: "
+                                             f"{one_line(exc)}") from None
     names = getattr(mod, "__all__", None) or [n for n in vars(mod) if not n.startswith("_")]
     objects: dict[str, Any] = {}
     for name in names:
@@ -241,132 +237,92 @@ def _registered_name(obj: Any) -> str | None:
     return name if name and name != getattr(obj, "__name__", None) else None
 
 
-def _call_builder(ref: str) -> Any:
-    """Import and call a `module:function` / `file.py:function` builder (shared with the loader)."""
-    from inspector.loaders import python_builder
+def _build(ref: str) -> Any:
+    """The Keras 3 model a `module:function` / `file.py:function` builder returns."""
+    from inspector.loaders.python_builder import build_model
 
-    function = python_builder.resolve_builder(ref)
-    try:
-        model = function()
-    except Exception as exc:  # noqa: BLE001 - user code failed: one line, not a traceback
-        raise InspectorError(ref, f"the builder raised {type(exc).__name__}: {_one_line(exc)}") from None
-    if not (hasattr(model, "inputs") and hasattr(model, "get_config")):
-        raise InspectorError(ref, f"the builder returned a {type(model).__name__}, not a keras.Model")
+    model = build_model(ref)
     if type(model).__module__.startswith("tf_keras"):
         raise UnsupportedError(ref, "the builder returned a tf_keras model; export needs a Keras 3 model")
     return model
 
 
-def _stored_config(path: Path, kind: str) -> dict[str, Any]:
-    if kind == "keras":
-        try:
-            with zipfile.ZipFile(path) as archive:
-                info = archive.getinfo("config.json")
-                if info.file_size > MAX_CONFIG_BYTES:
-                    raise LoadError(path, f"config.json is {info.file_size} bytes, more than any model config")
-                return json.loads(archive.read(info))
-        except KeyError:
-            raise LoadError(path, "zip archive has no config.json, so it is not a .keras model") from None
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
-            raise LoadError(path, f"not a readable .keras archive: {_one_line(exc)}") from None
-    from inspector.loaders.hdf5 import open_hdf5, read_json_attr
-
-    with open_hdf5(path) as f:
-        if "model_config" not in f.attrs:
-            raise LoadError(path, "HDF5 file holds weights only, no model architecture (no 'model_config')")
-        return read_json_attr(path, f.attrs, "model_config")
-
-
-def check_user_code(config: Mapping[str, Any], objects: Mapping[str, Any], path: str) -> None:
+def check_user_code(graph: ModelGraph, objects: Mapping[str, Any], path: str) -> None:
     """Refuse, naming the layer, anything Keras could only build by running code from the file
-    (Lambda bytecode: always) or code the user has not given us (custom classes and functions)."""
+    (serialized lambdas, as the unsafe-lambda rule finds them: always) or code the user has not
+    given us (custom classes and functions)."""
     import keras
 
+    from inspector.rules.unsafe_lambda import serialized_lambdas
+
     problems: list[str] = []
-    for entry in _layer_entries(config):
-        cls = entry.get("class_name")
-        cfg = entry.get("config") if isinstance(entry.get("config"), dict) else {}
-        name = cfg.get("name") or entry.get("name") or "?"
-        if cls == "Lambda":
-            kind, fname = _lambda_function(cfg)
-            if kind == "bytecode":
-                problems.append(
-                    f"layer {name!r} is a Lambda holding serialized Python bytecode, which this tool never "
-                    "executes (not even with --custom-objects): export from the Python builder instead "
-                    "(`module:function`), or replace the Lambda with a named layer"
-                )
-            elif fname not in objects:
-                problems.append(
-                    f"layer {name!r} is a Lambda calling the Python function {fname!r}: pass "
-                    "--custom-objects MODULE that defines it"
-                )
+    for _, layer in graph.walk():
+        if serialized_lambdas(layer.config):
+            problems.append(
+                f"layer {layer.name!r} is a {layer.class_name} holding serialized Python bytecode, which this "
+                "tool never executes (not even with --custom-objects): export from the Python builder instead "
+                "(`module:function`), or replace the Lambda with a named layer"
+            )
             continue
-        if not isinstance(cls, str) or _known_class(keras, entry, objects):
-            continue
-        module = entry.get("module")
-        where = f" from module {module!r}" if module else ""
-        problems.append(
-            f"layer {name!r} is a custom class {cls!r}{where} that Keras needs Python code to build: "
-            "pass --custom-objects MODULE that defines it"
-        )
+        for cls, cfg, module in _classes(layer.class_name, layer.config, layer.module):
+            name = cfg.get("name") or layer.name
+            if cls == "Lambda":
+                function = _lambda_function(cfg)
+                if function is None:
+                    problems.append(f"layer {name!r} is a Lambda whose function this tool cannot identify: "
+                                    "export from the Python builder instead (`module:function`)")
+                elif function not in objects:
+                    problems.append(f"layer {name!r} is a Lambda calling the Python function {function!r}: pass "
+                                    "--custom-objects MODULE that defines it")
+            elif not _known_class(keras, cls, module, objects):
+                where = f" from module {module!r}" if module else ""
+                problems.append(f"layer {name!r} is a custom class {cls!r}{where} that Keras needs Python code to "
+                                "build: pass --custom-objects MODULE that defines it")
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise UnsupportedError(path, problems[0] + more)
 
 
-def _layer_entries(entry: Mapping[str, Any]):
-    cfg = entry.get("config")
-    layers = cfg.get("layers") if isinstance(cfg, dict) else cfg if isinstance(cfg, list) else None
-    if not isinstance(layers, list):
-        return
-    for layer in layers:
-        if not isinstance(layer, dict):
-            continue
-        yield layer
-        yield from _layer_entries(layer)
-        inner_cfg = layer.get("config") if isinstance(layer.get("config"), dict) else {}
-        for key in ("layer", "backward_layer", "cell"):
-            inner = inner_cfg.get(key)
-            if isinstance(inner, dict) and "class_name" in inner:
-                yield inner
+def _classes(cls: str, config: Mapping[str, Any], module: str | None):
+    """(class name, config, module) of a layer and of the layers it wraps (Bidirectional,
+    TimeDistributed, RNN cells), which Keras deserializes as well."""
+    yield cls, config, module
+    for key in ("layer", "backward_layer", "cell"):
+        inner = config.get(key)
+        if isinstance(inner, Mapping) and "class_name" in inner:
+            inner_cfg = inner.get("config") if isinstance(inner.get("config"), Mapping) else {}
+            yield from _classes(plain_class_name(inner), inner_cfg, inner.get("module"))
 
 
-def _lambda_function(cfg: Mapping[str, Any]) -> tuple[str, str | None]:
-    """("bytecode", None) for a serialized lambda of any era, ("function", name) for a reference."""
+def _lambda_function(cfg: Mapping[str, Any]) -> str | None:
+    """The name of the function a Lambda without bytecode calls (None when it is in no known form)."""
     function = cfg.get("function")
-    if isinstance(function, dict):
-        if function.get("class_name") == "__lambda__":
-            return "bytecode", None
+    if isinstance(function, Mapping):  # Keras 3: {"class_name": "function", "config": "name", ...}
         name = function.get("config")
-        return "function", name if isinstance(name, str) else function.get("registered_name")
-    if cfg.get("function_type") == "function" and isinstance(function, str):
-        return "function", function
-    return "bytecode", None  # Keras 2 base64 marshal, Keras 1 raw bytecode or a [code, ...] list
+        return name if isinstance(name, str) else function.get("registered_name")
+    if cfg.get("function_type") == "function" and isinstance(function, str):  # Keras 2
+        return function
+    return None
 
 
-def _known_class(keras: Any, entry: Mapping[str, Any], objects: Mapping[str, Any]) -> bool:
-    cls = entry["class_name"]
-    registered = entry.get("registered_name")
-    if cls in objects or (registered and registered in objects):
+def _known_class(keras: Any, cls: str, module: str | None, objects: Mapping[str, Any]) -> bool:
+    if cls in objects:  # the user's module, by class name or registered name
         return True
-    module = entry.get("module")
     if module and not str(module).startswith("keras"):
         return False
-    if cls in MODEL_CLASSES or cls in ("InputLayer",):
-        return True
-    if registered and registered != cls and keras.saving.get_registered_object(registered) is not None:
-        return True
-    return hasattr(keras.layers, cls)
+    return cls in MODEL_CLASSES or cls == "InputLayer" or hasattr(keras.layers, cls)
 
 
-def _rebuild_legacy(path: Path, config: dict[str, Any], objects: Mapping[str, Any], keras_error: str):
+def _rebuild_legacy(path: Path, objects: Mapping[str, Any], keras_error: str):
     """Translate the stored config, rebuild with Keras 3, set weights by layer from model_weights."""
     import keras
     import numpy as np
 
     from inspector.export.legacy import translate_config
-    from inspector.loaders.hdf5 import open_hdf5
+    from inspector.loaders.hdf5 import open_hdf5, read_json_attr
 
+    with open_hdf5(path) as f:  # load_path has read this config already: it is there and an object
+        config = read_json_attr(path, f.attrs, "model_config")
     translated, notes = translate_config(config, str(path))
     if not notes:
         raise LoadError(path, f"Keras cannot load it and nothing in its config is a known legacy form: {keras_error}")
@@ -378,7 +334,7 @@ def _rebuild_legacy(path: Path, config: dict[str, Any], objects: Mapping[str, An
     except Exception as exc:  # noqa: BLE001 - Keras refused the translated config: say so
         raise LoadError(
             path,
-            f"Keras cannot load it ({keras_error}), nor its translated config ({_one_line(exc)})",
+            f"Keras cannot load it ({keras_error}), nor its translated config ({one_line(exc)})",
         ) from None
     with open_hdf5(path) as f:
         root = f.get("model_weights", f)
@@ -457,7 +413,7 @@ def convert(model: Any, opset: int | None, source: str):
     try:
         proto, _ = tf2onnx.convert.from_function(serve, input_signature=specs, opset=opset)
     except Exception as exc:  # noqa: BLE001 - tf2onnx raises anything: one line names it
-        raise UnsupportedError(source, f"tf2onnx cannot convert it: {type(exc).__name__}: {_one_line(exc)}") from None
+        raise UnsupportedError(source, f"tf2onnx cannot convert it: {type(exc).__name__}: {one_line(exc)}") from None
     by_name = {o.name: o for o in proto.graph.output}
     if set(by_name) == set(out_names):  # tf2onnx sorts dict outputs; keep the model's order
         ordered = [by_name[n] for n in out_names]
@@ -534,8 +490,3 @@ def _unique(names: list[str]) -> list[str]:
 
 def _text(value) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
