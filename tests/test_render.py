@@ -14,7 +14,14 @@ from pathlib import Path
 import pytest
 
 import inspector
-from inspector.diagram import FORMATS, RenderOptions, build_diagram, render, render_bytes
+from inspector.diagram import (
+    FORMATS,
+    GraphvizMissing,
+    RenderOptions,
+    build_diagram,
+    render,
+    render_bytes,
+)
 from inspector.diagram.theme import FAMILIES, SEVERITY, TEXT, THEMES, contrast
 from inspector.errors import InspectorError
 
@@ -254,9 +261,16 @@ def test_cli_render_lint_and_errors(tmp_path: Path) -> None:
     r = subprocess.run(exe + ["render", str(FIXTURES / "bias_before_bn.keras"), "-o", str(tmp_path / "x.gif")],
                        check=False, capture_output=True, text=True)
     assert r.returncode == 2 and "suffix" in r.stderr and "Traceback" not in r.stderr
-    r = subprocess.run(exe + ["render", str(FIXTURES / "bias_before_bn.keras"), "-o", str(tmp_path / "x.svg"),
-                              "--from", "no_such_layer"], check=False, capture_output=True, text=True)
-    assert r.returncode == 2 and "no_such_layer" in r.stderr and "Traceback" not in r.stderr
+    model = str(FIXTURES / "bias_before_bn.keras")
+    r = subprocess.run(exe + ["render", model, "-o", str(tmp_path / "x.svg"), "--from", "no_such_layer"],
+                       check=False, capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr == f"inspect: error: {model}: --from no_such_layer: the model has no layer of that name\n"
+    layers = inspector.load(model).layers
+    first, last = layers[0].name, layers[-1].name
+    r = subprocess.run(exe + ["render", model, "-o", str(tmp_path / "x.svg"), "--from", last, "--to", first],
+                       check=False, capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.startswith(f"inspect: error: {model}: no path from {last} to {first}")
 
 
 # -- no Graphviz -----------------------------------------------------------------------------------
@@ -267,8 +281,10 @@ def test_missing_dot_program(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         render(graph, tmp_path / f"ok.{fmt}")
         assert (tmp_path / f"ok.{fmt}").stat().st_size > 0
     for fmt in ("svg", "png", "pdf"):
-        with pytest.raises(InspectorError, match="apt-get install graphviz"):
+        with pytest.raises(GraphvizMissing, match="apt-get install graphviz") as caught:
             render(graph, tmp_path / f"no.{fmt}")
+        assert caught.value.path == str(tmp_path / f"no.{fmt}")
+        assert not (tmp_path / f"no.{fmt}").exists()
 
 
 def test_missing_dot_program_cli(tmp_path: Path) -> None:
@@ -276,7 +292,8 @@ def test_missing_dot_program_cli(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "inspector", "render", str(FIXTURES / "dense_functional.keras"), "-o"]
     r = subprocess.run(cmd + [str(tmp_path / "m.svg")], check=False, capture_output=True, text=True, env=env)
     assert r.returncode == 2
-    assert "brew install graphviz" in r.stderr and "Traceback" not in r.stderr
+    assert r.stderr.startswith(f"inspect: error: {tmp_path / 'm.svg'}: the Graphviz `dot` program is not installed")
+    assert "brew install graphviz" in r.stderr and len(r.stderr.splitlines()) == 1
     r = subprocess.run(cmd + [str(tmp_path / "m.dot")], check=False, capture_output=True, text=True, env=env)
     assert r.returncode == 0 and (tmp_path / "m.dot").read_text().startswith("digraph")
 

@@ -16,7 +16,7 @@ from inspector.diagram.model import Diagram, RenderOptions, build_diagram
 from inspector.errors import InspectorError, UsageError
 from inspector.graph import ModelGraph
 
-__all__ = ["FORMATS", "Diagram", "RenderOptions", "build_diagram", "render", "render_bytes"]
+__all__ = ["FORMATS", "Diagram", "GraphvizMissing", "RenderOptions", "build_diagram", "render", "render_bytes"]
 
 TEXT_FORMATS = ("dot", "mmd", "md")
 GRAPHVIZ_FORMATS = ("svg", "png", "pdf")
@@ -29,6 +29,10 @@ INSTALL_HINT = (
 )
 
 
+class GraphvizMissing(InspectorError):
+    """The `dot` program is not installed: `render` to a picture fails, `docs` falls back to Mermaid."""
+
+
 def format_of(out: str | Path) -> str:
     suffix = Path(out).suffix.lower().lstrip(".")
     if suffix not in FORMATS:
@@ -37,8 +41,9 @@ def format_of(out: str | Path) -> str:
     return suffix
 
 
-def render_bytes(diagram: Diagram, fmt: str) -> bytes:
-    """The file contents for `fmt`; raises InspectorError when Graphviz is missing."""
+def render_bytes(diagram: Diagram, fmt: str, path: str | Path | None = None) -> bytes:
+    """The file contents for `fmt`; raises GraphvizMissing naming `path` (the file that would be
+    written) when a picture format needs the `dot` program and it is not installed."""
     from inspector.diagram.dot import to_dot
 
     if fmt == "dot":
@@ -47,13 +52,13 @@ def render_bytes(diagram: Diagram, fmt: str) -> bytes:
         from inspector.diagram.mermaid import to_markdown, to_mermaid
 
         return (to_mermaid(diagram) if fmt == "mmd" else to_markdown(diagram)).encode()
-    return run_dot(to_dot(diagram), fmt)
+    return run_dot(to_dot(diagram), fmt, path)
 
 
 _SVG_COMMENT = re.compile(rb"<!--.*?-->\n?", re.DOTALL)
 
 
-def run_dot(dot_text: str, fmt: str) -> bytes:
+def run_dot(dot_text: str, fmt: str, path: str | Path | None = None) -> bytes:
     import os
 
     import graphviz
@@ -63,10 +68,10 @@ def run_dot(dot_text: str, fmt: str) -> bytes:
     try:
         data = graphviz.Source(dot_text).pipe(format=fmt)
     except graphviz.ExecutableNotFound:
-        raise InspectorError(None, INSTALL_HINT) from None
+        raise GraphvizMissing(path, INSTALL_HINT) from None
     except graphviz.CalledProcessError as exc:
         detail = (exc.stderr or b"").decode(errors="replace").strip().splitlines()
-        raise InspectorError(None, f"Graphviz failed: {detail[-1] if detail else exc}") from None
+        raise InspectorError(path, f"Graphviz failed: {detail[-1] if detail else exc}") from None
     finally:
         if env_epoch is None:
             os.environ.pop("SOURCE_DATE_EPOCH", None)
@@ -80,9 +85,9 @@ def run_dot(dot_text: str, fmt: str) -> bytes:
 def render(graph: ModelGraph, out: str | Path, options: RenderOptions | None = None) -> Diagram:
     """Draw `graph` into `out` (format from the suffix); returns the drawn Diagram."""
     fmt = format_of(out)
-    diagram = build_diagram(graph, options)
-    data = render_bytes(diagram, fmt)
     path = Path(out)
+    diagram = build_diagram(graph, options)
+    data = render_bytes(diagram, fmt, out)
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)

@@ -182,7 +182,7 @@ def build_diagram(graph: ModelGraph, options: RenderOptions | None = None) -> Di
     nodes = [replace(n, is_output=n.id in output_nodes) for n in flat.nodes]
     edges = [(s, d, shape) for s, d, shape in flat.edges]
 
-    keep = _select_range(nodes, edges, options.start, options.stop)
+    keep = _select_range(graph.source.path, nodes, edges, options.start, options.stop)
     if keep is not None:
         nodes = [n for n in nodes if n.id in keep]
         edges = [e for e in edges if e[0] in keep and e[1] in keep]
@@ -229,7 +229,7 @@ def _match(node: Node, name: str) -> bool:
     return name in (node.name, node.id, *node.layers)
 
 
-def _select_range(nodes: list[Node], edges, start: str | None, stop: str | None) -> set[str] | None:
+def _select_range(where: str, nodes: list[Node], edges, start: str | None, stop: str | None) -> set[str] | None:
     if start is None and stop is None:
         return None
     succ: dict[str, list[str]] = defaultdict(list)
@@ -254,10 +254,10 @@ def _select_range(nodes: list[Node], edges, start: str | None, stop: str | None)
             continue
         seeds = [n.id for n in nodes if _match(n, name)]
         if not seeds:
-            raise UsageError(None, f"{option} {name}: the model has no layer of that name")
+            raise UsageError(where, f"{option} {name}: the model has no layer of that name")
         keep &= reach(seeds, step)
     if not keep:
-        raise UsageError(None, f"no path from {start} to {stop}: --to must come after --from")
+        raise UsageError(where, f"no path from {start} to {stop}: --to must come after --from")
     return keep
 
 
