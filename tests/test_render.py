@@ -23,7 +23,7 @@ from inspector.diagram import (
     render_bytes,
 )
 from inspector.diagram.theme import FAMILIES, SEVERITY, TEXT, THEMES, contrast
-from inspector.errors import InspectorError
+from inspector.errors import InspectorError, UsageError
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
@@ -271,6 +271,21 @@ def test_cli_render_lint_and_errors(tmp_path: Path) -> None:
     r = subprocess.run(exe + ["render", model, "-o", str(tmp_path / "x.svg"), "--from", last, "--to", first],
                        check=False, capture_output=True, text=True)
     assert r.returncode == 2 and r.stderr.startswith(f"inspect: error: {model}: no path from {last} to {first}")
+
+
+def test_render_refuses_a_missing_output_folder(tmp_path: Path) -> None:
+    """Like `export`: a mistyped folder is an error, not a new folder tree."""
+    model = str(FIXTURES / "dense_functional.keras")
+    out = tmp_path / "new" / "deep" / "x.svg"
+    r = subprocess.run([sys.executable, "-m", "inspector", "render", model, "-o", str(out)],
+                       check=False, capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr == f"inspect: error: {out}: the folder {out.parent} does not exist\n"
+    assert not (tmp_path / "new").exists()
+    with pytest.raises(UsageError, match="does not exist"):
+        render(inspector.load(model), out)
+    render(inspector.load(model), tmp_path / "here.dot")  # an existing folder still works
+    assert (tmp_path / "here.dot").read_text().startswith("digraph")
 
 
 # -- no Graphviz -----------------------------------------------------------------------------------

@@ -86,9 +86,9 @@ def render(graph: ModelGraph, out: str | Path, options: RenderOptions | None = N
     """Draw `graph` into `out` (format from the suffix); returns the drawn Diagram."""
     fmt = format_of(out)
     path = Path(out)
+    if not path.parent.is_dir():  # like `export`: a typo in the folder must not create a tree
+        raise UsageError(str(out), f"the folder {path.parent} does not exist")
     diagram = build_diagram(graph, options)
     data = render_bytes(diagram, fmt, out)
-    if path.parent and not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return diagram
