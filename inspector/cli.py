@@ -181,8 +181,9 @@ def docs(paths: tuple[str, ...], folder: str, no_shapes: bool, no_params: bool, 
     from inspector.docs_page import build_docs, stale_files, write_docs
 
     options = _render_options(no_shapes, no_params, rankdir, expand_nested, depth, collapse, None, None, theme)
-    files = build_docs(list(paths), options, with_lint)
     target = Path(folder)
+    files = build_docs(list(paths), options, with_lint,
+                       warn=lambda message: click.echo(f"inspect: warning: {target}: {message}", err=True))
     if check:
         stale = stale_files(files, target)
         for name in stale:

@@ -118,3 +118,23 @@ def test_check_passes_with_another_graphviz_version(tmp_path: Path) -> None:
     assert "graphviz version 99.1.0" in other  # the wrapper does stand in for another version
     r = docs(model, "-o", str(out), "--expand-nested", "--check", env=env)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_docs_without_graphviz_fall_back_to_mermaid(tmp_path: Path) -> None:
+    """No `dot` on PATH: the pages are still written, with the Mermaid diagram inline and no SVG,
+    and stderr says so once (not once per model)."""
+    env = dict(os.environ, PATH=str(tmp_path / "empty"))
+    out = tmp_path / "docs"
+    models = MODELS[:2]
+    r = docs(*models, "-o", str(out), env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count("inspect: warning:") == 1
+    assert r.stderr.startswith(f"inspect: warning: {out}: the Graphviz `dot` program is not installed")
+    assert sorted(p.name for p in out.iterdir()) == ["index.md", "siamese_shared_lstm.md", "three_outputs_weighted.md"]
+    page = (out / "siamese_shared_lstm.md").read_text()
+    assert ".svg" not in page and "<details>" not in page
+    mermaid = page.split("## Diagram\n\n```mermaid\n", 1)[1].split("```", 1)[0]
+    assert mermaid.startswith("%% siamese_shared_lstm") and "same weights" in mermaid
+    assert docs(*models, "-o", str(out), "--check", env=env).returncode == 0
+    # with Graphviz back, the picture returns (so the docs are stale until regenerated)
+    assert docs(*models, "-o", str(out), "--check").returncode == 1
