@@ -256,10 +256,15 @@ def _walk(graph: ModelGraph, prefix: tuple[str, ...], depth: int | None):
             yield from _walk(layer.subgraph, prefix + (layer.name,), None if depth is None else depth - 1)
 
 
+class GraphError(ValueError):
+    """A set of layers, calls and tensors that is no graph: two layers of one name, a call reading
+    a tensor nobody produces, a cycle."""
+
+
 def topological_order(calls: Iterable[Call], producers: Mapping[str, str]) -> list[Call]:
     """Calls sorted so every call comes after the producers of its inputs; stable on file order.
 
-    `producers` maps tensor id to producing call id. Raises ValueError on a cycle.
+    `producers` maps tensor id to producing call id. Raises GraphError on a cycle.
     """
     calls = list(calls)
     position = {c.id: i for i, c in enumerate(calls)}
@@ -282,7 +287,7 @@ def topological_order(calls: Iterable[Call], producers: Mapping[str, str]) -> li
                 heapq.heappush(ready, position[user])
     if len(ordered) != len(calls):
         stuck = sorted(set(position) - {c.id for c in ordered})
-        raise ValueError(f"the graph has a cycle through {', '.join(stuck[:5])}")
+        raise GraphError(f"the graph has a cycle through {', '.join(stuck[:5])}")
     return ordered
 
 
@@ -301,7 +306,7 @@ class GraphBuilder:
 
     def add_layer(self, layer: Layer) -> None:
         if layer.name in self.layers:
-            raise ValueError(f"two layers are named {layer.name!r}")
+            raise GraphError(f"two layers are named {layer.name!r}")
         self.layers[layer.name] = layer
 
     def add_call(
@@ -322,14 +327,26 @@ class GraphBuilder:
         self.calls.append(call)
         return call
 
+    def output_names(self) -> tuple[str, ...]:
+        """The layers producing the outputs declared so far: what a training config is keyed by."""
+        layer_of = {c.id: c.layer for c in self.calls}
+        return tuple(layer_of[self._declared(t).producer] for t in self.outputs)
+
+    def _declared(self, tid: str) -> Tensor:
+        if tid not in self.tensors:
+            raise GraphError(f"the model declares {tid}, which no layer produces")
+        return self.tensors[tid]
+
     def build(self) -> ModelGraph:
+        """The frozen graph: calls in topological order, consumers filled in.
+
+        Set `training` and `notes` before calling it; the graph is not to be replaced afterwards."""
         for call in self.calls:
             missing = [t for t in call.inputs if t not in self.tensors]
             if missing:
-                raise ValueError(f"layer {call.layer!r} reads {missing[0]}, which no layer produces")
+                raise GraphError(f"layer {call.layer!r} reads {missing[0]}, which no layer produces")
         for t in self.outputs + self.inputs:
-            if t not in self.tensors:
-                raise ValueError(f"the model declares {t}, which no layer produces")
+            self._declared(t)
         producers = {t.id: t.producer for t in self.tensors.values()}
         ordered = topological_order(self.calls, producers)
         consumers: dict[str, list[str]] = {t: [] for t in self.tensors}

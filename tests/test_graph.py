@@ -119,3 +119,16 @@ def test_topological_order_is_stable_and_rejects_cycles():
     loop = Call("a", 0, ("b[0]:0",), ("a[0]:0",))
     with pytest.raises(ValueError, match="cycle"):
         topological_order([loop, b, c], producers)
+
+
+@pytest.mark.parametrize("name", ["savedmodel_k2", "three_outputs_weighted.keras",
+                                  "three_outputs_unweighted_k2.h5"])
+def test_training_and_notes_are_built_in_not_replaced(fixtures_dir, name):
+    """The loaders hand the training config and their notes to the builder: the graph they return
+    is the one `GraphBuilder.build` froze, its lookups consistent with its fields."""
+    g = load(fixtures_dir, name)
+    assert g.training is not None
+    assert set(g.training.loss) <= set(g.output_names) | {f"output_{i}" for i in range(len(g.outputs))}
+    if name == "savedmodel_k2":
+        assert g.notes[-1].startswith("parameters are computed from the config")
+    assert [g.layer(layer.name) for layer in g.layers] == list(g.layers)

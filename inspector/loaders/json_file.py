@@ -24,10 +24,12 @@ def load_json(path: Path) -> ModelGraph:
         raise LoadError(path, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     if not isinstance(config, dict) or "class_name" not in config or "config" not in config:
         raise LoadError(path, "JSON is not a Keras model config (expected 'class_name' and 'config' keys)")
+    version, backend = config.get("keras_version"), config.get("backend")
     source = Source(
         path=str(path),
         format="json",
-        keras_version=config.get("keras_version"),
-        backend=config.get("backend"),
+        keras_version=str(version) if version else None,
+        backend=str(backend) if backend else None,
     )
+    # parse_model reads only a dict as the compile config: anything else becomes a note
     return parse_model(config, source, None, config.get("compile_config"))

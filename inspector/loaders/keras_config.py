@@ -11,13 +11,15 @@ from __future__ import annotations
 import heapq
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
 from inspector import shapes
-from inspector.errors import UnsupportedError
+from inspector.errors import InspectorError, UnsupportedError, one_line
 from inspector.graph import (
     GraphBuilder,
+    GraphError,
     Layer,
     ModelGraph,
     Shape,
@@ -56,23 +58,63 @@ class _CallSpec:
     arguments: Mapping[str, Any]
 
 
+class Malformed(ValueError):
+    """A config value of a type no Keras version writes there; `parse_model` reports it as an
+    UnsupportedError naming where it was found."""
+
+
 def parse_model(
     model: Mapping[str, Any],
     source: Source,
     weights: WeightSource | None = None,
     training_config: Mapping[str, Any] | None = None,
+    notes: Sequence[str] = (),
 ) -> ModelGraph:
-    """The graph of a top-level model config `{"class_name": ..., "config": ...}`."""
-    graph = _Parser(source, weights).model(model, (), trainable=True)
-    if training_config:
-        graph = _with_training(graph, training_config)
-    return graph
+    """The graph of a top-level model config `{"class_name": ..., "config": ...}`.
+
+    `training_config` is the Keras 2 `training_config` or Keras 3 `compile_config`; `notes` are
+    the loader's own remarks, added to the graph's. A config that no Keras wrote (a value of the
+    wrong type, a missing key) raises UnsupportedError, never a bare TypeError or KeyError.
+    """
+    if not isinstance(model, Mapping):
+        raise UnsupportedError(source.path, f"malformed model config: it is {_kind(model)}, not an object")
+    notes = list(notes)
+    if training_config is not None and not isinstance(training_config, Mapping):
+        notes.append(f"the compile config is {_kind(training_config)}, not an object: not read")
+        training_config = None
+    parser = _Parser(source, weights)
+    try:
+        return parser.model(model, (), trainable=True, training_config=training_config or None, notes=notes)
+    except InspectorError:
+        raise
+    except Malformed as exc:
+        raise UnsupportedError(source.path, f"malformed model config: {parser.where()}{exc}") from None
+    except (TypeError, KeyError, AttributeError, ValueError, IndexError) as exc:
+        # the last line of defence: a shape of config the checks above did not foresee
+        raise UnsupportedError(
+            source.path, f"malformed model config: {parser.where()}{type(exc).__name__}: {one_line(exc)}"
+        ) from None
+
+
+def _kind(value: Any) -> str:
+    """What a JSON value is, in JSON's words: `a list`, `an object`, `null`..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return "an object" if isinstance(value, Mapping) else f"a {type(value).__name__}"
 
 
 def is_model_config(entry: Mapping[str, Any]) -> bool:
     """True for a config that describes a whole model (so a layer holding it is a nested model)."""
     config = entry.get("config")
-    if entry.get("class_name") in MODEL_CLASSES:
+    if isinstance(entry.get("class_name"), str) and entry["class_name"] in MODEL_CLASSES:
         return True
     return isinstance(config, Mapping) and "layers" in config and isinstance(config["layers"], list)
 
@@ -93,15 +135,36 @@ class _Parser:
         self.source = source
         self.weights = weights
         self.slots: dict[int, LayerKey] = {}  # id(layer entry) -> where storage keeps it
+        self.current: list[str] = []  # the names of the layers being read, outermost first
+
+    def where(self) -> str:
+        """`layer 'a/b': ` for the layer being read when parsing failed, or nothing."""
+        return f"layer {'/'.join(self.current)!r}: " if self.current else ""
 
     # -- models ------------------------------------------------------------------------------
-    def model(self, entry: Mapping[str, Any], path: tuple[str, ...], trainable: bool) -> ModelGraph:
+    def model(
+        self,
+        entry: Mapping[str, Any],
+        path: tuple[LayerKey, ...],
+        trainable: bool,
+        training_config: Mapping[str, Any] | None = None,
+        notes: Sequence[str] = (),
+    ) -> ModelGraph:
         class_name = plain_class_name(entry)
         config = entry.get("config")
         if isinstance(config, list):  # Keras 1 and early Keras 2 Sequential: a bare list of layers
             config = {"layers": config}
         if not isinstance(config, Mapping) or not isinstance(config.get("layers"), list):
-            where = f"nested model {'/'.join(path)!r}" if path else "the model"
+            where = f"nested model {'/'.join(key.name for key in path)!r}" if path else "the model"
+            if class_name in MODEL_CLASSES:  # a Keras class, which always stores its layers
+                if not isinstance(config, Mapping):
+                    problem = f"its 'config' is {_kind(config)}, not an object"
+                elif "layers" not in config:
+                    problem = "its config has no 'layers' list"
+                else:
+                    problem = f"its 'layers' is {_kind(config['layers'])}, not a list"
+                # where() names a nested model already
+                raise Malformed(f"{'the nested model' if path else 'the model'} ({class_name}): {problem}")
             raise UnsupportedError(
                 self.source.path,
                 f"{where} is a custom class {class_name!r} that stores no layer config "
@@ -111,14 +174,25 @@ class _Parser:
         trainable = trainable and bool(config.get("trainable", True))
         self.slots.update(_slots(config["layers"]))
         builder = GraphBuilder(name, class_name, self.source)
-        if "input_layers" in config or "output_layers" in config:
-            self._functional(builder, config, path, trainable)
-        else:
-            self._sequential(builder, config, path, trainable)
+        builder.notes.extend(notes)
         try:
+            if "input_layers" in config or "output_layers" in config:
+                self._functional(builder, config, path, trainable)
+            else:
+                self._sequential(builder, config, path, trainable)
+            if training_config:
+                builder.training = training_from_config(training_config, builder.output_names())
             return builder.build()
-        except ValueError as exc:
-            raise UnsupportedError(self.source.path, f"inconsistent model config: {exc}") from None
+        except GraphError as exc:  # two layers of one name, a cycle, a tensor nobody produces
+            where = f"nested model {'/'.join(key.name for key in path)!r}: " if path else ""
+            raise UnsupportedError(self.source.path, f"inconsistent model config: {where}{exc}") from None
+
+    @contextmanager
+    def _at(self, name: str) -> Iterator[None]:
+        """Reading layer `name`: kept on `current` if reading it fails, so the error can say where."""
+        self.current.append(name)
+        yield
+        self.current.pop()
 
     def _sequential(self, b: GraphBuilder, config: Mapping, path: tuple[str, ...], trainable: bool):
         entries = [e for e in config["layers"] if isinstance(e, Mapping)]
@@ -153,10 +227,13 @@ class _Parser:
         stored: dict[Ref, tuple[Shape | None, str | None]] = {}
         for entry in entries:
             name = _entry_name(entry)
-            specs[name] = [
-                _CallSpec(name, i, refs, args)
-                for i, (refs, args) in enumerate(_inbound_calls(entry.get("inbound_nodes") or [], stored))
-            ]
+            if name in specs:  # calls name layers, so a second one would silently take its place
+                raise GraphError(f"two layers are named {name!r}")
+            with self._at(name):
+                specs[name] = [
+                    _CallSpec(name, i, refs, args)
+                    for i, (refs, args) in enumerate(_inbound_calls(entry.get("inbound_nodes") or [], stored))
+                ]
         by_name = {_entry_name(e): e for e in entries}
         input_refs, output_refs = _refs(config.get("input_layers")), _refs(config.get("output_layers"))
         for ref in input_refs + output_refs:
@@ -256,7 +333,11 @@ class _Parser:
 
     def _add_calls(self, b, entry, calls, inputs, stored, needed) -> dict[tuple[str, int], list[str]]:
         name = _entry_name(entry)
-        layer = b.layers[name]
+        with self._at(name):
+            return self._add_calls_of(b, b.layers[name], calls, inputs, stored, needed)
+
+    def _add_calls_of(self, b, layer: Layer, calls, inputs, stored, needed) -> dict[tuple[str, int], list[str]]:
+        name = layer.name
         out: dict[tuple[str, int], list[str]] = {}
         for spec in calls:
             in_tensors = inputs[spec.index]
@@ -281,6 +362,10 @@ class _Parser:
         return out
 
     def _add_layer(self, b: GraphBuilder, entry, path, trainable, input_shapes) -> None:
+        with self._at(_entry_name(entry)):
+            self._add_layer_of(b, entry, path, trainable, input_shapes)
+
+    def _add_layer_of(self, b: GraphBuilder, entry, path, trainable, input_shapes) -> None:
         name = _entry_name(entry)
         key = self._key_of(entry, name)
         config = layer_config(entry)
@@ -469,12 +554,17 @@ def _is_ref(value) -> bool:
 
 def _inbound_calls(nodes, stored) -> Iterator[tuple[tuple[Ref, ...], dict[str, Any]]]:
     """Each call's tensor refs and its other arguments, from Keras 1/2 lists or Keras 3 dicts."""
+    if not isinstance(nodes, list):
+        raise Malformed(f"'inbound_nodes' is {_kind(nodes)}, not a list")
     for node in nodes:
         if isinstance(node, Mapping):  # Keras 3: {"args": [...], "kwargs": {...}}
             refs: list[Ref] = []
             _collect_k3(node.get("args", []), refs, stored)
             arguments: dict[str, Any] = {}
-            for key, value in (node.get("kwargs") or {}).items():
+            kwargs = node.get("kwargs") or {}
+            if not isinstance(kwargs, Mapping):
+                raise Malformed(f"a call's 'kwargs' is {_kind(kwargs)}, not an object")
+            for key, value in kwargs.items():
                 before = len(refs)
                 _collect_k3(value, refs, stored)
                 if len(refs) == before:
@@ -500,7 +590,9 @@ def _inbound_calls(nodes, stored) -> Iterator[tuple[tuple[Ref, ...], dict[str, A
 def _collect_k3(value, refs: list[Ref], stored) -> None:
     if isinstance(value, Mapping):
         if value.get("class_name") == "__keras_tensor__":
-            cfg = value.get("config") or {}
+            cfg = value.get("config")
+            if not isinstance(cfg, Mapping):
+                raise Malformed(f"a call reads a tensor whose 'config' is {_kind(cfg)}, not an object")
             history = cfg.get("keras_history")
             if _is_ref(history):
                 ref = (str(history[0]), int(history[1]), int(history[2]))
@@ -523,13 +615,6 @@ def _collect_k2_kwarg(value, refs: list[Ref]) -> None:
 
 
 # -- training configuration -------------------------------------------------------------------
-def _with_training(graph: ModelGraph, cfg: Mapping[str, Any]) -> ModelGraph:
-    from dataclasses import replace
-
-    training = training_from_config(cfg, graph.output_names)
-    return replace(graph, training=training) if training is not None else graph
-
-
 def training_from_config(cfg: Mapping[str, Any], outputs: Sequence[str]) -> TrainingConfig | None:
     """Losses and loss weights keyed by output name, from a Keras 2 `training_config` or a
     Keras 3 `compile_config`, whatever structure (one, list, dict) the user compiled with."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from inspector.errors import LoadError
+from inspector.errors import LoadError, one_line
 from inspector.graph import ModelGraph, Source
 from inspector.loaders.keras_config import parse_model
 
@@ -34,12 +34,10 @@ def load_savedmodel(path: Path) -> ModelGraph:
         raise LoadError(path, "keras_metadata.pb is larger than 512 MiB; not read")
     root = _root_metadata(path, meta_path.read_bytes())
     config = {"class_name": root.get("class_name"), "config": root.get("config")}
-    source = Source(path=str(path), format="savedmodel", keras_version=root.get("keras_version"))
-    graph = parse_model(config, source, None, root.get("training_config"))
-    from dataclasses import replace
-
+    version = root.get("keras_version")
+    source = Source(path=str(path), format="savedmodel", keras_version=str(version) if version else None)
     note = "parameters are computed from the config: the SavedModel's variables are not read"
-    return replace(graph, notes=graph.notes + (note,))
+    return parse_model(config, source, None, root.get("training_config"), notes=(note,))
 
 
 def _root_metadata(path: Path, data: bytes) -> dict:
@@ -49,12 +47,14 @@ def _root_metadata(path: Path, data: bytes) -> dict:
             if field != 1 or not isinstance(value, bytes):
                 continue
             node = dict(_fields(value))
-            if node.get(3) == b"root" or node.get(2, 0) == 0 and 5 in node:
-                meta = _decode(json.loads(node[5]))
-                if isinstance(meta, dict) and isinstance(meta.get("config"), dict):
-                    return meta
+            is_root = node.get(3) == b"root" or node.get(2, 0) == 0  # node_path, node_id
+            if not is_root or not isinstance(node.get(5), bytes):  # 5: the metadata JSON
+                continue
+            meta = _decode(json.loads(node[5]))
+            if isinstance(meta, dict) and isinstance(meta.get("config"), dict):
+                return meta
     except (ValueError, IndexError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise LoadError(path, f"keras_metadata.pb is corrupt: {exc}") from None
+        raise LoadError(path, f"keras_metadata.pb is corrupt: {one_line(exc)}") from None
     raise LoadError(path, "keras_metadata.pb has no model config for its root object")
 
 
