@@ -13,6 +13,7 @@ from pathlib import Path
 
 from inspector.diagram import GraphvizMissing, RenderOptions, build_diagram, render_bytes
 from inspector.diagram.mermaid import to_mermaid
+from inspector.errors import UsageError
 from inspector.graph import ModelGraph
 from inspector.summary import format_markdown, format_shape, summary_dict
 
@@ -20,12 +21,33 @@ AUTO_COLLAPSE_CALLS = 150  # above this many calls a page collapses repeated blo
 
 
 def page_names(paths: Sequence[str]) -> list[str]:
-    """A file stem per model; `model-h5` when two inputs share a stem (model.keras, model.h5)."""
-    stems = [Path(p.rstrip("/")).stem or "model" for p in paths]
-    return [
-        f"{stem}-{Path(p).suffix.lstrip('.') or 'dir'}" if stems.count(stem) > 1 else stem
-        for stem, p in zip(stems, paths, strict=True)
-    ]
+    """A file stem per model. Stems that clash are told apart by suffix when that suffices
+    (`model-keras`, `model-h5`), else by parent folder (`a-model`, `b-model`), else by both;
+    raises UsageError when two pages would still get one name (or the index's)."""
+    files = [Path(p.rstrip("/")) for p in paths]
+    stems = [f.stem or "model" for f in files]
+    names = []
+    for f, stem in zip(files, stems, strict=True):
+        group = [g for g, s in zip(files, stems, strict=True) if s == stem]
+        if len(group) == 1:
+            names.append(stem)
+            continue
+        suffix = f.suffix.lstrip(".") or "dir"
+        parent = f.resolve().parent.name or "root"
+        if len({g.suffix for g in group}) == len(group):
+            names.append(f"{stem}-{suffix}")
+        elif len({g.resolve().parent.name for g in group}) == len(group):
+            names.append(f"{parent}-{stem}")
+        else:
+            names.append(f"{parent}-{stem}-{suffix}")
+    for i, name in enumerate(names):
+        if name.lower() == "index":
+            raise UsageError(paths[i], "a model page cannot be named index.md (the index of the models): "
+                                       "rename the file or document it from another folder")
+        if name in names[:i]:
+            raise UsageError(paths[i], f"its page would be {name}.md, like the page of "
+                                       f"{paths[names.index(name)]}: rename one of the files")
+    return names
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:

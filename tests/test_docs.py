@@ -15,6 +15,7 @@ import pytest
 import inspector
 from inspector.diagram import RenderOptions
 from inspector.docs_page import build_docs, page_names
+from inspector.errors import UsageError
 from inspector.summary import format_markdown
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,6 +51,40 @@ def test_page_contents() -> None:
 
 def test_page_names_disambiguate_same_stem() -> None:
     assert page_names(["a/model.keras", "b/model.h5", "c/other.keras"]) == ["model-keras", "model-h5", "other"]
+    assert page_names(["a/model.keras", "b/model.keras", "c/other.keras"]) == ["a-model", "b-model", "other"]
+    assert page_names(["x/a/m.keras", "x/a/m.h5", "y/b/m.keras"]) == ["a-m-keras", "a-m-h5", "b-m-keras"]
+    with pytest.raises(UsageError, match="like the page of x/a/m.keras"):
+        page_names(["x/a/m.keras", "y/a/m.keras"])
+    with pytest.raises(UsageError, match="like the page of a/m.keras"):
+        page_names(["a/m.keras", "a/m.keras"])
+    with pytest.raises(UsageError, match="index"):
+        page_names(["models/index.keras", "other.h5"])
+
+
+def test_same_file_name_in_two_folders_gets_two_pages(tmp_path: Path) -> None:
+    """`inspect docs a/model.keras b/model.keras` wrote one page for both and linked both index
+    rows to it: the parent folder now tells them apart."""
+    for folder, fixture in (("a", "dense_functional.keras"), ("b", "qa_two_inputs.keras")):
+        (tmp_path / folder).mkdir()
+        shutil.copy(FIXTURES / fixture, tmp_path / folder / "model.keras")
+    out = tmp_path / "docs"
+    r = docs(str(tmp_path / "a" / "model.keras"), str(tmp_path / "b" / "model.keras"), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["a-model.md", "a-model.svg", "b-model.md", "b-model.svg",
+                                                      "index.md"]
+    assert (out / "a-model.md").read_text().startswith("# dense_functional\n")
+    assert (out / "b-model.md").read_text().startswith("# qa_two_inputs\n")
+    index = (out / "index.md").read_text()
+    assert "[dense_functional](a-model.md)" in index and "[qa_two_inputs](b-model.md)" in index
+    # the same folder name twice cannot be told apart: an error, not a silently shared page
+    (tmp_path / "c" / "a").mkdir(parents=True)
+    shutil.copy(FIXTURES / "dense_functional.keras", tmp_path / "c" / "a" / "model.keras")
+    clash = tmp_path / "c" / "a" / "model.keras"
+    r = docs(str(tmp_path / "a" / "model.keras"), str(clash), "-o", str(tmp_path / "d2"))
+    assert r.returncode == 2
+    assert r.stderr == (f"inspect: error: {clash}: its page would be a-model-keras.md, like the page of "
+                        f"{tmp_path / 'a' / 'model.keras'}: rename one of the files\n")
+    assert not (tmp_path / "d2").exists()
 
 
 def test_reruns_are_byte_identical_and_check_detects_drift(tmp_path: Path) -> None:
