@@ -183,7 +183,8 @@ def docs(paths: tuple[str, ...], folder: str, no_shapes: bool, no_params: bool, 
     options = _render_options(no_shapes, no_params, rankdir, expand_nested, depth, collapse, None, None, theme)
     target = Path(folder)
     files = build_docs(list(paths), options, with_lint,
-                       warn=lambda message: click.echo(f"inspect: warning: {target}: {message}", err=True))
+                       warn=lambda message: click.echo(f"inspect: warning: {target}: {message}", err=True),
+                       folder=target)
     if check:
         stale = stale_files(files, target)
         for name in stale:

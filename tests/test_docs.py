@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -173,3 +174,27 @@ def test_docs_without_graphviz_fall_back_to_mermaid(tmp_path: Path) -> None:
     assert docs(*models, "-o", str(out), "--check", env=env).returncode == 0
     # with Graphviz back, the picture returns (so the docs are stale until regenerated)
     assert docs(*models, "-o", str(out), "--check").returncode == 1
+
+
+def test_index_is_the_same_whichever_models_a_run_was_given(tmp_path: Path) -> None:
+    """pre-commit passes only the staged models, maybe in batches: the index lists every page
+    already in the folder (recognised by its marker) plus the new ones, sorted by page name."""
+    together, apart = tmp_path / "together", tmp_path / "apart"
+    assert docs(*MODELS, "-o", str(together)).returncode == 0
+    (apart).mkdir()
+    (apart / "notes.md").write_text("# Notes written by hand\n")  # not a page of this tool: not indexed
+    for model in reversed(MODELS):  # one model per run, in another order
+        r = docs(model, "-o", str(apart))
+        assert r.returncode == 0, r.stderr
+    index = (apart / "index.md").read_text()
+    assert index == (together / "index.md").read_text()
+    links = re.findall(r"\]\(([^)]+)\.md\)", index)
+    assert links == sorted(Path(m).stem for m in MODELS) and "notes" not in index
+    for model in MODELS:  # each batch alone finds its pages and the index up to date
+        r = docs(model, "-o", str(apart), "--check")
+        assert r.returncode == 0, r.stdout + r.stderr
+    assert docs(*MODELS, "-o", str(apart), "--check").returncode == 0
+    # a damaged index is stale whichever batch checks it
+    (apart / "index.md").write_text("stale\n")
+    r = docs(MODELS[0], "-o", str(apart), "--check")
+    assert r.returncode == 1 and r.stdout == f"{apart / 'index.md'}: stale\n"
