@@ -3,7 +3,10 @@
 A `Layer` holds what is stored once (config, weights); a `Call` is one application of that layer
 (Keras calls it a node). Keeping the two apart is what makes shared layers visible: a layer with
 two calls shares its weights between them. Everything here is frozen: a loader builds a graph once
-through `GraphBuilder` and nobody mutates it afterwards.
+through `GraphBuilder` and nobody mutates it afterwards. Frozen goes down to the mappings: the
+graph's `tensors`, each layer's `config` and each call's `arguments` are read-only views (one
+level deep; serialize them with `dict()`), so no consumer can add, drop or replace
+a key the next one reads.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from math import prod
+from types import MappingProxyType
 from typing import Any
 
 Shape = tuple[int | None, ...]
@@ -261,6 +265,12 @@ class GraphError(ValueError):
     a tensor nobody produces, a cycle."""
 
 
+def frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A read-only view of a copy of a mapping. One level only: the values inside stay the JSON
+    the file held (lists stay lists), since shape inference and export test them by type."""
+    return value if isinstance(value, MappingProxyType) else MappingProxyType(dict(value))
+
+
 def topological_order(calls: Iterable[Call], producers: Mapping[str, str]) -> list[Call]:
     """Calls sorted so every call comes after the producers of its inputs; stable on file order.
 
@@ -338,7 +348,7 @@ class GraphBuilder:
         return self.tensors[tid]
 
     def build(self) -> ModelGraph:
-        """The frozen graph: calls in topological order, consumers filled in.
+        """The frozen graph: calls in topological order, consumers filled in, mappings read-only.
 
         Set `training` and `notes` before calling it; the graph is not to be replaced afterwards."""
         for call in self.calls:
@@ -353,17 +363,18 @@ class GraphBuilder:
         for call in ordered:
             for t in dict.fromkeys(call.inputs):
                 consumers[t].append(call.id)
-        tensors = {
+        tensors = MappingProxyType({
             tid: Tensor(t.id, t.shape, t.dtype, t.producer, tuple(consumers[tid]))
             for tid, t in self.tensors.items()
-        }
+        })
         calls_of: dict[str, list[str]] = {name: [] for name in self.layers}
         for call in sorted(self.calls, key=lambda c: (c.layer, c.index)):
             calls_of.setdefault(call.layer, []).append(call.id)
         layers = tuple(
-            replace(layer, calls=tuple(calls_of.get(layer.name, ())))
+            replace(layer, config=frozen_mapping(layer.config), calls=tuple(calls_of.get(layer.name, ())))
             for layer in self.layers.values()
         )
+        ordered = [replace(call, arguments=frozen_mapping(call.arguments)) for call in ordered]
         return ModelGraph(
             name=self.name,
             class_name=self.class_name,

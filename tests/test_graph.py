@@ -121,6 +121,21 @@ def test_topological_order_is_stable_and_rejects_cycles():
         topological_order([loop, b, c], producers)
 
 
+def test_loaded_graph_mappings_are_read_only(fixtures_dir):
+    """Frozen dataclasses are not enough: a rule writing into a layer's config, a call's arguments
+    or the tensor table would change what every later consumer reads."""
+    g = load(fixtures_dir, "nested_submodel.keras")
+    encoder = g.layer("encoder")
+    inner = encoder.subgraph.layers[1]
+    call = g.call("encoder[0]")
+    for mapping, key in ((g.tensors, "x"), (encoder.config, "name"), (inner.config, "units"),
+                         (call.arguments, "mask"), (encoder.subgraph.tensors, "x")):
+        with pytest.raises(TypeError):
+            mapping[key] = None  # type: ignore[index]
+    assert dict(call.arguments) == {"mask": None}
+    assert g.tensors[g.outputs[0]].shape == (None, 10)
+
+
 @pytest.mark.parametrize("name", ["savedmodel_k2", "three_outputs_weighted.keras",
                                   "three_outputs_unweighted_k2.h5"])
 def test_training_and_notes_are_built_in_not_replaced(fixtures_dir, name):
