@@ -237,6 +237,11 @@ def lint(targets: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, .
     rules = select_rules(config.select, config.ignore)
     findings, files, errors = [], [], []
     for target in discover(targets):
+        if isinstance(target, InspectorError):  # a folder or entry that could not be listed
+            files.append(target.path)
+            errors.append((target.path, target.reason))
+            click.echo(f"inspect: error: {target}", err=True)
+            continue
         files.append(target)
         per_file = config.ignored_for(target)
         off = {r.code for r in select_rules(per_file, None)} if per_file else set()

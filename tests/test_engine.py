@@ -18,7 +18,7 @@ from inspector.engine import (
     rule,
     select_rules,
 )
-from inspector.errors import UsageError
+from inspector.errors import LoadError, UsageError
 from inspector.graph import Source
 from inspector.loaders.keras_config import parse_model
 from inspector.rules import _examples as ex
@@ -125,6 +125,38 @@ def test_discover_recurses_for_models_and_skips_other_json(tmp_path: Path):
     found = list(discover([str(tmp_path), "pkg.models:build", "missing.h5"]))
     rel = [str(Path(p).relative_to(tmp_path)) if p.startswith(str(tmp_path)) else p for p in found]
     assert rel == ["a.keras", "saved", "sub/arch.json", "sub/b.h5", "pkg.models:build", "missing.h5"]
+
+
+def test_discover_ends_on_symlink_loops_and_lists_each_folder_once(tmp_path: Path):
+    """`up -> ..` once made discovery walk ~40 levels deep (680 "files" for one model)."""
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "a.keras").write_bytes(b"PK\x03\x04")
+    (tmp_path / "models" / "up").symlink_to("..", target_is_directory=True)
+    (tmp_path / "models" / "again").symlink_to(tmp_path / "models", target_is_directory=True)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "b.h5").write_bytes(b"")
+    (tmp_path / "models" / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    found = list(discover([str(tmp_path / "models")]))
+    assert [str(Path(p).relative_to(tmp_path / "models")) for p in found] == ["a.keras", "linked/b.h5"]
+
+
+def test_discover_yields_an_unreadable_folder_as_a_load_error(tmp_path: Path, monkeypatch):
+    """An OSError listing one folder (PermissionError...) is reported in its place; the walk goes on."""
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "open").mkdir()
+    (tmp_path / "open" / "b.h5").write_bytes(b"")
+    real_iterdir = Path.iterdir
+
+    def iterdir(self):
+        if self.name == "locked":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    found = list(discover([str(tmp_path)]))
+    assert isinstance(found[0], LoadError)
+    assert str(found[0]) == f"{tmp_path / 'locked'}: cannot list the folder: permission denied"
+    assert found[1:] == [str(tmp_path / "open" / "b.h5")]
 
 
 def test_rules_reference_is_up_to_date():

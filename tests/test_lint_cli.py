@@ -69,6 +69,26 @@ def test_unreadable_file_exits_2_but_others_are_checked(lint, fixtures_dir, tmp_
         "Found 1 finding (1 warning) in 1 of 3 files (2 files could not be read).")
 
 
+def test_symlink_loop_is_walked_once_and_unreadable_folder_exits_2(lint, models, monkeypatch):
+    (models / "up").symlink_to("..", target_is_directory=True)
+    result = lint(str(models), "--exit-zero")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[-1].endswith("in 2 of 4 files.")
+    real_iterdir = Path.iterdir
+
+    def iterdir(self):
+        if self.name == "legacy":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    result = lint(str(models))
+    assert result.exit_code == 2
+    assert f"inspect: error: {models / 'legacy'}: cannot list the folder: permission denied" in result.stderr
+    assert "G102 unused-input" in result.stdout  # the other files are still checked
+    assert result.stdout.splitlines()[-1].endswith("(1 file could not be read).")
+
+
 def test_directory_recursion_finds_models_only(lint, models):
     result = lint(str(models))
     assert result.exit_code == 1
