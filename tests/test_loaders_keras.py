@@ -93,51 +93,27 @@ def assert_same(got: dict, expected: dict) -> None:
     assert got == expected
 
 
-# -- keras.applications, built once per module with weights=None ------------------------------
-
-APPLICATIONS = {
-    # name: (keyword arguments, slow?)   small inputs keep building and saving fast
-    "VGG16": ({"include_top": False, "input_shape": (32, 32, 3)}, False),
-    "ResNet50": ({"include_top": True, "classes": 10, "input_shape": (32, 32, 3)}, False),
-    "MobileNetV2": ({"include_top": True, "classes": 10, "input_shape": (96, 96, 3)}, False),
-    "InceptionV3": ({"include_top": True, "classes": 10, "input_shape": (75, 75, 3)}, False),
-    "DenseNet121": ({"include_top": True, "classes": 10, "input_shape": (32, 32, 3)}, False),
-    "EfficientNetB0": ({"include_top": True, "classes": 10, "input_shape": (32, 32, 3)}, False),
-    "Xception": ({"include_top": True, "classes": 10, "input_shape": (71, 71, 3)}, False),
-    "NASNetMobile": ({"include_top": True, "classes": 10, "input_shape": (32, 32, 3)}, True),
-}
+# -- keras.applications, built once per session by conftest.keras_applications ---------------
 
 
 @pytest.fixture(scope="module")
-def applications(keras, tmp_path_factory):
-    """name -> (Keras facts, {"keras": path, "h5": path}), each model built and saved once."""
-    folder = tmp_path_factory.mktemp("applications")
-    cache: dict[str, tuple[dict, dict[str, Path]]] = {}
+def application_facts(keras_applications):
+    """name -> Keras facts of the live model, computed once per module."""
+    cache: dict[str, dict] = {}
 
-    def get(name: str):
+    def get(name: str) -> dict:
         if name not in cache:
-            kwargs, _ = APPLICATIONS[name]
-            model = getattr(keras.applications, name)(weights=None, **kwargs)
-            paths = {"keras": folder / f"{name}.keras", "h5": folder / f"{name}.h5"}
-            model.save(paths["keras"])
-            model.save(paths["h5"])
-            cache[name] = (keras_facts(model), paths)
-            keras.backend.clear_session()
+            cache[name] = keras_facts(keras_applications(name).model)
         return cache[name]
 
     return get
 
 
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=[pytest.mark.slow] if slow else []) for n, (_, slow) in APPLICATIONS.items()],
-)
 @pytest.mark.parametrize("fmt", ["keras", "h5"])
-def test_application_matches_keras(applications, name, fmt):
-    expected, paths = applications(name)
-    graph = inspector.load(paths[fmt])
+def test_application_matches_keras(keras_applications, application_facts, application_name, fmt):
+    graph = inspector.load(keras_applications(application_name).path(fmt))
     assert graph.source.format == fmt
-    assert_same(graph_facts(graph), expected)
+    assert_same(graph_facts(graph), application_facts(application_name))
     assert all(layer.params_from == "weights" for layer in graph.layers)
 
 
