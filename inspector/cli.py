@@ -248,10 +248,10 @@ def lint(targets: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, .
         chosen = [r for r in rules if r.code not in off]
         try:
             findings.extend(lint_target(target, chosen, config.rule_options, data))
-        except InspectorError as exc:
-            reason = exc.reason if exc.path else str(exc)
-            errors.append((target, reason))
-            click.echo(f"inspect: error: {target}: {reason}", err=True)
+        except InspectorError as exc:  # the path it names: the model, or e.g. the --data file
+            where = exc.path or target
+            errors.append((where, exc.reason))
+            click.echo(f"inspect: error: {where}: {exc.reason}", err=True)
         except Exception as exc:  # noqa: BLE001 - a bug, but one file must not stop the others
             reason = f"internal error {type(exc).__name__}: {exc} (a bug in keras-inspector: please report it)"
             errors.append((target, reason))

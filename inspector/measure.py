@@ -12,11 +12,13 @@ is read with `allow_pickle=False`: an `.npz` holding object arrays is refused, n
 
 from __future__ import annotations
 
+import re
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from inspector.errors import InspectorError, LoadError
+from inspector.errors import InspectorError, LoadError, one_line
 from inspector.graph import ModelGraph
 from inspector.tf_runtime import import_tensorflow_quietly
 
@@ -37,7 +39,10 @@ def measure_loss_contributions(target: Any, data_path: str | Path) -> dict[str, 
     import numpy as np
 
     inputs = [arrays[name] for name in graph.input_names]
-    predictions = model.predict(inputs if len(inputs) > 1 else inputs[0], batch_size=BATCH_SIZE, verbose=0)
+    try:
+        predictions = model.predict(inputs if len(inputs) > 1 else inputs[0], batch_size=BATCH_SIZE, verbose=0)
+    except _data_errors() as exc:
+        raise LoadError(data_path, f"the data does not fit the model: {_keras_reason(exc)}") from None
     if not isinstance(predictions, (list, tuple, Mapping)):
         predictions = [predictions]
     if isinstance(predictions, Mapping):
@@ -49,10 +54,36 @@ def measure_loss_contributions(target: Any, data_path: str | Path) -> dict[str, 
         if loss_name is None:
             continue
         loss_fn = keras_loss(graph, name, loss_name)
-        value = loss_fn(np.asarray(arrays[name]), np.asarray(predicted))
+        try:
+            value = loss_fn(np.asarray(arrays[name]), np.asarray(predicted))
+        except _data_errors() as exc:
+            raise LoadError(data_path, f"the data does not fit the model: array {name!r}: "
+                                       f"{_keras_reason(exc)}") from None
         value = float(np.mean(np.asarray(value)))
         contributions[name] = float(weights.get(name, 1.0)) * value
     return contributions
+
+
+def _data_errors() -> tuple[type[BaseException], ...]:
+    """What Keras and TensorFlow raise for arrays of the wrong shape or dtype."""
+    errors: list[type[BaseException]] = [ValueError, TypeError]
+    tf = sys.modules.get("tensorflow")
+    if tf is not None and hasattr(tf, "errors"):
+        errors.append(tf.errors.OpError)
+    return tuple(errors)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _keras_reason(exc: BaseException) -> str:
+    """The line of a Keras error that says what is wrong: Keras 3 opens with `Exception
+    encountered when calling Functional.call().` and colours the reason with terminal codes."""
+    for line in _ANSI.sub("", str(exc)).splitlines():
+        line = line.strip()
+        if line and not line.startswith("Exception encountered"):
+            return line
+    return one_line(exc)
 
 
 def read_data(data_path: str | Path, graph: ModelGraph) -> dict[str, Any]:
@@ -120,5 +151,4 @@ def _live_model(target: Any, is_builder_reference) -> Any:
     try:
         return keras.models.load_model(path, compile=False)
     except Exception as exc:  # noqa: BLE001 - whatever Keras trips over, the user gets one line
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise LoadError(path, f"Keras could not load the model to measure its losses: {text}") from None
+        raise LoadError(path, f"Keras could not load the model to measure its losses: {one_line(exc)}") from None

@@ -216,3 +216,14 @@ print("EXIT", code, "HEAVY", heavy, "READS", reads)
     out = subprocess.run([sys.executable, str(script)], check=False, capture_output=True, text=True,
                          env=env, cwd=tmp_path, timeout=300).stdout
     assert out.strip().splitlines()[-1] == "EXIT 0 HEAVY [] READS []"
+
+
+def test_data_that_does_not_fit_names_the_data_file(lint, fixtures_dir, tmp_path, keras):
+    np = pytest.importorskip("numpy")
+    data = tmp_path / "wrong.npz"
+    np.savez(data, posts=np.zeros((4, 7), "int32"), age=np.zeros((4, 1)), income=np.zeros((4, 10)),
+             gender=np.zeros((4, 1)))
+    result = lint(str(fixtures_dir / "three_outputs_unweighted.keras"), "--data", str(data))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"inspect: error: {data}: the data does not fit the model: Input 0 ")
+    assert "internal error" not in result.stderr

@@ -98,3 +98,20 @@ def test_measurement_of_a_live_model(fixtures_dir, keras):
     from_file = measure_loss_contributions(str(fixtures_dir / "three_outputs_unweighted.keras"),
                                            fixtures_dir / "three_outputs_data.npz")
     assert live == pytest.approx(from_file)
+
+
+@pytest.mark.parametrize(("arrays", "reason"), [
+    ({"posts": np.zeros((4, 7), "int32")}, "expected shape=(None, 50), found shape=(4, 7)"),
+    ({"income": np.zeros((4, 3))}, "array 'income': Arguments `target` and `output` must have the same shape"),
+])
+def test_wrong_shaped_data_is_a_load_error_naming_the_data(fixtures_dir, tmp_path, keras, arrays, reason):
+    """Keras' ValueError from predict (or from the loss) was an internal error; it is the data's fault."""
+    data = tmp_path / "wrong.npz"
+    fitting = {"posts": np.zeros((4, 50), "int32"), "age": np.zeros((4, 1)), "income": np.zeros((4, 10)),
+               "gender": np.zeros((4, 1))}
+    np.savez(data, **{**fitting, **arrays})
+    with pytest.raises(LoadError) as error:
+        measure_loss_contributions(str(fixtures_dir / "three_outputs_unweighted.keras"), data)
+    assert error.value.path == str(data)
+    assert error.value.reason.startswith("the data does not fit the model: ")
+    assert reason in error.value.reason and "\x1b" not in error.value.reason
