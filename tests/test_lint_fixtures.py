@@ -44,35 +44,10 @@ def test_lint_fixtures_folder_prints_the_expected_findings(fixtures_dir, monkeyp
     assert result.stdout.splitlines()[-1].endswith(f" of {len(manifest['fixtures'])} files.")
 
 
-APPLICATIONS = {  # name -> small input shape (weights=None allows it)
-    "VGG16": (32, 32, 3),
-    "ResNet50": (32, 32, 3),
-    "MobileNetV2": (32, 32, 3),
-    "InceptionV3": (75, 75, 3),
-    "DenseNet121": (32, 32, 3),
-    "EfficientNetB0": (32, 32, 3),
-    "Xception": (71, 71, 3),
-    "NASNetMobile": (32, 32, 3),
-}
-
-
-@pytest.fixture(scope="session")
-def application_files(tmp_path_factory, keras):
-    """Each keras.applications model, built once per session without weights, saved as .keras."""
-    folder = tmp_path_factory.mktemp("applications")
-    files = {}
-    for name, shape in APPLICATIONS.items():
-        model = getattr(keras.applications, name)(weights=None, input_shape=shape, classes=10)
-        files[name] = folder / f"{name}.keras"
-        model.save(files[name])
-        keras.backend.clear_session()
-    return files
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", list(APPLICATIONS))
-def test_applications_missing_normalization_and_no_weight_sharing(application_files, name):
-    findings = lint_target(str(application_files[name]), all_rules())
+def test_applications_missing_normalization_and_no_weight_sharing(keras_applications, application_name):
+    """Built once per session by tests/conftest.py, shared with the loader and render tests."""
+    name = application_name
+    findings = lint_target(str(keras_applications(name).keras), all_rules())
     names = [f.name for f in findings]
     assert "weight-sharing-opportunity" not in names
     if name == "VGG16":
