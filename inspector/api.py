@@ -24,18 +24,13 @@ def lint(
     """Findings for a model file, builder reference, live keras.Model or ModelGraph.
 
     `data` (an .npz named after the model's inputs and outputs) lets `unbalanced-loss-weights`
-    measure real loss contributions; that runs the model (`model`, or `target` loaded by Keras).
+    measure real loss contributions; that runs the model (`model`, or `target` loaded by Keras;
+    a builder is called once). The CLI's `inspect lint` runs the same `engine.lint_target`.
     """
-    from inspector import load
-    from inspector.engine import lint_graph, select_rules
+    from inspector.engine import lint_target, select_rules
 
-    graph = load(target)
-    context: dict[str, Any] = {}
-    if data is not None:
-        from inspector.measure import measure_loss_contributions
-
-        context["measured_losses"] = measure_loss_contributions(model if model is not None else target, str(data))
-    return lint_graph(graph, select_rules(select, ignore), options, context)
+    return lint_target(target, select_rules(select, ignore), options,
+                       str(data) if data is not None else None, model)
 
 
 def summarize(target: Any, expand_nested: bool = False) -> dict[str, Any]:

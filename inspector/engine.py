@@ -379,15 +379,20 @@ def lint_target(
     rules: Sequence[Rule],
     options: Mapping[str, Mapping[str, Any]] | None = None,
     data: str | None = None,
+    model: Any = None,
 ) -> list[Finding]:
-    """Load one target (file, directory model, builder reference, live model) and lint it; with
-    `data` (an .npz), measure per-output losses first (this runs the model)."""
-    from inspector import load
-
-    graph = load(target)
+    """Load one target (file, directory model, builder reference, live model, ModelGraph) and lint
+    it; with `data` (an .npz), measure per-output losses first. That runs `model` (the live
+    keras.Model behind `target`, when the caller has it) or the model `target` names; a builder
+    is called once, for both the graph and the run."""
     context: dict[str, Any] = {}
-    if data is not None:
-        from inspector.measure import measure_loss_contributions
+    if data is None:
+        from inspector import load
 
-        context["measured_losses"] = measure_loss_contributions(target, data)
+        graph = load(target)
+    else:
+        from inspector.measure import graph_and_model, measure_loss_contributions
+
+        graph, live = graph_and_model(target, model)
+        context["measured_losses"] = measure_loss_contributions(graph, live, data)
     return lint_graph(graph, rules, options, context)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,17 +26,39 @@ from inspector.tf_runtime import import_tensorflow_quietly
 BATCH_SIZE = 256
 
 
-def measure_loss_contributions(target: Any, data_path: str | Path) -> dict[str, float]:
-    """{output name: loss weight x mean loss on the data} for each output that has a loss."""
+def graph_and_model(target: Any, model: Any = None) -> tuple[ModelGraph, Any]:
+    """The graph to lint and the live keras.Model to run on the data, running user code once.
+
+    A builder reference is called once, here: its model gives both the graph (the same one
+    `inspector.load` reads from it) and the run. A file is read by our loaders for the graph and by
+    Keras for the run (after checking it has losses to measure, so that error comes fast). `model`,
+    when given, is the live model behind `target` (e.g. `target` is its saved file or its graph).
+    """
     from inspector import is_builder_reference, load
 
+    if model is None and isinstance(target, str) and is_builder_reference(target):
+        from inspector.loaders.python_builder import build_model, load_live
+
+        model = build_model(target)
+        graph = load_live(model)  # what load_builder reads from it, under the builder's name
+        return replace(graph, source=replace(graph.source, path=target, format="python")), model
     graph = load(target)
+    require_losses(graph)
+    return graph, model if model is not None else _live_model(target)
+
+
+def require_losses(graph: ModelGraph) -> None:
     if graph.training is None or not graph.training.loss:
         raise InspectorError(
             graph.source.path, "the model stores no compile configuration (no losses), so there is nothing to measure"
         )
+
+
+def measure_loss_contributions(graph: ModelGraph, model: Any, data_path: str | Path) -> dict[str, float]:
+    """{output name: loss weight x mean loss on the data} for each output that has a loss, running
+    `model` (the live keras.Model `graph` was read from) on the `.npz` at `data_path`."""
+    require_losses(graph)
     arrays = read_data(data_path, graph)
-    model = _live_model(target, is_builder_reference)
     import numpy as np
 
     inputs = [arrays[name] for name in graph.input_names]
@@ -135,13 +158,13 @@ def keras_loss(graph: ModelGraph, output: str, loss_name: str):
         ) from None
 
 
-def _live_model(target: Any, is_builder_reference) -> Any:
+def _live_model(target: Any) -> Any:
+    """The keras.Model to run for a file path, or `target` itself when it is a live model."""
+    if isinstance(target, ModelGraph):
+        raise InspectorError(target.source.path, "a ModelGraph cannot be run to measure losses: "
+                                                 "pass the live keras.Model too (model=...)")
     if not isinstance(target, (str, Path)):
         return target  # a live keras.Model
-    if isinstance(target, str) and is_builder_reference(target):
-        from inspector.loaders.python_builder import build_model
-
-        return build_model(target)
     path = Path(target)
     if path.is_dir():
         raise LoadError(path, "Keras 3 cannot load a SavedModel directory to run it; measure a .keras or .h5 file")

@@ -107,3 +107,30 @@ def test_live_compiled_model_gives_the_same_findings(fixtures_dir, keras, stem):
     from_file = [(f.code, f.message, f.layers) for f in lint_graph(inspector.load(path), all_rules())]
     from_live = [(f.code, f.message, f.layers) for f in lint_graph(live, all_rules())]
     assert from_live == from_file and from_file
+
+
+def test_lint_with_data_calls_the_builder_once(keras, tmp_path):
+    """`--data` used to run a builder three times (load, measure's load, measure's build)."""
+    import numpy as np
+    from click.testing import CliRunner
+
+    from inspector.cli import main
+    from inspector.loaders.python_builder import resolve_builder
+
+    ref = "tests/builders/counting.py:compiled_regressor"
+    calls = resolve_builder(ref).__globals__["CALLS"]
+    data = tmp_path / "sample.npz"
+    np.savez(data, x=np.ones((8, 4), "float32"), y=np.zeros((8, 1), "float32"))
+    calls.clear()
+    assert inspector.lint(ref, data=data) == []
+    assert len(calls) == 1
+    result = CliRunner().invoke(main, ["lint", ref, "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "No findings in 1 file."
+    assert len(calls) == 2
+    from inspector.measure import graph_and_model
+
+    graph, model = graph_and_model(ref)
+    assert len(calls) == 3 and model.name == "counting"
+    assert (graph.source.path, graph.source.format) == (ref, "python")
+    assert graph.layers == inspector.load(ref).layers

@@ -8,9 +8,13 @@ import pytest
 import inspector
 from inspector.engine import get_rule, lint_graph
 from inspector.errors import LoadError
-from inspector.measure import measure_loss_contributions
+from inspector.measure import graph_and_model, measure_loss_contributions
 
 RULE = "unbalanced-loss-weights"
+
+
+def measure(target, data, model=None):
+    return measure_loss_contributions(*graph_and_model(target, model), data)
 
 
 def findings(path, measured=None):
@@ -42,7 +46,7 @@ def test_single_output_models_are_never_reported(fixtures_dir):
 
 def test_measured_contributions_match_keras_evaluate(fixtures_dir, keras):
     data = fixtures_dir / "three_outputs_data.npz"
-    measured = measure_loss_contributions(str(fixtures_dir / "three_outputs_weighted.keras"), data)
+    measured = measure(str(fixtures_dir / "three_outputs_weighted.keras"), data)
     model = keras.models.load_model(fixtures_dir / "three_outputs_weighted.keras")
     arrays = np.load(data)
     result = model.evaluate(arrays["posts"], {k: arrays[k] for k in ("age", "income", "gender")},
@@ -55,7 +59,7 @@ def test_measured_contributions_match_keras_evaluate(fixtures_dir, keras):
 
 def test_unweighted_is_reported_with_measured_contributions(fixtures_dir):
     path = fixtures_dir / "three_outputs_unweighted.keras"
-    measured = measure_loss_contributions(str(path), fixtures_dir / "three_outputs_data.npz")
+    measured = measure(str(path), fixtures_dir / "three_outputs_data.npz")
     assert measured["age"] > 10 * measured["gender"]
     (finding,) = findings(path, measured)
     assert finding.message.startswith("measured weighted loss contributions are age ")
@@ -68,7 +72,7 @@ def test_unweighted_is_reported_with_measured_contributions(fixtures_dir):
 
 def test_weighted_is_judged_on_its_measured_merits(fixtures_dir):
     path = fixtures_dir / "three_outputs_weighted.h5"
-    measured = measure_loss_contributions(str(path), fixtures_dir / "three_outputs_data.npz")
+    measured = measure(str(path), fixtures_dir / "three_outputs_data.npz")
     ratio = max(measured.values()) / min(measured.values())
     assert ratio < 10  # 0.25 x mse, 1 x cce, 10 x bce land within one order of magnitude here
     assert findings(path, measured) == []
@@ -81,7 +85,7 @@ def test_measurement_names_missing_arrays(fixtures_dir, tmp_path):
     data = tmp_path / "partial.npz"
     np.savez(data, posts=np.zeros((4, 50), dtype="int32"), age=np.zeros((4, 1)))
     with pytest.raises(LoadError, match="lacks arrays named income, gender"):
-        measure_loss_contributions(str(fixtures_dir / "three_outputs_unweighted.keras"), data)
+        measure(str(fixtures_dir / "three_outputs_unweighted.keras"), data)
 
 
 def test_measurement_refuses_pickled_arrays(fixtures_dir, tmp_path):
@@ -89,13 +93,13 @@ def test_measurement_refuses_pickled_arrays(fixtures_dir, tmp_path):
     np.savez(data, posts=np.array([{"a": 1}], dtype=object), age=np.zeros(1),
              income=np.zeros(1), gender=np.zeros(1))
     with pytest.raises(LoadError, match="not a plain .npz"):
-        measure_loss_contributions(str(fixtures_dir / "three_outputs_unweighted.keras"), data)
+        measure(str(fixtures_dir / "three_outputs_unweighted.keras"), data)
 
 
 def test_measurement_of_a_live_model(fixtures_dir, keras):
     model = keras.models.load_model(fixtures_dir / "three_outputs_unweighted.keras")
-    live = measure_loss_contributions(model, fixtures_dir / "three_outputs_data.npz")
-    from_file = measure_loss_contributions(str(fixtures_dir / "three_outputs_unweighted.keras"),
+    live = measure(model, fixtures_dir / "three_outputs_data.npz")
+    from_file = measure(str(fixtures_dir / "three_outputs_unweighted.keras"),
                                            fixtures_dir / "three_outputs_data.npz")
     assert live == pytest.approx(from_file)
 
@@ -111,7 +115,7 @@ def test_wrong_shaped_data_is_a_load_error_naming_the_data(fixtures_dir, tmp_pat
                "gender": np.zeros((4, 1))}
     np.savez(data, **{**fitting, **arrays})
     with pytest.raises(LoadError) as error:
-        measure_loss_contributions(str(fixtures_dir / "three_outputs_unweighted.keras"), data)
+        measure(str(fixtures_dir / "three_outputs_unweighted.keras"), data)
     assert error.value.path == str(data)
     assert error.value.reason.startswith("the data does not fit the model: ")
     assert reason in error.value.reason and "\x1b" not in error.value.reason
