@@ -329,34 +329,15 @@ def test_palette_is_legible_on_light_and_dark_pages() -> None:
 
 
 # -- keras.applications ----------------------------------------------------------------------------
-APPLICATIONS = {
-    "VGG16": (32, 32, 3),
-    "ResNet50": (32, 32, 3),
-    "MobileNetV2": (32, 32, 3),
-    "InceptionV3": (75, 75, 3),
-    "DenseNet121": (32, 32, 3),
-    "EfficientNetB0": (32, 32, 3),
-    "Xception": (71, 71, 3),
-    "NASNetMobile": (32, 32, 3),
-}
+@pytest.fixture()
+def applications(keras_applications):
+    """name -> .keras path of the session's shared keras.applications models (tests/conftest.py)."""
+    return lambda name: keras_applications(name).keras
 
 
-@pytest.fixture(scope="module")
-def applications(tmp_path_factory, keras) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("applications")
-    paths = {}
-    for name, shape in APPLICATIONS.items():
-        model = getattr(keras.applications, name)(weights=None, input_shape=shape, classes=10)
-        paths[name] = folder / f"{name}.keras"
-        model.save(paths[name])
-        keras.backend.clear_session()
-    return paths
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", list(APPLICATIONS))
-def test_application_renders(name: str, applications: dict[str, Path], tmp_path: Path) -> None:
-    graph = inspector.load(applications[name])
+def test_application_renders(application_name: str, applications, tmp_path: Path) -> None:
+    name = application_name
+    graph = inspector.load(applications(name))
     for fmt in FORMATS:  # every format, uncollapsed: png and pdf add about 15 s for the eight
         out = tmp_path / f"m.{fmt}"
         render(graph, out)
@@ -380,8 +361,8 @@ def test_application_renders(name: str, applications: dict[str, Path], tmp_path:
 
 
 @pytest.mark.slow
-def test_collapsed_resnet50_has_one_node_per_block(applications: dict[str, Path], tmp_path: Path) -> None:
-    graph = inspector.load(applications["ResNet50"])
+def test_collapsed_resnet50_has_one_node_per_block(applications, tmp_path: Path) -> None:
+    graph = inspector.load(applications("ResNet50"))
     blocks = {m.group(0) for layer in graph.layers if (m := re.match(r"conv\d_block\d+", layer.name))}
     assert len(blocks) == 16
     options = RenderOptions(collapse=("auto",), rankdir="LR")
@@ -407,8 +388,8 @@ def test_collapsed_resnet50_has_one_node_per_block(applications: dict[str, Path]
 
 
 @pytest.mark.slow
-def test_collapsed_nasnet_has_one_node_per_cell(applications: dict[str, Path]) -> None:
-    graph = inspector.load(applications["NASNetMobile"])
+def test_collapsed_nasnet_has_one_node_per_cell(applications) -> None:
+    graph = inspector.load(applications("NASNetMobile"))
     d = build_diagram(graph, RenderOptions(collapse=("auto",)))
     cells = sorted(n.name for n in d.nodes if n.kind == "block")
     assert [c for c in cells if c.startswith("normal_*_")] == sorted(f"normal_*_{i}" for i in (0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12))
@@ -417,8 +398,8 @@ def test_collapsed_nasnet_has_one_node_per_cell(applications: dict[str, Path]) -
 
 
 @pytest.mark.slow
-def test_from_to_draws_the_range(applications: dict[str, Path], tmp_path: Path) -> None:
-    graph = inspector.load(applications["ResNet50"])
+def test_from_to_draws_the_range(applications, tmp_path: Path) -> None:
+    graph = inspector.load(applications("ResNet50"))
     options = RenderOptions(start="conv2_block3_out", stop="conv3_block1_out")
     d = build_diagram(graph, options)
     names = {n.name for n in d.nodes}
