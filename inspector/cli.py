@@ -13,7 +13,7 @@ import sys
 import click
 
 from inspector import __version__
-from inspector.errors import InspectorError
+from inspector.errors import InspectorError, one_line
 
 
 def report_errors(command):
@@ -29,15 +29,30 @@ def report_errors(command):
         except (KeyboardInterrupt, SystemExit, click.exceptions.Exit, click.ClickException):
             raise
         except Exception as exc:  # noqa: BLE001  (a bug; still one line, never a traceback)
-            where = kwargs.get("path") or kwargs.get("paths") or ""
+            where = _arguments(kwargs)
             click.echo(
-                f"inspect: error: {where}: internal error {type(exc).__name__}: {exc} "
-                "(a bug in keras-inspector: please report it)",
+                f"inspect: error: {where + ': ' if where else ''}internal error {type(exc).__name__}: "
+                f"{one_line(exc)} (a bug in keras-inspector: please report it)",
                 err=True,
             )
             sys.exit(2)
 
     return wrapper
+
+
+def _arguments(kwargs: dict) -> str:
+    """What the command was run on, for an error line: the values of its positional arguments
+    (`path`, `paths`, `targets`, a rule name...), read from the command's own declaration."""
+    ctx = click.get_current_context(silent=True)
+    names = [p.name for p in ctx.command.params if isinstance(p, click.Argument)] if ctx else []
+    values: list[str] = []
+    for name in names or ("targets", "paths", "path"):
+        value = kwargs.get(name)
+        if isinstance(value, (list, tuple)):
+            values.extend(str(v) for v in value)
+        elif value is not None:
+            values.append(str(value))
+    return ", ".join(values)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -253,7 +268,8 @@ def lint(targets: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, .
             errors.append((where, exc.reason))
             click.echo(f"inspect: error: {where}: {exc.reason}", err=True)
         except Exception as exc:  # noqa: BLE001 - a bug, but one file must not stop the others
-            reason = f"internal error {type(exc).__name__}: {exc} (a bug in keras-inspector: please report it)"
+            reason = (f"internal error {type(exc).__name__}: {one_line(exc)} "
+                      "(a bug in keras-inspector: please report it)")
             errors.append((target, reason))
             click.echo(f"inspect: error: {target}: {reason}", err=True)
     run = LintRun(tuple(findings), tuple(files), tuple(errors), tuple(rules))

@@ -227,3 +227,18 @@ def test_data_that_does_not_fit_names_the_data_file(lint, fixtures_dir, tmp_path
     assert result.exit_code == 2
     assert result.stderr.startswith(f"inspect: error: {data}: the data does not fit the model: Input 0 ")
     assert "internal error" not in result.stderr
+
+
+def test_an_internal_error_names_the_targets(lint, fixtures_dir, monkeypatch):
+    """report_errors looked only for `path`/`paths`, so lint's bugs printed `inspect: error: : ...`."""
+    import inspector.report
+
+    def broken(name):
+        raise RuntimeError("formatter exploded\nsecond line")
+
+    monkeypatch.setattr(inspector.report, "formatter", broken)
+    keras_file, h5_file = (str(fixtures_dir / f"dense_functional.{s}") for s in ("keras", "h5"))
+    result = lint(keras_file, h5_file)
+    assert result.exit_code == 2
+    assert result.stderr == (f"inspect: error: {keras_file}, {h5_file}: internal error RuntimeError: "
+                             "formatter exploded (a bug in keras-inspector: please report it)\n")
