@@ -62,17 +62,17 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("path", type=click.Path())
+@click.argument("path", metavar="PATH_OR_BUILDER", type=str)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True, help="Output format; json follows the documented schema.")
 @click.option("--expand-nested", is_flag=True, help="Show the layers inside nested models.")
 @report_errors
 def summary(path: str, fmt: str, expand_nested: bool) -> None:
-    """Layers, calls of shared layers, shapes, parameters and losses of a model file."""
-    from inspector.loaders import load_path
+    """Layers, calls of shared layers, shapes, parameters and losses of a model file or builder."""
+    from inspector import load
     from inspector.summary import format_markdown, format_text, summary_dict
 
-    graph = load_path(path)
+    graph = load(path)  # files, SavedModel folders and `module:function` builders, like lint and render
     if fmt == "json":
         click.echo(json.dumps(summary_dict(graph, expand_nested), indent=2))
     elif fmt == "markdown":

@@ -134,3 +134,18 @@ def test_lint_with_data_calls_the_builder_once(keras, tmp_path):
     assert len(calls) == 3 and model.name == "counting"
     assert (graph.source.path, graph.source.format) == (ref, "python")
     assert graph.layers == inspector.load(ref).layers
+
+
+def test_summary_accepts_a_builder_reference():
+    """`inspect summary` read only files ("no such file or directory") while lint and render took builders."""
+    import json
+
+    from click.testing import CliRunner
+
+    from inspector.cli import main
+
+    result = CliRunner().invoke(main, ["summary", f"{CHAPTER7}:unrelated_input", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert [i["name"] for i in doc["inputs"]] == ["unrelated"]
+    assert {layer["name"] for layer in doc["layers"]} >= {"pixels", "hidden", "digit"}
