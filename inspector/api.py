@@ -10,8 +10,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from inspector.graph import ModelGraph
-
 
 def lint(
     target: Any,
@@ -41,12 +39,6 @@ def summarize(target: Any, expand_nested: bool = False) -> dict[str, Any]:
     return summary_dict(load(target), expand_nested)
 
 
-def graph_of(target: Any) -> ModelGraph:
-    from inspector import load
-
-    return load(target)
-
-
 def render(target: Any, out: str | Path, lint: bool = False, **options: Any) -> Path:
     """Draw `target` to `out` (format from the suffix: .svg .png .pdf .dot .mmd .md).
 
@@ -56,17 +48,12 @@ def render(target: Any, out: str | Path, lint: bool = False, **options: Any) -> 
     from inspector import load
     from inspector.diagram import RenderOptions
     from inspector.diagram import render as draw
-
-    graph = load(target)
-    findings = tuple(lint_graph_all(graph)) if lint else ()
-    draw(graph, out, RenderOptions(**options, findings=findings))
-    return Path(out)
-
-
-def lint_graph_all(graph: ModelGraph) -> list:
     from inspector.engine import all_rules, lint_graph
 
-    return lint_graph(graph, all_rules())
+    graph = load(target)
+    findings = tuple(lint_graph(graph, all_rules())) if lint else ()
+    draw(graph, out, RenderOptions(**options, findings=findings))
+    return Path(out)
 
 
 def export_onnx(target: Any, out: str | Path, **options: Any):

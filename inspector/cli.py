@@ -14,6 +14,7 @@ import click
 
 from inspector import __version__
 from inspector.errors import InspectorError, one_line
+from inspector.report import FORMATS
 
 
 def report_errors(command):
@@ -229,7 +230,7 @@ def _split_selectors(values: tuple[str, ...]) -> list[str]:
 @click.option("--select", multiple=True, metavar="RULES",
               help="Only these rules: codes, names or family prefixes, comma-separated, repeatable.")
 @click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rules (same forms as --select).")
-@click.option("--output-format", "output_format", type=click.Choice(["text", "json", "sarif", "github"]),
+@click.option("--output-format", "output_format", type=click.Choice(FORMATS),
               default="text", show_default=True, help="How to print the findings.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (load errors still exit 2).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,

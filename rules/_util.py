@@ -126,11 +126,6 @@ def width(layer: Layer) -> int | None:
     return None
 
 
-def only_call_consumers(graph: ModelGraph, call: Call) -> list[Call]:
-    """The calls that read any output of `call`."""
-    return [graph.call(c) for c in graph.successors(call.id)]
-
-
 def input_layer_calls(graph: ModelGraph) -> Iterator[Call]:
     """Calls of InputLayers (graph inputs in ONNX graphs too, which loaders map to InputLayer)."""
     for call in graph.calls:

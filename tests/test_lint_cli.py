@@ -242,3 +242,18 @@ def test_an_internal_error_names_the_targets(lint, fixtures_dir, monkeypatch):
     assert result.exit_code == 2
     assert result.stderr == (f"inspect: error: {keras_file}, {h5_file}: internal error RuntimeError: "
                              "formatter exploded (a bug in keras-inspector: please report it)\n")
+
+
+def test_output_formats_are_one_list(fixtures_dir):
+    """The CLI's choices are report.FORMATS (they were a second, hard-coded list), every name has
+    its own formatter, and an unknown name is refused rather than printed as text."""
+    from inspector.errors import UsageError
+    from inspector.report import FORMATS, LintRun, formatter
+
+    (option,) = [p for p in main.commands["lint"].params if p.name == "output_format"]
+    assert tuple(option.type.choices) == FORMATS == ("text", "json", "sarif", "github")
+    run = LintRun((), (str(fixtures_dir / "dense_functional.keras"),))
+    outputs = {name: formatter(name)(run) for name in FORMATS}
+    assert len(set(outputs.values())) == len(FORMATS)
+    with pytest.raises(UsageError, match="unknown output format 'xml'"):
+        formatter("xml")

@@ -1,12 +1,21 @@
 """Output formats for lint findings: text (people), json (scripts), sarif (code scanning),
-github (workflow annotations). Each is a function of one `LintRun`."""
+github (workflow annotations). Each is a function of one `LintRun`.
+
+Light to import (the engine only for type checking): the CLI reads FORMATS when it is loaded."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from inspector.engine import Finding, Rule
+from inspector.errors import UsageError
+
+if TYPE_CHECKING:
+    from inspector.engine import Finding, Rule
+
+FORMATS: tuple[str, ...] = ("text", "json", "sarif", "github")
+"""The `--output-format` choices, each a module of this package with a `format_<name>` function."""
 
 
 @dataclass(frozen=True)
@@ -20,15 +29,9 @@ class LintRun:
 
 
 def formatter(name: str) -> Callable[[LintRun], str]:
-    if name == "json":
-        from inspector.report.json import format_json as f
-    elif name == "sarif":
-        from inspector.report.sarif import format_sarif as f
-    elif name == "github":
-        from inspector.report.github import format_github as f
-    else:
-        from inspector.report.text import format_text as f
-    return f
+    """The function printing a LintRun in format `name` (one of FORMATS)."""
+    if name not in FORMATS:
+        raise UsageError(None, f"unknown output format {name!r} (choose from {', '.join(FORMATS)})")
+    import importlib
 
-
-FORMATS: Sequence[str] = ("text", "json", "sarif", "github")
+    return getattr(importlib.import_module(f"inspector.report.{name}"), f"format_{name}")
