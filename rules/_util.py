@@ -126,6 +126,20 @@ def width(layer: Layer) -> int | None:
     return None
 
 
+def live_calls(graph: ModelGraph) -> set[str]:
+    """The ids of the calls some output of the model depends on, the output calls included: what
+    `disconnected-graph` (dead nodes, idle inputs) and `unused-input` both judge a graph by. One
+    walk back from all outputs at once."""
+    live: set[str] = set()
+    stack = list(graph.output_calls())
+    while stack:
+        call_id = stack.pop()
+        if call_id not in live:
+            live.add(call_id)
+            stack.extend(graph.predecessors(call_id))
+    return live
+
+
 def input_layer_calls(graph: ModelGraph) -> Iterator[Call]:
     """Calls of InputLayers (graph inputs in ONNX graphs too, which loaders map to InputLayer)."""
     for call in graph.calls:

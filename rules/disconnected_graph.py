@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
 from inspector.rules import _examples as ex
-from inspector.rules._util import input_layer_calls
+from inspector.rules._util import input_layer_calls, live_calls
 
 
 def _unrelated_input():
@@ -52,15 +52,19 @@ def disconnected_graph(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violati
     ## What it does
     Reports an output that depends on an input layer the model does not declare as an input,
     naming the output, the input it really depends on, and the declared input that feeds nothing.
-    Also reports layers (ONNX nodes) whose results reach no output of the graph.
+    Also reports an output that depends on no input at all (a constant, which ONNX graphs can
+    hold), and layers (ONNX nodes) whose results reach no output of the graph. A declared input
+    that reaches no output is `unused-input`'s finding (G102), in Keras and ONNX models alike.
 
     ## Why it matters
     `Model(unrelated_input, outputs)` cannot work: the outputs are computed from a tensor the
     model will never be given. Keras 3 refuses to build it with ``Output with path `` is not
     connected to `inputs` ``, which names nothing. Such graphs still reach disk as hand-edited or
     generated architecture JSON, as ONNX exports, and through the Python-builder loader, which
-    reconstructs the graph Keras refused so this rule can say what went wrong. Dead nodes in a
-    graph cost memory and export time and usually mean a head was forgotten in `outputs`.
+    reconstructs the graph Keras refused so this rule can say what went wrong. An output that
+    is a constant predicts the same value for every sample: an export or graph edit cut it off
+    from the inputs. Dead nodes in a graph cost memory and export time and usually mean a head
+    was forgotten in `outputs`.
 
     ## Example
     ```python
@@ -73,25 +77,32 @@ def disconnected_graph(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violati
     ## How to fix
     Pass the inputs the outputs are computed from: `keras.Model(features, score)`, or
     `keras.Model([features, unrelated], score)` if both are meant to be inputs (then use
-    `unrelated`). For dead nodes, add the forgotten head to the outputs or delete it.
+    `unrelated`). For a constant output, connect it to the inputs it should be computed from
+    (or re-export the model). For dead nodes, add the forgotten head to the outputs or delete it.
     """
     declared = set(graph.input_calls())
-    inputs = list(input_layer_calls(graph))
-    reach_of = {o: graph.ancestors(o) | {o} for o in graph.output_calls()}
-    live: set[str] = set().union(*reach_of.values())
+    inputs = [c.id for c in input_layer_calls(graph)]
+    live = live_calls(graph)
     unused_declared = [c for c in graph.input_calls() if c not in live]
-    for out_call, reach in reach_of.items():
-        undeclared = [c for c in inputs if c.id in reach and c.id not in declared]
+    for out_call in graph.output_calls():
+        reach = graph.ancestors(out_call) | {out_call}
+        output = graph.call(out_call).layer
+        if not any(c in reach for c in inputs):
+            sources = [c.layer for c in graph.calls if c.id in reach and not c.inputs and c.id != out_call]
+            origin = f" (computed from {', '.join(repr(s) for s in sources)} alone)" if sources else ""
+            yield Violation(f"output {output!r} depends on no input of the model: it is a constant{origin}",
+                            (output, *sources))
+            continue
+        undeclared = [c for c in inputs if c in reach and c not in declared]
         if not undeclared:
             continue
-        output = out_call.rsplit("[", 1)[0]
-        real = ", ".join(repr(c.layer) for c in undeclared)
+        real = ", ".join(repr(graph.call(c).layer) for c in undeclared)
         message = (f"output {output!r} depends on input {real}, which is not a declared input of "
                    "the model")
         if unused_declared:
             idle = ", ".join(repr(graph.call(c).layer) for c in unused_declared)
             message += f"; the declared input {idle} feeds nothing"
-        yield Violation(message, (output, *(c.layer for c in undeclared),
+        yield Violation(message, (output, *(graph.call(c).layer for c in undeclared),
                                   *(graph.call(c).layer for c in unused_declared)))
     dead = [c for c in graph.calls if c.id not in live and not graph.layer(c.layer).is_input]
     if dead:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
 from inspector.rules import _examples as ex
-from inspector.rules._util import input_layer_calls
+from inspector.rules._util import input_layer_calls, live_calls
 
 
 def _ignored_metadata():
@@ -68,9 +68,7 @@ def unused_input(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     inputs and from the data you feed.
     """
     declared = graph.input_calls()
-    reach: set[str] = set()
-    for out_call in graph.output_calls():
-        reach |= graph.ancestors(out_call) | {out_call}
+    reach = live_calls(graph)
     if any(c.id in reach and c.id not in declared for c in input_layer_calls(graph)):
         return  # disconnected-graph explains this model
     for call_id in declared:

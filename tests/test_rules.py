@@ -73,6 +73,77 @@ def test_disconnected_graph_names_output_real_input_and_idle_input():
     assert finding.layers == ("score", "features", "unrelated")
 
 
+def _onnx_graph(path, nodes, inputs, outputs):
+    """An ONNX file built with onnx.helper: nodes as (op, inputs, outputs, name) or NodeProtos,
+    float [batch, 4] inputs and outputs named as given."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    value = lambda name: helper.make_tensor_value_info(name, TensorProto.FLOAT, [None, 4])
+    nodes = [helper.make_node(*n[:3], name=n[3]) if isinstance(n, tuple) else n for n in nodes]
+    graph = helper.make_graph(nodes, "g", [value(i) for i in inputs], [value(o) for o in outputs])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15)]), path)
+    return path
+
+
+def _constant(name="const"):
+    """A Constant node `name` producing `{name}_out`, a [1, 4] float tensor."""
+    onnx = pytest.importorskip("onnx")
+    tensor = onnx.helper.make_tensor("value", onnx.TensorProto.FLOAT, [1, 4], [1.0] * 4)
+    return onnx.helper.make_node("Constant", [], [f"{name}_out"], name=name, value=tensor)
+
+
+def test_onnx_constant_output_is_a_disconnected_graph(tmp_path):
+    """Issue 5: an output fed by a Constant only gave G102 on the idle input and no G101."""
+    import inspector
+
+    onnx = pytest.importorskip("onnx")
+    from onnx import helper
+
+    path = _onnx_graph(tmp_path / "constant.onnx", [_constant(), ("Identity", ["const_out"], ["y"], "y")],
+                       ["x"], ["y"])
+    model = onnx.load(path)
+    findings = inspector.lint(path, select=["G"])
+    assert [(f.code, f.layers, f.message) for f in findings] == [
+        ("G101", ("y", "const"),
+         "output 'y' depends on no input of the model: it is a constant (computed from 'const' alone)"),
+        ("G102", ("x",), "input 'x' is declared but no output depends on it"),
+    ]
+    # A constant beside a real output: only the constant one is reported, and x is used.
+    model.graph.node.append(helper.make_node("Relu", ["x"], ["r"], name="r"))
+    model.graph.output.append(helper.make_tensor_value_info("r", onnx.TensorProto.FLOAT, [None, 4]))
+    onnx.save(model, path)
+    assert [(f.code, f.layers) for f in inspector.lint(path, select=["G"])] == [("G101", ("y", "const"))]
+
+
+def test_onnx_constant_node_as_the_output_itself(tmp_path):
+    import inspector
+
+    path = _onnx_graph(tmp_path / "bare.onnx", [("Relu", ["x"], ["r"], "r"), _constant("bias")], ["x"],
+                       ["r", "bias_out"])
+    [finding] = inspector.lint(path, select=["G"])
+    assert finding.message == "output 'bias' depends on no input of the model: it is a constant"
+
+
+def test_onnx_unused_input_and_dead_node(tmp_path):
+    """Inputs that reach nothing are G102's in ONNX too; nodes that reach no output are G101's."""
+    import inspector
+
+    path = _onnx_graph(tmp_path / "idle.onnx", [("Relu", ["a"], ["y"], "y"), ("Sigmoid", ["a"], ["s"], "dead")],
+                       ["a", "b"], ["y"])
+    findings = inspector.lint(path, select=["G"])
+    assert [(f.code, f.layers) for f in findings] == [("G101", ("dead",)), ("G102", ("b",))]
+
+
+def test_live_calls_is_what_the_outputs_depend_on():
+    from inspector.rules._util import live_calls
+    from inspector.rules.disconnected_graph import _dangling_branch
+
+    graph = _graph(_dangling_branch)
+    assert live_calls(graph) == {"features[0]", "hidden[0]", "score[0]"}
+    assert live_calls(graph) == set().union(*(graph.ancestors(o) | {o} for o in graph.output_calls()))
+
+
 def test_missing_normalization_depth_option_and_chain_layers():
     rule = next(r for r in all_rules() if r.name == "missing-normalization")
     graph = _graph(ex.dense_chain("mlp", [32] * 5))  # 5 hidden + output = 6 in a row
