@@ -168,7 +168,7 @@ class Head:
 def output_head(graph: ModelGraph, tensor_id: str) -> Head | None:
     """Walk back from an output tensor through activation and reshaping layers to the layer that
     computes it; None when something unknown (a Lambda, a merge, a custom layer) decides it."""
-    output = graph.tensor(tensor_id).producer.rsplit("[", 1)[0]
+    output = graph.producer_layer(tensor_id)
     shape = graph.tensor(tensor_id).shape
     units = shape[-1] if shape else None
     activation: str | None = None

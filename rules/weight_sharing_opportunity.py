@@ -174,7 +174,7 @@ def _learned(layer) -> int | None:
 
 
 def _start_name(graph: ModelGraph, tensor: Tensor) -> str:
-    layer = tensor.producer.rsplit("[", 1)[0]
+    layer = graph.producer_layer(tensor.id)
     return repr(layer) if graph.layer(layer).is_input else f"{layer!r} output {tensor.id}"
 
 
