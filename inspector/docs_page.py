@@ -9,6 +9,7 @@ exactly what a run would write with what is on disk: docs that drift from the mo
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -21,26 +22,63 @@ from inspector.summary import format_markdown, format_shape, summary_dict
 AUTO_COLLAPSE_CALLS = 150  # above this many calls a page collapses repeated blocks by default
 
 
-def page_names(paths: Sequence[str]) -> list[str]:
+def model_key(path: str) -> str:
+    """What a page records to say which model it documents: the model's path relative to the
+    current directory (POSIX separators), so the same file spelled `a/m.keras`, `./a/m.keras` or
+    absolutely is one model. Targets that are not files (builder references) stay as given."""
+    target = Path(path.rstrip("/") or path)
+    if not target.exists():
+        return path
+    try:
+        return Path(os.path.relpath(target.resolve(), Path.cwd().resolve())).as_posix()
+    except ValueError:  # another drive on Windows: no relative path exists
+        return target.resolve().as_posix()
+
+
+def _row_key(row: dict[str, str]) -> str:
+    """The model a marked page documents; pages written before markers had `path` use `file`."""
+    return row.get("path") or model_key(row["file"])
+
+
+def page_names(paths: Sequence[str], existing: dict[str, dict[str, str]] | None = None) -> list[str]:
     """A file stem per model. Stems that clash are told apart by suffix when that suffices
-    (`model-keras`, `model-h5`), else by parent folder (`a-model`, `b-model`), else by both;
-    raises UsageError when two pages would still get one name (or the index's)."""
+    (`model-keras`, `model-h5`), else by parent folder (`a-model`, `b-model`), else by both.
+
+    `existing` ({stem: index row} of the pages already in the folder) makes names stable across
+    runs (pre-commit batches): a model that has a page keeps it, and a model whose name is taken
+    by another model's page gets the parent folder (then suffix) added. Raises UsageError when two
+    models would still share a page (or a model would get the index's name)."""
+    existing = existing or {}
     files = [Path(p.rstrip("/")) for p in paths]
     stems = [f.stem or "model" for f in files]
+    fallbacks = []
     names = []
     for f, stem in zip(files, stems, strict=True):
+        suffix = f.suffix.lstrip(".") or "dir"
+        parent = f.resolve().parent.name or "root"
+        fallbacks.append([f"{parent}-{stem}", f"{parent}-{stem}-{suffix}"])
         group = [g for g, s in zip(files, stems, strict=True) if s == stem]
         if len(group) == 1:
             names.append(stem)
-            continue
-        suffix = f.suffix.lstrip(".") or "dir"
-        parent = f.resolve().parent.name or "root"
-        if len({g.suffix for g in group}) == len(group):
+        elif len({g.suffix for g in group}) == len(group):
             names.append(f"{stem}-{suffix}")
         elif len({g.resolve().parent.name for g in group}) == len(group):
             names.append(f"{parent}-{stem}")
         else:
             names.append(f"{parent}-{stem}-{suffix}")
+
+    owners: dict[str, str] = {}  # model key -> its page already in the folder
+    for stem, row in sorted(existing.items()):
+        owners.setdefault(_row_key(row), stem)
+    keys = [model_key(p) for p in paths]
+    kept = [owners.get(key) for key in keys]
+    for i, name in enumerate(names):
+        if kept[i] is not None:
+            names[i] = kept[i]
+        elif name in existing:  # another model's page: never overwrite it
+            others = set(existing) | {n for j, n in enumerate(names) if j != i}
+            names[i] = next((c for c in fallbacks[i] if c not in others), name)
+
     for i, name in enumerate(names):
         if name.lower() == "index":
             raise UsageError(paths[i], "a model page cannot be named index.md (the index of the models): "
@@ -48,6 +86,9 @@ def page_names(paths: Sequence[str]) -> list[str]:
         if name in names[:i]:
             raise UsageError(paths[i], f"its page would be {name}.md, like the page of "
                                        f"{paths[names.index(name)]}: rename one of the files")
+        if name in existing and _row_key(existing[name]) != keys[i]:
+            raise UsageError(paths[i], f"its page would be {name}.md, the page of {existing[name]['file']} "
+                                       "in the output folder: rename one of the files")
     return names
 
 
@@ -135,8 +176,10 @@ INDEX_KEYS = ("model", "file", "class", "layers", "parameters")
 
 
 def index_row(graph: ModelGraph) -> dict[str, str]:
-    return {"model": graph.name, "file": graph.source.path, "class": graph.class_name,
-            "layers": str(len(graph.layers)),
+    """The page's row in the index; `path` (not shown) records which model the page documents, so
+    later runs into the same folder reuse the page for this model and keep other models off it."""
+    return {"model": graph.name, "file": graph.source.path, "path": model_key(graph.source.path),
+            "class": graph.class_name, "layers": str(len(graph.layers)),
             "parameters": "unknown" if graph.total_params is None else f"{graph.total_params:,}"}
 
 
@@ -160,7 +203,8 @@ def pages_in(folder: Path) -> dict[str, dict[str, str]]:
                     row = json.loads(line[len(PAGE_MARKER):-len(" -->")])
                 except json.JSONDecodeError:
                     break
-                if isinstance(row, dict) and all(isinstance(row.get(k), str) for k in INDEX_KEYS):
+                if (isinstance(row, dict) and all(isinstance(row.get(k), str) for k in INDEX_KEYS)
+                        and isinstance(row.get("path", ""), str)):
                     rows[page.stem] = row
                 break
     return rows
@@ -192,7 +236,8 @@ def build_docs(paths: Sequence[str], options: RenderOptions, lint: bool,
     files: dict[str, bytes] = {}
     entries = []
     svg = True
-    for path, stem in zip(paths, page_names(paths), strict=True):
+    existing = pages_in(folder) if folder is not None else {}
+    for path, stem in zip(paths, page_names(paths, existing), strict=True):
         graph = load(path)
         findings = None
         if lint:
@@ -212,7 +257,7 @@ def build_docs(paths: Sequence[str], options: RenderOptions, lint: bool,
         if not svg:
             files.update(model_page(graph, stem, opts, findings, svg=False))
         entries.append((stem, graph))
-    rows = pages_in(folder) if folder is not None else {}
+    rows = dict(existing)
     rows.update((stem, index_row(graph)) for stem, graph in entries)
     if len(rows) > 1:
         files["index.md"] = index_page(rows)

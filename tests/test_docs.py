@@ -198,3 +198,58 @@ def test_index_is_the_same_whichever_models_a_run_was_given(tmp_path: Path) -> N
     (apart / "index.md").write_text("stale\n")
     r = docs(MODELS[0], "-o", str(apart), "--check")
     assert r.returncode == 1 and r.stdout == f"{apart / 'index.md'}: stale\n"
+
+
+def test_separate_runs_never_overwrite_another_models_page(tmp_path: Path) -> None:
+    """pre-commit splits runs: `docs a/model.keras` then `docs b/model.keras` into one folder wrote
+    b's page over a's `model.md`. The markers record each page's model (relative to the current
+    directory), so b gets its own page, and a's reruns reuse a's page untouched."""
+    for folder, fixture in (("a", "dense_functional.keras"), ("b", "qa_two_inputs.keras")):
+        (tmp_path / folder).mkdir()
+        shutil.copy(FIXTURES / fixture, tmp_path / folder / "model.keras")
+    a, b, out = "a/model.keras", "b/model.keras", "docs"
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "inspector", "docs", *args, "-o", out], cwd=tmp_path,
+                              check=False, capture_output=True, text=True)
+
+    assert run(a).returncode == 0
+    r = run(b)
+    assert r.returncode == 0, r.stderr
+    folder = tmp_path / out
+    assert sorted(p.name for p in folder.iterdir()) == ["b-model.md", "b-model.svg", "index.md", "model.md",
+                                                        "model.svg"]
+    assert (folder / "model.md").read_text().startswith("# dense_functional\n")
+    assert (folder / "b-model.md").read_text().startswith("# qa_two_inputs\n")
+    assert '"path": "a/model.keras"' in (folder / "model.md").read_text()
+    index = (folder / "index.md").read_text()
+    assert "[dense_functional](model.md)" in index and "[qa_two_inputs](b-model.md)" in index
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    r = run(a)
+    assert r.returncode == 0 and r.stdout.startswith("0 of 3 files written"), r.stdout + r.stderr
+    # the same model spelled absolutely is still the same model: its page (and the index row)
+    # would show the path as given, but no second page is made for it
+    r = run(str(tmp_path / "a" / "model.keras"), "--check")
+    assert r.returncode == 1 and r.stdout == f"{out}/index.md: stale\n{out}/model.md: stale\n"
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    for model in (a, b, f"./{b}"):
+        r = run(model, "--check")
+        assert r.returncode == 0, r.stdout + r.stderr
+    r = run(a, b, "--check")  # the two together keep the names the separate runs chose
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_page_names_keep_existing_pages() -> None:
+    existing = {"model": {"model": "x", "file": "a/model.keras", "path": "a/model.keras", "class": "Functional",
+                          "layers": "3", "parameters": "10"}}
+    assert page_names(["a/model.keras"], existing) == ["model"]
+    assert page_names(["b/model.keras"], existing) == ["b-model"]
+    assert page_names(["b/model.keras", "a/model.keras"], existing) == ["b-model", "model"]
+    assert page_names(["c/other.keras"], existing) == ["other"]
+    # a page written before markers recorded `path` is matched by its `file`
+    old = {"model": {k: v for k, v in existing["model"].items() if k != "path"}}
+    assert page_names(["b/model.keras"], old) == ["b-model"]
+    taken = {**existing, "b-model": {**existing["model"], "file": "z/b-model.keras", "path": "z/b-model.keras"},
+             "b-model-keras": {**existing["model"], "file": "y/b-model.keras", "path": "y/b-model.keras"}}
+    with pytest.raises(UsageError, match="the page of a/model.keras in the output folder"):
+        page_names(["b/model.keras"], taken)
