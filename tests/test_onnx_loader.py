@@ -31,7 +31,8 @@ def _save(model, path: Path) -> Path:
 
 def _mlp(dead_branch: bool = False, unused_input: bool = False, layers: int = 2,
          with_value_info: bool = True, init_as_input: bool = False):
-    """x[N,8] -> (MatMul W_i -> Relu) x layers -> y; optionally a head that reaches no output."""
+    """x[N,8] -> (MatMul W_i -> Relu) x layers -> Identity `head` -> y; optionally a head that
+    reaches no output."""
     nodes, inits, infos = [], [], []
     prev = "x"
     for i in range(layers):
@@ -64,13 +65,13 @@ def _lint(path: Path, select: str) -> list:
 def test_nodes_become_layers_with_one_call_and_initializers_their_weights(tmp_path):
     graph = load_path(_save(_mlp(), tmp_path / "mlp.onnx"))
     assert graph.source.format == "onnx"
-    assert [layer.name for layer in graph.layers] == ["x", "dense0", "relu0", "dense1", "relu1", "head"]
+    assert [layer.name for layer in graph.layers] == ["x", "dense0", "relu0", "dense1", "relu1", "y"]
     assert graph.layer("x").class_name == "InputLayer"
     dense = graph.layer("dense0")
     assert (dense.class_name, dense.module, len(dense.calls)) == ("MatMul", "onnx", 1)
     assert [(w.name, w.shape, w.dtype) for w in dense.weights] == [("W0", (8, 8), "float32")]
     assert dense.params == 64 and graph.total_params == 128
-    assert graph.input_names == ("x",) and graph.output_names == ("head",)
+    assert graph.input_names == ("x",) and graph.output_names == ("y",)
     assert graph.tensor(graph.outputs[0]).shape == (None, 8)
     # the initializer is a weight, not a tensor input: dense0 reads only x
     assert graph.call("dense0[0]").inputs == ("x[0]:0",)
@@ -90,7 +91,7 @@ def test_attributes_are_plain_python_in_the_config(tmp_path):
         [conv], "conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 5, 5])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=[_init("W", 4, 2, 3, 3)])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    layer = load_path(_save(model, tmp_path / "conv.onnx")).layer("conv")
+    layer = load_path(_save(model, tmp_path / "conv.onnx")).layer("y")  # named after its graph output
     assert layer.config == {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1], "auto_pad": "NOTSET", "strides": [1, 1]}
     json.dumps(dict(layer.config))  # plain Python, as a Keras config is
     assert layer.params == 4 * 2 * 3 * 3
@@ -107,7 +108,7 @@ def test_unnamed_nodes_are_named_after_their_op_and_position(tmp_path):
     for node in model.graph.node:
         node.name = ""
     graph = load_path(_save(model, tmp_path / "unnamed.onnx"))
-    assert [layer.name for layer in graph.layers][1:] == ["MatMul_0", "Relu_1", "MatMul_2", "Relu_3", "Identity_4"]
+    assert [layer.name for layer in graph.layers][1:] == ["MatMul_0", "Relu_1", "MatMul_2", "Relu_3", "y"]
 
 
 def test_dead_branch_is_reported_by_disconnected_graph(tmp_path):
@@ -133,7 +134,7 @@ def test_an_input_that_feeds_nothing_and_an_output_from_no_input(tmp_path):
     graph = load_path(_save(model, tmp_path / "const.onnx"))
     out_call = graph.output_calls()[0]
     assert not any(graph.layer_of(a).is_input for a in graph.ancestors(out_call))
-    assert graph.layer("const").config["value"] == {"dims": [2], "dtype": "float32", "value": [1.0, 1.0]}
+    assert graph.layer("c").config["value"] == {"dims": [2], "dtype": "float32", "value": [1.0, 1.0]}
 
 
 def test_missing_normalization_applies_to_matmul_chains(tmp_path):
@@ -190,3 +191,90 @@ def test_onnx_file_without_the_onnx_package_is_a_load_error_naming_the_extra(tmp
     assert result.exit_code == 2
     assert result.stderr == (f"inspect: error: {path}: reading ONNX needs the onnx package: "
                              "pip install 'keras-inspector[onnx]'\n")
+
+
+# -- graph outputs name the layers that produce them --------------------------------------------
+def _model(nodes, inputs, outputs, inits=()):
+    value = lambda name: helper.make_tensor_value_info(name, TensorProto.FLOAT, ["N", 4])
+    graph = helper.make_graph(nodes, "g", [value(i) for i in inputs], [value(o) for o in outputs],
+                              initializer=list(inits))
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_the_node_producing_a_graph_output_is_named_after_it(tmp_path):
+    """Users know outputs by the graph output name (Netron, the exporter), not a converter path."""
+    graph = load_path(_save(_mlp(), tmp_path / "mlp.onnx"))
+    assert graph.layer("y").class_name == "Identity"  # the real op: no layer is invented
+    assert len(graph.layers) == 6 and "head" not in {layer.name for layer in graph.layers}
+    assert "the nodes producing graph outputs are named after them: y (node 'head')" in graph.notes
+    result = CliRunner().invoke(main, ["summary", str(tmp_path / "mlp.onnx")])
+    assert "y (Identity)" in result.output
+    assert "Outputs: y (None, 8) float32" in result.output
+
+
+def test_an_unnamed_output_node_and_a_node_already_named_like_its_output(tmp_path):
+    nodes = [helper.make_node("Relu", ["x"], ["score"]),  # no name, as many converters write
+             helper.make_node("Sigmoid", ["x"], ["prob"], name="prob")]
+    graph = load_path(_save(_model(nodes, ["x"], ["score", "prob"]), tmp_path / "two.onnx"))
+    assert graph.output_names == ("score", "prob")
+    assert [(layer.name, layer.class_name) for layer in graph.layers] == [
+        ("x", "InputLayer"), ("score", "Relu"), ("prob", "Sigmoid")]
+    assert "the nodes producing graph outputs are named after them: score (an unnamed Relu)" in graph.notes
+
+
+def test_another_node_with_the_output_name_yields_it(tmp_path):
+    """Node and value names are separate namespaces in ONNX: the output keeps its name."""
+    nodes = [helper.make_node("Relu", ["x"], ["h"], name="y"), helper.make_node("Sigmoid", ["h"], ["y"], name="s")]
+    graph = load_path(_save(_model(nodes, ["x"], ["y"]), tmp_path / "clash.onnx"))
+    assert [(layer.name, layer.class_name) for layer in graph.layers][1:] == [("y_1", "Relu"), ("y", "Sigmoid")]
+    assert graph.output_names == ("y",)
+
+
+def test_a_node_with_two_graph_outputs_keeps_its_node_name(tmp_path):
+    split = helper.make_node("Split", ["x"], ["left", "right"], name="split", axis=1, num_outputs=2)
+    model = _model([split], ["x"], ["left", "right"])
+    model.opset_import[0].version = 18  # num_outputs is an opset 18 attribute
+    graph = load_path(_save(model, tmp_path / "split.onnx"))
+    assert graph.output_names == ("split", "split")
+    assert graph.outputs == ("split[0]:0", "split[0]:1")
+    assert not any("named after them" in note for note in graph.notes)
+
+
+def test_an_input_passed_through_as_an_output_and_a_constant_output_keep_their_names(tmp_path):
+    relu = helper.make_node("Relu", ["x"], ["r"], name="relu_node")
+    graph = load_path(_save(_model([relu], ["x"], ["x", "r", "bias"], inits=[_init("bias", 4)]),
+                            tmp_path / "pass.onnx"))
+    assert graph.output_names == ("x", "r", "bias")
+    assert graph.layer("bias").class_name == "Initializer"
+
+
+def test_disconnected_graph_names_the_constant_graph_output(tmp_path):
+    """G101 on a constant output says `y`, the name in the file's outputs, not the node `ident`."""
+    const = helper.make_node("Constant", [], ["c"], name="const",
+                             value=numpy_helper.from_array(np.ones((1, 4), np.float32)))
+    ident = helper.make_node("Identity", ["c"], ["y"], name="ident")
+    relu = helper.make_node("Relu", ["x"], ["r"], name="relu")
+    path = _save(_model([const, ident, relu], ["x"], ["r", "y"]), tmp_path / "const.onnx")
+    [finding] = _lint(path, "disconnected-graph")
+    assert finding.message == "output 'y' depends on no input of the model: it is a constant (computed from 'const' alone)"
+    assert finding.layers == ("y", "const")
+
+
+def test_exported_fixture_reads_back_with_its_input_and_output_names(tmp_path):
+    """The real tf2onnx export of qa_two_inputs: node names are converter paths, yet the summary
+    says text, question -> answer, as the .keras file and Netron do."""
+    pytest.importorskip("tf2onnx")
+    fixture = Path(__file__).parents[1] / "fixtures" / "qa_two_inputs.keras"
+    if not fixture.exists():
+        pytest.skip("fixtures/qa_two_inputs.keras is not built")
+    out = tmp_path / "qa.onnx"
+    result = CliRunner().invoke(main, ["export", str(fixture), "-o", str(out), "--no-verify"])
+    assert result.exit_code == 0, result.output
+    graph = load_path(out)
+    assert graph.input_names == ("text", "question")
+    assert graph.output_names == ("answer",)
+    assert graph.layer("answer").class_name == "Softmax"
+    assert any("answer (node 'qa_two_inputs_1/answer_1/Softmax')" in note for note in graph.notes)
+    summary = CliRunner().invoke(main, ["summary", str(out)]).output
+    assert "Outputs: answer (None, 6) float32" in summary
+    assert "Inputs: text (None, 20) int32" in summary

@@ -5,6 +5,15 @@ Python); the initializers a node reads become its weights, so parameters are cou
 dims exactly, never loaded; graph inputs that are not initializers become InputLayers. Shapes come
 from value_info, graph inputs and outputs, or ONNX shape inference when the file stores none.
 An ONNX file is data: nothing in it runs, and `onnx` is imported only here.
+
+Names: the IR names a model's inputs and outputs by the layer that produces them, but in ONNX the
+names users know (Netron's, the exporter's `answer`) are the graph inputs' and outputs' value names,
+while node names are converter paths (`qa_two_inputs_1/answer_1/Softmax`) or empty. So a node whose
+output is exactly one graph output takes that output's name as its layer name (the node name goes
+into a note), and summary, lint and render say `answer (Softmax)`. We rename the real node rather
+than add a pass-through layer named after the output: a layer the file does not hold would change
+layer counts and hide the real output op (Softmax, Sigmoid) from the rules that read it. A node
+producing several graph outputs keeps its node name: one layer cannot carry two names.
 """
 
 from __future__ import annotations
@@ -63,7 +72,8 @@ def _build(path: Path, model) -> ModelGraph:
 
     builder = GraphBuilder(graph.name or path.stem, "ONNX", Source(path=str(path), format="onnx",
                                                                  keras_version=_meta(model, "keras_version")))
-    names: set[str] = set()
+    output_names = _output_names(graph, initializers)
+    names: set[str] = set(output_names.values())  # reserved: no other node or input may take them
     produced: dict[str, str] = {}  # ONNX value name -> our tensor id
 
     for value in graph.input:
@@ -79,8 +89,14 @@ def _build(path: Path, model) -> ModelGraph:
 
     owner: dict[str, str] = {}  # initializer -> the first node that reads it (its owner)
     shared: dict[str, list[str]] = {}  # initializer -> every node that reads it
+    renamed: list[str] = []
     for i, node in enumerate(graph.node):
-        name = _unique(node.name or f"{node.op_type}_{i}", names)
+        if i in output_names:
+            name = output_names[i]
+            if node.name != name:
+                renamed.append(f"{name} (node {node.name!r})" if node.name else f"{name} (an unnamed {node.op_type})")
+        else:
+            name = _unique(node.name or f"{node.op_type}_{i}", names)
         weights, tensor_inputs = [], []
         for value in node.input:
             if not value:
@@ -121,6 +137,9 @@ def _build(path: Path, model) -> ModelGraph:
     if unused:
         notes.append(f"{len(unused)} initializer(s) read by no node, not counted: " + ", ".join(unused[:5])
                      + (" ..." if len(unused) > 5 else ""))
+    if renamed:
+        notes.append("the nodes producing graph outputs are named after them: " + ", ".join(renamed[:5])
+                     + (" ..." if len(renamed) > 5 else ""))
     notes += _shared_notes(shared, initializers)
     builder.notes.extend(notes)
     try:
@@ -227,6 +246,19 @@ def _tensor_summary(tensor) -> dict[str, Any]:
 
 
 # -- names and notes -------------------------------------------------------------------------
+def _output_names(graph, initializers: Mapping[str, Any]) -> dict[int, str]:
+    """Node index -> the graph output it is named after: nodes producing exactly one graph output.
+
+    Graph inputs and initializers need no entry: their layers already carry the value's name."""
+    wanted = {v.name for v in graph.output if v.name} - {v.name for v in graph.input} - set(initializers)
+    names: dict[int, str] = {}
+    for i, node in enumerate(graph.node):
+        mine = [o for o in node.output if o in wanted]
+        if len(mine) == 1:
+            names[i] = mine[0]
+    return names
+
+
 def _unique(name: str, taken: set[str]) -> str:
     candidate, n = name, 0
     while candidate in taken:
@@ -257,7 +289,8 @@ def _meta(model, key: str) -> str | None:
 
 def _model_notes(model) -> list[str]:
     opsets = ", ".join(f"{o.domain or 'ai.onnx'} {o.version}" for o in model.opset_import)
-    producer = " ".join(p for p in (model.producer_name, model.producer_version) if p)
+    version = model.producer_version.removesuffix(" None")  # tf2onnx appends its git hash, or None
+    producer = " ".join(p for p in (model.producer_name, version) if p)
     note = f"ONNX IR {model.ir_version}, opset {opsets or '?'}"
     if producer:
         note += f", produced by {producer}"
