@@ -122,7 +122,7 @@ def test_onnx_constant_node_as_the_output_itself(tmp_path):
     path = _onnx_graph(tmp_path / "bare.onnx", [("Relu", ["x"], ["r"], "r"), _constant("bias")], ["x"],
                        ["r", "bias_out"])
     [finding] = inspector.lint(path, select=["G"])
-    assert finding.message == "output 'bias' depends on no input of the model: it is a constant"
+    assert finding.message == "output 'bias_out' depends on no input of the model: it is a constant"
 
 
 def test_onnx_unused_input_and_dead_node(tmp_path):
