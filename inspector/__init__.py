@@ -49,11 +49,9 @@ def load(target: Any) -> ModelGraph:
         from inspector.loaders import load_path
 
         return load_path(target)
-    if hasattr(target, "get_config") and hasattr(target, "weights"):
-        from inspector.loaders.python_builder import load_live
+    from inspector.loaders.python_builder import load_live
 
-        return load_live(target)
-    raise InspectorError(None, f"cannot inspect a {type(target).__name__}: pass a path or a keras.Model")
+    return load_live(target)  # refuses anything that is not a keras.Model
 
 
 def __getattr__(name: str):

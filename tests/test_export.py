@@ -380,8 +380,8 @@ def test_a_failing_builder_is_named_with_its_file_and_line(tmp_path):
 
 def test_what_is_not_a_model_is_a_usage_error(tmp_path):
     from inspector.errors import UsageError
-    from inspector.export.onnx_export import _is_live_model
+    from inspector.loaders.python_builder import is_keras_model
 
-    assert not _is_live_model(42) and not _is_live_model("model.keras")
+    assert not is_keras_model(42) and not is_keras_model("model.keras")
     with pytest.raises(UsageError, match="cannot export a int"):
         export_onnx(42, tmp_path / "x.onnx")

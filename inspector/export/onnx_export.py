@@ -124,15 +124,11 @@ def export_onnx(
 
 
 # -- loading ---------------------------------------------------------------------------------
-def _is_live_model(obj: Any) -> bool:
-    """Whether `obj` looks like a keras.Model (Keras 3 or tf_keras), not a path or reference."""
-    return not isinstance(obj, (str, Path)) and all(
-        hasattr(obj, a) for a in ("inputs", "outputs", "get_config", "layers"))
-
-
 def _exportable_live_model(obj: Any) -> Any:
     """`obj` itself when it is a Keras 3 model this exporter can convert; a UsageError otherwise."""
-    if not _is_live_model(obj):
+    from inspector.loaders.python_builder import is_keras_model
+
+    if not (is_keras_model(obj) and hasattr(obj, "inputs") and hasattr(obj, "outputs")):
         raise UsageError(None, f"cannot export a {type(obj).__name__}: pass a model file, a builder reference "
                                "or a keras.Model")
     if type(obj).__module__.startswith("tf_keras"):

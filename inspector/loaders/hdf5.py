@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from inspector.errors import LoadError
+from inspector.errors import LoadError, one_line
 from inspector.graph import ModelGraph, Source, Weight
 from inspector.loaders.hdf5_lite import (
     EXTERNAL,
@@ -57,7 +57,7 @@ def open_hdf5(path: Path, file=None):
     try:
         return h5py.File(file if file is not None else path, "r")
     except OSError as exc:
-        raise LoadError(path, f"{CORRUPT}: {_first_line(exc)}") from None
+        raise LoadError(path, f"{CORRUPT}: {one_line(exc)}") from None
 
 
 def open_metadata(path: Path, file=None) -> HDF5Metadata:
@@ -141,7 +141,7 @@ def _run_child(args: list[str], path: Path) -> subprocess.CompletedProcess:
         raise LoadError(path, f"not a readable HDF5 file (h5py did not finish reading it within "
                               f"{CHILD_TIMEOUT:g} s): the file is corrupt or hostile") from None
     except OSError as exc:
-        raise LoadError(path, f"cannot start the h5py reader for this HDF5 file: {_first_line(exc)}") from None
+        raise LoadError(path, f"cannot start the h5py reader for this HDF5 file: {one_line(exc)}") from None
 
 
 def _signal_name(number: int) -> str:
@@ -398,6 +398,3 @@ def _text(value) -> str | None:
         return value.decode("utf-8", "replace")
     return str(value)
 
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

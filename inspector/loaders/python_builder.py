@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from inspector.errors import InspectorError, LoadError
+from inspector.errors import InspectorError, LoadError, one_line
 from inspector.graph import ModelGraph, Source, Weight
 from inspector.loaders.keras_config import LayerKey, parse_model
 from inspector.tf_runtime import import_tensorflow_quietly
@@ -61,29 +61,29 @@ def _build(ref: str) -> tuple[Any, list | None]:
         model = function()
     except ValueError as exc:
         if not any(m in str(exc) for m in DISCONNECTED_MESSAGES):
-            raise InspectorError(ref, f"the builder raised ValueError: {_one_line(exc)}") from None
+            raise InspectorError(ref, f"the builder raised ValueError: {one_line(exc)}") from None
         recovered = _recover_disconnected(exc)
         if recovered is None:
             raise InspectorError(
-                ref, f"Keras refused the model ({_one_line(exc)}) and its tensors could not be recovered"
+                ref, f"Keras refused the model ({one_line(exc)}) and its tensors could not be recovered"
             ) from None
         return recovered
     except Exception as exc:  # noqa: BLE001 - user code failed: one line, not a traceback
         where = traceback.extract_tb(exc.__traceback__)[-1]
         raise InspectorError(
             ref,
-            f"the builder raised {type(exc).__name__}: {_one_line(exc)} "
+            f"the builder raised {type(exc).__name__}: {one_line(exc)} "
             f"(at {Path(where.filename).name}:{where.lineno})",
         ) from None
-    if not _is_model(model):
+    if not is_keras_model(model):
         raise InspectorError(ref, f"the builder returned a {type(model).__name__}, not a keras.Model")
     return model, None
 
 
 def load_live(model: Any) -> ModelGraph:
     """The graph of a live keras.Model (Keras 3 or tf_keras), read like its saved file."""
-    if not _is_model(model):
-        raise InspectorError(None, f"cannot inspect a {type(model).__name__}: it is not a keras.Model")
+    if not is_keras_model(model):
+        raise InspectorError(None, f"cannot inspect a {type(model).__name__}: pass a path or a keras.Model")
     return _graph_of(model, Source(path=f"<live model {model.name}>", format="live", **_versions(model)))
 
 
@@ -104,9 +104,9 @@ def resolve_builder(ref: str):
             try:
                 module = importlib.import_module(target)
             except ImportError as exc:
-                raise InspectorError(ref, f"cannot import module {target!r}: {_one_line(exc)}") from None
+                raise InspectorError(ref, f"cannot import module {target!r}: {one_line(exc)}") from None
             except Exception as exc:  # noqa: BLE001 - the user's module failed to import
-                raise InspectorError(ref, f"importing {target!r} raised {type(exc).__name__}: {_one_line(exc)}") from None
+                raise InspectorError(ref, f"importing {target!r} raised {type(exc).__name__}: {one_line(exc)}") from None
     function = getattr(module, name, None)
     if not callable(function):
         raise InspectorError(ref, f"module {target!r} has no function {name!r}")
@@ -128,7 +128,7 @@ def _import_file(ref: str, path: Path):
             spec.loader.exec_module(module)
         except Exception as exc:  # noqa: BLE001 - the user's file failed to import
             del sys.modules[module_name]
-            raise InspectorError(ref, f"importing {path.name} raised {type(exc).__name__}: {_one_line(exc)}") from None
+            raise InspectorError(ref, f"importing {path.name} raised {type(exc).__name__}: {one_line(exc)}") from None
     return module
 
 
@@ -146,7 +146,8 @@ def _on_path(folder: Path) -> Iterator[None]:
 
 
 # -- reading a live model ----------------------------------------------------------------------
-def _is_model(obj: Any) -> bool:
+def is_keras_model(obj: Any) -> bool:
+    """Whether `obj` is a live keras.Model (Keras 3 or tf_keras), by what it offers."""
     return all(hasattr(obj, a) for a in ("get_config", "weights", "layers", "get_layer"))
 
 
@@ -301,7 +302,3 @@ def _input_ancestors(outputs: list) -> list:
         stack.extend(reversed(list(parents)))
     return found
 
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
