@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import Layer, ModelGraph
+from inspector.loaders.keras_config import layer_classes
 from inspector.rules import _examples as ex
 from inspector.rules._known_layers import KNOWN_LAYERS
 
@@ -71,19 +71,6 @@ def unknown_layer(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
 
 def _classes(layer: Layer) -> Iterator[tuple[str, str, str | None]]:
     """(name, class, module) of a layer and of the layers wrapped inside it."""
-    yield layer.name, layer.class_name, layer.module
-    for key in ("layer", "forward_layer", "backward_layer", "cell"):
-        inner = layer.config.get(key)
-        if isinstance(inner, Mapping) and "class_name" in inner:
-            yield from _wrapped(inner)
-
-
-def _wrapped(entry: Mapping[str, Any]) -> Iterator[tuple[str, str, str | None]]:
-    config = entry.get("config") if isinstance(entry.get("config"), Mapping) else {}
-    cls = str(entry.get("class_name")).rsplit(">", 1)[-1]
-    module = entry.get("module") if isinstance(entry.get("module"), str) else None
-    yield str(config.get("name", cls)), cls, module
-    for key in ("layer", "forward_layer", "backward_layer", "cell"):
-        inner = config.get(key)
-        if isinstance(inner, Mapping) and "class_name" in inner:
-            yield from _wrapped(inner)
+    walk = layer_classes(layer.class_name, layer.config, layer.module)
+    for i, (cls, config, module) in enumerate(walk):
+        yield (layer.name if i == 0 else str(config.get("name", cls))), cls, module

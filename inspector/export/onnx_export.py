@@ -25,7 +25,7 @@ from typing import Any
 
 from inspector.errors import InspectorError, LoadError, UnsupportedError, UsageError, one_line
 from inspector.graph import ModelGraph
-from inspector.loaders.keras_config import MODEL_CLASSES, plain_class_name
+from inspector.loaders.keras_config import MODEL_CLASSES, layer_classes
 from inspector.tf_runtime import import_tensorflow_quietly
 
 
@@ -260,7 +260,7 @@ def check_user_code(graph: ModelGraph, objects: Mapping[str, Any], path: str) ->
                 "(`module:function`), or replace the Lambda with a named layer"
             )
             continue
-        for cls, cfg, module in _classes(layer.class_name, layer.config, layer.module):
+        for cls, cfg, module in layer_classes(layer.class_name, layer.config, layer.module):
             name = cfg.get("name") or layer.name
             if cls == "Lambda":
                 function = _lambda_function(cfg)
@@ -277,17 +277,6 @@ def check_user_code(graph: ModelGraph, objects: Mapping[str, Any], path: str) ->
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise UnsupportedError(path, problems[0] + more)
-
-
-def _classes(cls: str, config: Mapping[str, Any], module: str | None):
-    """(class name, config, module) of a layer and of the layers it wraps (Bidirectional,
-    TimeDistributed, RNN cells), which Keras deserializes as well."""
-    yield cls, config, module
-    for key in ("layer", "backward_layer", "cell"):
-        inner = config.get(key)
-        if isinstance(inner, Mapping) and "class_name" in inner:
-            inner_cfg = inner.get("config") if isinstance(inner.get("config"), Mapping) else {}
-            yield from _classes(plain_class_name(inner), inner_cfg, inner.get("module"))
 
 
 def _lambda_function(cfg: Mapping[str, Any]) -> str | None:

@@ -130,6 +130,21 @@ def plain_class_name(entry: Mapping[str, Any]) -> str:
     return name.rsplit(">", 1)[-1]
 
 
+WRAPPED_KEYS = ("layer", "forward_layer", "backward_layer", "cell")
+
+
+def layer_classes(class_name: str, config: Mapping[str, Any], module: str | None
+                  ) -> Iterator[tuple[str, Mapping[str, Any], str | None]]:
+    """(class, config, module) of a layer and of each layer stored in its config (Bidirectional,
+    TimeDistributed, RNN cells), which Keras builds from the file as well."""
+    yield class_name, config, module
+    for key in WRAPPED_KEYS:
+        inner = config.get(key)
+        if isinstance(inner, Mapping) and "class_name" in inner:
+            inner_module = inner.get("module") if isinstance(inner.get("module"), str) else None
+            yield from layer_classes(plain_class_name(inner), layer_config(inner), inner_module)
+
+
 class _Parser:
     def __init__(self, source: Source, weights: WeightSource | None):
         self.source = source
