@@ -45,15 +45,24 @@ def render(target: Any, out: str | Path, lint: bool = False, **options: Any) -> 
     `options` are RenderOptions fields (show_shapes, show_params, rankdir, depth, collapse,
     start, stop, theme); `lint=True` outlines the layers with findings.
     """
-    from inspector import load
     from inspector.diagram import RenderOptions
-    from inspector.diagram import render as draw
+
+    draw(target, out, RenderOptions(**options), lint)
+    return Path(out)
+
+
+def draw(target: Any, out: str | Path, options, lint: bool = False) -> tuple[Any, tuple]:
+    """The job behind `inspector.render` and `inspect render`: load, lint when asked, draw.
+    Returns the drawn Diagram and the findings put on it."""
+    from dataclasses import replace
+
+    from inspector import load
+    from inspector.diagram import render as write
     from inspector.engine import all_rules, lint_graph
 
     graph = load(target)
     findings = tuple(lint_graph(graph, all_rules())) if lint else ()
-    draw(graph, out, RenderOptions(**options, findings=findings))
-    return Path(out)
+    return write(graph, out, replace(options, findings=findings)), findings
 
 
 def export_onnx(target: Any, out: str | Path, **options: Any):

@@ -115,13 +115,13 @@ def export(path: str, output: str, opset: int | None, verify: bool, tolerance: f
 
 
 def _render_options(no_shapes: bool, no_params: bool, rankdir: str, expand_nested: bool, depth: int | None,
-                    collapse: tuple[str, ...], start: str | None, stop: str | None, theme: str, findings=()):
+                    collapse: tuple[str, ...], start: str | None, stop: str | None, theme: str):
     from inspector.diagram import RenderOptions
 
     levels = -1 if expand_nested and depth is None else (depth or 0)
     return RenderOptions(show_shapes=not no_shapes, show_params=not no_params, rankdir=rankdir.upper(),
                          depth=levels, collapse=tuple(collapse), start=start, stop=stop,
-                         findings=tuple(findings), theme=theme)
+                         theme=theme)
 
 
 def _diagram_options(command):
@@ -158,18 +158,10 @@ def render(path: str, output: str, no_shapes: bool, no_params: bool, rankdir: st
            depth: int | None, collapse: tuple[str, ...], theme: str, start: str | None, stop: str | None,
            with_lint: bool) -> None:
     """Draw a model: one node per layer call, shapes on edges, shared layers tied together."""
-    from inspector import load
-    from inspector.diagram import render as draw
+    from inspector.api import draw
 
-    graph = load(path)
-    findings = ()
-    if with_lint:
-        from inspector.engine import all_rules, lint_graph
-
-        findings = tuple(lint_graph(graph, all_rules()))
-    options = _render_options(no_shapes, no_params, rankdir, expand_nested, depth, collapse, start, stop,
-                              theme, findings)
-    diagram = draw(graph, output, options)
+    options = _render_options(no_shapes, no_params, rankdir, expand_nested, depth, collapse, start, stop, theme)
+    diagram, findings = draw(path, output, options, with_lint)
     blocks = sum(1 for n in diagram.nodes if n.kind == "block")
     click.echo(f"{output}: {len(diagram.nodes)} nodes" + (f" ({blocks} collapsed blocks)" if blocks else "")
                + f", {len(diagram.edges)} edges" + (f", {len(findings)} findings" if with_lint else ""))
