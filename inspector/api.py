@@ -58,10 +58,10 @@ def draw(target: Any, out: str | Path, options, lint: bool = False) -> tuple[Any
 
     from inspector import load
     from inspector.diagram import render as write
-    from inspector.engine import all_rules, lint_graph
+    from inspector.engine import default_rules, lint_graph
 
     graph = load(target)
-    findings = tuple(lint_graph(graph, all_rules())) if lint else ()
+    findings = tuple(lint_graph(graph, default_rules())) if lint else ()
     return write(graph, out, replace(options, findings=findings)), findings
 
 

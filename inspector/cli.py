@@ -283,11 +283,13 @@ def rules_command(fmt: str) -> None:
     rules = all_rules()
     if fmt == "json":
         click.echo(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity,
-                                "summary": r.summary, "options": dict(r.options)} for r in rules], indent=2))
+                                "summary": r.summary, "options": dict(r.options), "default": r.default}
+                               for r in rules], indent=2))
         return
     width = max(len(r.name) for r in rules)
     for r in rules:
-        click.echo(f"{r.code}  {r.name:<{width}}  {r.severity:<7}  {r.summary}")
+        opt_in = "" if r.default else "(opt-in) "
+        click.echo(f"{r.code}  {r.name:<{width}}  {r.severity:<7}  {opt_in}{r.summary}")
 
 
 @main.command(name="rule")

@@ -17,6 +17,13 @@ only the user's inputs in the config. The result is the graph the user wrote, wi
 present as a layer that no declared input reaches, which is what the `disconnected-graph` rule
 explains. Re-running the builder with a patched `keras.Model` was rejected: it would run user code
 twice and miss `from keras import Model` bindings made before the patch.
+
+Zero-size maps. Keras refuses a pooling or convolution whose window no longer fits its input
+("Computed output size would be zero or negative", tf_keras: "Negative dimension size") while the
+builder is still calling layers, naming neither the layer nor the dimension. The same traceback
+holds the frame of the refusing layer's `__call__` and its input tensor: the graph up to that
+tensor is connected, so we serialize it and append the refusing layer to its config, called on
+that tensor. `vanishing-feature-map` (A105) then says which layer drives which dimension to zero.
 """
 
 from __future__ import annotations
@@ -38,28 +45,51 @@ from inspector.loaders.keras_config import LayerKey, parse_model
 from inspector.tf_runtime import import_tensorflow_quietly
 
 DISCONNECTED_MESSAGES = ("is not connected to `inputs`", "Graph disconnected")
+ZERO_SIZE_MESSAGES = ("Computed output size would be zero or negative", "Negative dimension size")
+
+
+class _Refused(Exception):
+    """Keras refused a layer call for a zero-size output: the model config up to that layer."""
+
+    def __init__(self, model: Any, config: dict[str, Any], reason: str):
+        super().__init__(reason)
+        self.model, self.config, self.reason = model, config, reason
 
 
 def load_builder(ref: str) -> ModelGraph:
     """Import `pkg.module:function` or `path/to/file.py:function`, call it, read the model."""
-    model, declared = _build(ref)
+    try:
+        model, declared = _build(ref)
+    except _Refused as refused:
+        source = Source(path=ref, format="python", **_versions(refused.model))
+        return parse_model(refused.config, source, LiveWeights(refused.model), None,
+                           notes=[f"Keras refused the model: {refused.reason}"])
     return _graph_of(model, Source(path=ref, format="python", **_versions(model)), declared)
 
 
 def build_model(ref: str) -> Any:
     """The live keras.Model a builder reference returns (to run it, e.g. to measure losses)."""
-    model, declared = _build(ref)
+    try:
+        model, declared = _build(ref)
+    except _Refused as refused:
+        raise InspectorError(ref, f"Keras refused the model ({refused.reason}), so it cannot be run") from None
     if declared is not None:
         raise InspectorError(ref, "the builder's model is disconnected (Keras refused it), so it cannot be run")
     return model
 
 
 def _build(ref: str) -> tuple[Any, list | None]:
-    """(model, None), or for a graph Keras refused as disconnected (connected twin, declared inputs)."""
+    """(model, None), or for a graph Keras refused as disconnected (connected twin, declared inputs).
+    Raises _Refused for a layer Keras refused for a zero-size output."""
     function = resolve_builder(ref)
     try:
-        model = function()
+        with _full_tracebacks():
+            model = function()
     except ValueError as exc:
+        if any(m in str(exc) for m in ZERO_SIZE_MESSAGES):
+            refused = _recover_refused_layer(exc)
+            if refused is not None:
+                raise refused from None
         if not any(m in str(exc) for m in DISCONNECTED_MESSAGES):
             raise InspectorError(ref, f"the builder raised ValueError: {one_line(exc)}") from None
         recovered = _recover_disconnected(exc)
@@ -130,6 +160,21 @@ def _import_file(ref: str, path: Path):
             del sys.modules[module_name]
             raise InspectorError(ref, f"importing {path.name} raised {type(exc).__name__}: {one_line(exc)}") from None
     return module
+
+
+@contextmanager
+def _full_tracebacks() -> Iterator[None]:
+    """Keras' traceback filtering off while the builder runs: it drops the frames of the layer
+    call that refused a zero-size output, which `_recover_refused_layer` reads."""
+    import keras
+
+    was_on = keras.config.is_traceback_filtering_enabled()
+    keras.config.disable_traceback_filtering()
+    try:
+        yield
+    finally:
+        if was_on:
+            keras.config.enable_traceback_filtering()
 
 
 @contextmanager
@@ -302,3 +347,72 @@ def _input_ancestors(outputs: list) -> list:
         stack.extend(reversed(list(parents)))
     return found
 
+
+
+# -- layers refused for a zero-size output -----------------------------------------------------
+def _recover_refused_layer(exc: BaseException) -> _Refused | None:
+    """The model config of the graph up to the refused layer, the layer appended, from the frame
+    of that layer's `__call__` in the traceback."""
+    found = _refusing_call(exc)
+    if found is None:
+        return None
+    layer, tensors = found
+    inputs = _input_ancestors(tensors)
+    if not inputs:
+        return None
+    model_class = _model_class(layer)
+    try:
+        helper = model_class(inputs=inputs, outputs=tensors)
+        entry = _layer_entry(layer, tensors, helper)
+    except Exception:  # noqa: BLE001 - cannot rebuild: the original error is reported instead
+        return None
+    config = _model_config(helper)
+    config["config"]["layers"].append(entry)
+    config["config"]["output_layers"] = [[layer.name, 0, 0]]
+    return _Refused(helper, config, one_line(exc))
+
+
+def _refusing_call(exc: BaseException) -> tuple[Any, list] | None:
+    """(layer, input tensors) of the innermost layer `__call__` frame (a layer, not a model)
+    called on symbolic tensors."""
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        local = tb.tb_frame.f_locals
+        self_obj = local.get("self")
+        if tb.tb_frame.f_code.co_name == "__call__" and self_obj is not None \
+                and hasattr(self_obj, "get_config") and not _is_model_class(type(self_obj)):
+            tensors = [t for t in _flatten(list(local.get("args", ())) or local.get("inputs"))
+                       if getattr(t, "_keras_history", None) is not None]
+            if tensors:
+                found = (self_obj, tensors)
+        tb = tb.tb_next
+    return found
+
+
+def _model_class(layer: Any) -> type:
+    if type(layer).__module__.startswith("tf_keras"):
+        import tf_keras
+
+        return tf_keras.Model
+    import keras
+
+    return keras.Model
+
+
+def _layer_entry(layer: Any, tensors: list, helper: Any) -> dict[str, Any]:
+    """The layer's config entry, called on `tensors`, in the format of the helper's config."""
+    entry = _model_config(layer)
+    entry["name"] = layer.name
+    if type(layer).__module__.startswith("tf_keras"):
+        entry["inbound_nodes"] = [[[*_history(t), {}] for t in tensors]]
+        return entry
+    import keras
+
+    entry = {**json.loads(json.dumps(keras.saving.serialize_keras_object(layer), default=_jsonable)),
+             "name": layer.name}
+    args = [{"class_name": "__keras_tensor__",
+             "config": {"shape": list(t.shape), "dtype": str(t.dtype), "keras_history": list(_history(t))}}
+            for t in tensors]
+    entry["inbound_nodes"] = [{"args": [args[0] if len(args) == 1 else args], "kwargs": {}}]
+    return entry
