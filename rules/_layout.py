@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inspector.graph import Call, ModelGraph
-from inspector.rules._util import unwrapped
+from inspector.rules._util import RESHAPE_LAYERS, unwrapped
 
 _SPATIAL = re.compile(
     r"^(Conv|Convolution|SeparableConv|SeparableConvolution|DepthwiseConv|AtrousConvolution|"
@@ -39,8 +39,10 @@ def data_format(config: Mapping[str, Any]) -> str | None:
 
 
 def has_data_format(class_name: str, config: Mapping[str, Any]) -> bool:
-    """Whether a layer lays out its input by a data format (convolutions, poolings, padding...)."""
-    return data_format(config) is not None and class_name not in LAYOUT_KEEPING
+    """Whether a layer lays out its input by a data format (convolutions, poolings, padding...);
+    not Flatten, whose data format only orders what it flattens."""
+    return (data_format(config) is not None and class_name not in LAYOUT_KEEPING
+            and class_name not in RESHAPE_LAYERS)
 
 
 def spatial_rank(class_name: str) -> int | None:

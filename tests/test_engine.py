@@ -35,7 +35,7 @@ def test_all_rules_sorted_by_code_and_found_by_code_or_name():
 
 def test_select_by_code_name_and_family_prefix():
     codes = lambda rules: {r.code for r in rules}
-    everything = codes(all_rules())
+    everything = codes(r for r in all_rules() if r.default)
     assert codes(select_rules(None, None)) == everything
     assert codes(select_rules(["N"], None)) == {c for c in everything if c.startswith("N")}
     assert codes(select_rules(["N10"], ["N102"])) == {c for c in everything if c.startswith("N10")} - {"N102"}
@@ -43,6 +43,30 @@ def test_select_by_code_name_and_family_prefix():
     assert codes(select_rules(None, ["S", "missing-normalization"])) == {
         c for c in everything if not c.startswith("S")} - {"N101"}
     assert codes(select_rules(["ALL"], None)) == everything
+
+
+@pytest.fixture
+def opt_in_rule():
+    """A rule registered with default=False for one test, then removed from the registry."""
+    from inspector import engine
+
+    @engine.rule("T199", "opt-in-example", "info", default=False)
+    def opt_in_example(graph, opts):
+        """An opt-in rule."""
+        yield from ()
+
+    yield engine.get_rule("T199")
+    del engine._REGISTRY["T199"]
+
+
+def test_opt_in_rules_run_only_when_named(opt_in_rule):
+    assert opt_in_rule.default is False
+    assert opt_in_rule not in select_rules(None, None)
+    assert opt_in_rule not in select_rules(["ALL"], None)
+    assert opt_in_rule not in select_rules(None, ["N101"])
+    for selector in ("T", "T1", "T199", "opt-in-example"):
+        assert select_rules([selector], None) == [opt_in_rule], selector
+    assert opt_in_rule in select_rules(["N", "T"], None)
 
 
 def test_unknown_selector_is_a_usage_error():
