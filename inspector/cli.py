@@ -309,3 +309,9 @@ def rule_command(name_or_code: str) -> None:
         click.echo(f"Applies to: {', '.join(sorted(r.frameworks))} models.")
     click.echo("")
     click.echo(r.doc)
+    from inspector.evidence import as_markdown, record
+
+    evidence = record(r.name)
+    if evidence is not None:
+        click.echo("")
+        click.echo(as_markdown(evidence))

@@ -134,6 +134,24 @@ def test_context_reaches_rules_and_findings_are_deduplicated():
     assert len(findings) == 1 and findings[0].severity == "info"
 
 
+def test_violations_sharing_a_pattern_fold_into_one_finding_with_count_and_places():
+    def repeated(graph, opts):
+        yield Violation("one-off", ("output",))
+        for i in range(5):
+            yield Violation(f"conv{i} then bn{i}", (f"conv{i}", f"bn{i}"), pattern="bias before BN.")
+        yield Violation("alone with its pattern", ("dense",), pattern="another fault")
+
+    from inspector.engine import Rule
+
+    probe_rule = Rule("X998", "repeated", "info", repeated, {}, "", (), (), frozenset({"keras"}))
+    graph = parse_model(ex.dense_chain("m", [8]), Source("<example>", "json"))
+    one_off, folded, alone = lint_graph(graph, [probe_rule])
+    assert one_off.message == "one-off" and alone.message == "alone with its pattern"
+    assert folded.message == "bias before BN: 5 places (conv0, conv1, conv2 and 2 more)"
+    assert folded.layers == tuple(f"{k}{i}" for i in range(5) for k in ("conv", "bn"))
+    assert folded.location == "<example>:conv0"
+
+
 def test_discover_recurses_for_models_and_skips_other_json(tmp_path: Path):
     (tmp_path / "a.keras").write_bytes(b"PK\x03\x04")
     (tmp_path / "sub").mkdir()
