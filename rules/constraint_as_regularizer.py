@@ -70,12 +70,16 @@ def constraint_as_regularizer(graph: ModelGraph, opts: RuleOptions) -> Iterator[
                 wanted = key.removesuffix("_regularizer") + "_constraint"
                 yield Violation(f"{cls} {layer.name!r} has the constraint {_name(value)} as its "
                                 f"{key}: Keras adds the clipped weights to the loss and cannot load "
-                                f"the saved file again; pass it as {wanted}", (layer.name,))
+                                f"the saved file again; pass it as {wanted}", (layer.name,),
+                                pattern=f"layers have the constraint {_name(value)} as their {key} "
+                                        f"(Keras cannot load the file again); pass it as {wanted}")
             elif key.endswith("_constraint") and kind == "regularizer":
                 wanted = key.removesuffix("_constraint") + "_regularizer"
                 yield Violation(f"{cls} {layer.name!r} has the regularizer {_name(value)} as its "
                                 f"{key}: it replaces the weights by a penalty after each step; "
-                                f"pass it as {wanted}", (layer.name,))
+                                f"pass it as {wanted}", (layer.name,),
+                                pattern=f"layers have the regularizer {_name(value)} as their {key}; "
+                                        f"pass it as {wanted}")
 
 
 def _name(value: Any) -> str:

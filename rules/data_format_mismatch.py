@@ -46,7 +46,8 @@ def data_format_mismatch(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viola
     ## What it does
     Reports a convolution, pooling, padding or upsampling layer whose `data_format`
     (`channels_first` or `channels_last`) differs from that of the layer that produced its
-    input, with nothing between them that moves the axes (`Permute`, `Reshape`).
+    input, with nothing between them that moves the axes (`Permute`, `Reshape`). A stray layer
+    in the other format is reported once, not again by the layer that reads its output.
 
     ## Why it matters
     `data_format` says which axis holds the channels. A `MaxPooling2D(data_format=
@@ -67,6 +68,7 @@ def data_format_mismatch(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viola
     Use one data format in the whole model (leave `data_format` unset, or set it everywhere),
     or make the change of layout explicit with `layers.Permute`.
     """
+    strays: set[str] = set()  # calls reported as misreading: what they write is not blamed again
     for call in graph.calls:
         layer = graph.layer(call.layer)
         cls, config = unwrapped(layer)
@@ -75,10 +77,11 @@ def data_format_mismatch(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viola
         found = layout_call(graph, call)
         if found is None:
             continue
-        written, writer, _ = found
+        written, writer, writer_call = found
         read = data_format(config)
-        if written is None or read == written:
+        if written is None or read == written or writer_call.id in strays:
             continue
+        strays.add(call.id)
         shape = input_shape(graph, call)
         axis = ""
         if shape is not None and len(shape) >= 3:
@@ -88,7 +91,9 @@ def data_format_mismatch(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viola
             axis = f" input as {read},"
         yield Violation(f"{cls} {layer.name!r} reads its{axis} but {writer!r} wrote it {written} "
                         "(no Permute between): it mixes positions with channels",
-                        (layer.name, writer))
+                        (layer.name, writer),
+                        pattern=f"layers read as {read} an input written {written} (no Permute between): "
+                                "they mix positions with channels")
 
 
 def _shape(shape) -> str:

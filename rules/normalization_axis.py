@@ -91,7 +91,9 @@ def normalization_axis(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violati
         yield Violation(
             f"BatchNormalization {layer.name!r} normalizes axis {named} of its {_shape(shape)} input, "
             f"but {why} puts the channels on axis {channel} (size {shape[channel]}): it keeps "
-            f"{sizes} statistics instead of one per channel", (layer.name,))
+            f"{sizes} statistics instead of one per channel", (layer.name,),
+            pattern=f"BatchNormalization layers normalize axis {named} of their input while the "
+                    f"channels are on axis {channel}")
 
 
 def _axes(value, rank: int) -> set[int] | None:

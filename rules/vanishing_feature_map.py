@@ -105,12 +105,13 @@ def vanishing_feature_map(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viol
                                  for name, n, out, span, _ in zero)
             message = (f"{layer.class_name} {layer.name!r} slides {where}: Keras refuses the model "
                        f"(\"Computed output size would be zero or negative\"); {history}")
-            yield Violation(message, (layer.name,))
+            yield Violation(message, (layer.name,))  # Keras stops at the first: one-off
         else:
             message = (f"{layer.class_name} {layer.name!r} downsamples {names} already reduced "
                        f"to 1 ({history}): the map has vanished and this layer has nothing left "
                        "to reduce")
-            yield Violation(message, (layer.name,))
+            yield Violation(message, (layer.name,), pattern=(
+                "poolings or strided layers downsample feature maps already reduced to 1"))
 
 
 def _vanishing_axes(graph: ModelGraph, call: Call) -> list[tuple[str, int, int, int, str]]:

@@ -45,28 +45,17 @@ def test_select_by_code_name_and_family_prefix():
     assert codes(select_rules(["ALL"], None)) == everything
 
 
-@pytest.fixture
-def opt_in_rule():
-    """A rule registered with default=False for one test, then removed from the registry."""
-    from inspector import engine
-
-    @engine.rule("T199", "opt-in-example", "info", default=False)
-    def opt_in_example(graph, opts):
-        """An opt-in rule."""
-        yield from ()
-
-    yield engine.get_rule("T199")
-    del engine._REGISTRY["T199"]
-
-
-def test_opt_in_rules_run_only_when_named(opt_in_rule):
-    assert opt_in_rule.default is False
-    assert opt_in_rule not in select_rules(None, None)
-    assert opt_in_rule not in select_rules(["ALL"], None)
-    assert opt_in_rule not in select_rules(None, ["N101"])
-    for selector in ("T", "T1", "T199", "opt-in-example"):
-        assert select_rules([selector], None) == [opt_in_rule], selector
-    assert opt_in_rule in select_rules(["N", "T"], None)
+def test_opt_in_rules_run_only_when_named():
+    """The taste family T is off by default: a selector must name its code, name or family."""
+    codes = lambda rules: {r.code for r in rules}
+    taste = [r for r in all_rules() if r.family == "T"]
+    assert taste and all(not r.default for r in taste)
+    for unnamed in (select_rules(None, None), select_rules(["ALL"], None), select_rules(None, ["N101"])):
+        assert not codes(taste) & codes(unnamed)
+    assert codes(select_rules(["T"], None)) == codes(taste)
+    for selector in ("T101", "shrinking-filters", "t101"):
+        assert codes(select_rules([selector], None)) == {"T101"}, selector
+    assert codes(select_rules(["N", "T"], None)) >= codes(taste)
 
 
 def test_unknown_selector_is_a_usage_error():
