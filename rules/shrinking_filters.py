@@ -19,8 +19,25 @@ def _cnn(*filters: int, kernel: int = 3):
                          ex.layer("Dense", "out", units=10, activation="softmax"))
 
 
+def _bottleneck():
+    """DenseNet's layer: a 1x1 convolution to 128 channels, then a 3x3 one to 32."""
+    return ex.sequential(
+        (None, 32, 32, 3),
+        ex.layer("Conv2D", "stem", filters=32, kernel_size=[3, 3], padding="same"),
+        ex.layer("Conv2D", "reduce", filters=128, kernel_size=[1, 1]),
+        ex.layer("Conv2D", "grow", filters=32, kernel_size=[3, 3], padding="same"),
+        ex.layer("GlobalAveragePooling2D", "gap"), ex.layer("Dense", "out", units=10))
+
+
 def _is_spatial_conv(cls: str) -> bool:
     return spatial_rank(cls) is not None and "Pool" not in cls and "Depthwise" not in cls
+
+
+def _wide_kernel_conv(layer) -> bool:
+    """A convolution with a kernel larger than 1 somewhere: 1x1 bottlenecks are not compared."""
+    cls, config = unwrapped(layer)
+    ws = windows(cls, config) if _is_spatial_conv(cls) else None
+    return ws is not None and any(w.size > 1 for w in ws)
 
 
 @rule(
@@ -29,14 +46,15 @@ def _is_spatial_conv(cls: str) -> bool:
     "info",
     default=False,
     invalid=[_cnn(64, 32), _cnn(16, 32, 16)],
-    valid=[_cnn(16, 32, 64), _cnn(32, 32), _cnn(64, 16, kernel=1)],
+    valid=[_cnn(16, 32, 64), _cnn(32, 32), _cnn(64, 16, kernel=1), _bottleneck()],
 )
 def shrinking_filters(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
     Off by default (a matter of taste, not a fault): reports a convolution with a spatial kernel
-    (larger than 1) that has fewer filters than the convolution before it. 1x1 convolutions
-    are left alone (bottlenecks shrink the channels on purpose). Enable it with `--select T101`.
+    (larger than 1) that has fewer filters than the spatial convolution before it. 1x1
+    convolutions are left out on both sides (bottlenecks change the channels on purpose).
+    Enable it with `--select T101`.
 
     ## Why it matters
     The classic image classifier design (VGG, ResNet stages) doubles the filters when it halves
@@ -60,7 +78,7 @@ def shrinking_filters(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violatio
         ws = windows(cls, config)
         if not _is_spatial_conv(cls) or ws is None or all(w.size == 1 for w in ws):
             continue
-        before = previous(graph, call, lambda other: _is_spatial_conv(unwrapped(other)[0]))
+        before = previous(graph, call, _wide_kernel_conv)
         if before is None:
             continue
         mine, theirs = width(layer), width(graph.layer(before.layer))
