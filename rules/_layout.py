@@ -35,7 +35,8 @@ def data_format(config: Mapping[str, Any]) -> str | None:
     value = config.get("data_format")
     if value in ("channels_first", "channels_last"):
         return value
-    return {"th": "channels_first", "tf": "channels_last"}.get(config.get("dim_ordering"))
+    ordering = config.get("dim_ordering")
+    return {"th": "channels_first", "tf": "channels_last"}.get(ordering) if isinstance(ordering, str) else None
 
 
 def has_data_format(class_name: str, config: Mapping[str, Any]) -> bool:

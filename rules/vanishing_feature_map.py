@@ -69,7 +69,9 @@ def vanishing_feature_map(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viol
     A stride or pooling window on a map that is one pixel wide has nothing left to reduce: the
     layer costs compute and, for a convolution, parameters, while the spatial information its
     position in the network was meant to summarize was already thrown away by the earlier
-    downsampling. Too many poolings for the input size is the usual cause (five `MaxPooling2D`
+    downsampling. Layers on a 1x1 map are wasted: in the record below, 8,403 of the 9,216
+    kernel weights of the 3x3 convolution working on the 1x1 map never received a gradient
+    (test accuracy was not measurably lower on digits: the harm is waste, not error). Too many poolings for the input size is the usual cause (five `MaxPooling2D`
     blocks copied from a 224x224 network onto 28x28 images). One step further, Keras refuses to
     build the model with "Computed output size would be zero or negative", naming neither the
     layer nor the dimension; for a Python builder (`inspect lint file.py:function`) this rule

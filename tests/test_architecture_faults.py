@@ -1,6 +1,6 @@
 """A105 vanishing-feature-map, A106 data-format-mismatch, A107 dropout-after-output, N104
-normalization-axis and W103 constraint-as-regularizer on models Keras really builds: the same finding from the live model,
-its .keras and .h5 files and its JSON; silent on every keras.applications model; and a builder
+normalization-axis and W103 constraint-as-regularizer on models Keras really builds: the same
+finding from the live model, its .keras and .h5 files and its JSON; silent on every keras.applications model; and a builder
 Keras refuses for a zero-size map read up to the refusing layer, which A105 names."""
 
 from __future__ import annotations
