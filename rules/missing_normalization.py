@@ -131,10 +131,10 @@ def missing_normalization(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viol
     ConvTranspose; ONNX Conv, Gemm, MatMul) with no normalization layer (BatchNormalization,
     LayerNormalization, GroupNormalization, UnitNormalization, ...) between them, and reports
     each maximal chain of `depth` (default 16) or more, or holding `sigmoid-depth` (default 4) or
-    more weight layers joined one after the other by sigmoid activations. Both thresholds are where the measured
-    harm appears (see Evidence): a sigmoid stack loses its gradient within a few layers, ReLU
-    and tanh stacks train well much deeper. A chain that branches into several heads (a shared
-    trunk) is one finding, naming the other ends.
+    more weight layers joined one after the other by sigmoid activations. Both thresholds are
+    where the measured harm appears (see Evidence): a sigmoid stack loses its gradient within a
+    few layers, ReLU and tanh stacks train well much deeper. A chain that branches into several
+    heads (a shared trunk) is one finding, naming the other ends.
 
     "Consecutive" means connected through layers that neither learn a linear map nor normalize:
     activations, dropout and noise, pooling, padding, cropping, up-sampling, reshaping, and merges
