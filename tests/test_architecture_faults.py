@@ -120,6 +120,16 @@ def test_refused_builder_names_the_layer_and_dimension(keras):
 
 
 @pytest.mark.usefixtures("_at_repo_root")
+def test_refused_tf_keras_builder_names_the_layer(keras):
+    pytest.importorskip("tf_keras")
+    graph = inspector.load(f"{BUILDERS}:too_many_pools_tf_keras")
+    assert any("Negative dimension size" in n for n in graph.notes)
+    [finding] = lint_graph(graph, _rules())
+    assert finding.layers == ("pool4",)
+    assert "height and width: 8 'digits' -> 4 'pool1' -> 2 'pool2' -> 1 'pool3'" in finding.message
+
+
+@pytest.mark.usefixtures("_at_repo_root")
 def test_refused_builder_cannot_be_run(keras):
     from inspector.errors import InspectorError
     from inspector.loaders.python_builder import build_model

@@ -32,6 +32,7 @@ import importlib
 import importlib.util
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Iterator, Mapping
@@ -167,14 +168,19 @@ def _full_tracebacks() -> Iterator[None]:
     """Keras' traceback filtering off while the builder runs: it drops the frames of the layer
     call that refused a zero-size output, which `_recover_refused_layer` reads."""
     import keras
+    import tensorflow as tf  # tf_keras filters through TensorFlow's switch
 
-    was_on = keras.config.is_traceback_filtering_enabled()
+    keras_on = keras.config.is_traceback_filtering_enabled()
+    tf_on = tf.debugging.is_traceback_filtering_enabled()
     keras.config.disable_traceback_filtering()
+    tf.debugging.disable_traceback_filtering()
     try:
         yield
     finally:
-        if was_on:
+        if keras_on:
             keras.config.enable_traceback_filtering()
+        if tf_on:
+            tf.debugging.enable_traceback_filtering()
 
 
 @contextmanager
@@ -344,7 +350,7 @@ def _input_ancestors(outputs: list) -> list:
         parents = getattr(node, "input_tensors", None)
         if parents is None:  # tf_keras
             parents = _flatten(node.keras_inputs)
-        stack.extend(reversed(list(parents)))
+        stack.extend(reversed(_flatten(parents)))  # tf_keras: one tensor, not a list, for one input
     return found
 
 
@@ -353,23 +359,29 @@ def _input_ancestors(outputs: list) -> list:
 def _recover_refused_layer(exc: BaseException) -> _Refused | None:
     """The model config of the graph up to the refused layer, the layer appended, from the frame
     of that layer's `__call__` in the traceback."""
-    found = _refusing_call(exc)
-    if found is None:
-        return None
-    layer, tensors = found
-    inputs = _input_ancestors(tensors)
-    if not inputs:
-        return None
-    model_class = _model_class(layer)
     try:
-        helper = model_class(inputs=inputs, outputs=tensors)
+        found = _refusing_call(exc)
+        if found is None:
+            return None
+        layer, tensors = found
+        inputs = _input_ancestors(tensors)
+        if not inputs:
+            return None
+        helper = _model_class(layer)(inputs=inputs, outputs=tensors)
         entry = _layer_entry(layer, tensors, helper)
     except Exception:  # noqa: BLE001 - cannot rebuild: the original error is reported instead
         return None
     config = _model_config(helper)
     config["config"]["layers"].append(entry)
     config["config"]["output_layers"] = [[layer.name, 0, 0]]
-    return _Refused(helper, config, one_line(exc))
+    lines = [line.strip() for line in str(exc).splitlines()]
+    reason = next((line for line in lines if any(m in line for m in ZERO_SIZE_MESSAGES)), None)
+    return _Refused(helper, config, _strip_ansi(reason)[:300] if reason else one_line(exc))
+
+
+def _strip_ansi(text: str) -> str:
+    """Keras 3 wraps the message in terminal bold codes."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
 
 
 def _refusing_call(exc: BaseException) -> tuple[Any, list] | None:
@@ -382,8 +394,9 @@ def _refusing_call(exc: BaseException) -> tuple[Any, list] | None:
         self_obj = local.get("self")
         if tb.tb_frame.f_code.co_name == "__call__" and self_obj is not None \
                 and hasattr(self_obj, "get_config") and not _is_model_class(type(self_obj)):
-            tensors = [t for t in _flatten(list(local.get("args", ())) or local.get("inputs"))
-                       if getattr(t, "_keras_history", None) is not None]
+            args = local.get("args")
+            candidates = list(args) if isinstance(args, (list, tuple)) and args else local.get("inputs")
+            tensors = [t for t in _flatten(candidates) if getattr(t, "_keras_history", None) is not None]
             if tensors:
                 found = (self_obj, tensors)
         tb = tb.tb_next

@@ -25,3 +25,15 @@ def valid_kernel_too_large() -> keras.Model:
         layers.Flatten(),
         layers.Dense(1, activation="sigmoid", name="score"),
     ])
+
+
+def too_many_pools_tf_keras():
+    """The same four poolings in tf.keras (Keras 2), which says "Negative dimension size"."""
+    import tf_keras
+
+    x = inputs = tf_keras.Input((8, 8, 1), name="digits")
+    for i in range(1, 5):
+        x = tf_keras.layers.Conv2D(8, 3, padding="same", name=f"conv{i}")(x)
+        x = tf_keras.layers.MaxPooling2D(name=f"pool{i}")(x)
+    x = tf_keras.layers.Flatten(name="flatten")(x)
+    return tf_keras.Model(inputs, tf_keras.layers.Dense(10, name="digit")(x))
