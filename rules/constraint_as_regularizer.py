@@ -35,6 +35,7 @@ L2 = _serialized("keras.regularizers", "L2", l2=0.01)
     "error",
     invalid=[_mlp(kernel_regularizer=MAX_NORM), _mlp(bias_regularizer="unit_norm"),
              _mlp(kernel_constraint=L2)],
+    frameworks=("keras",),
     valid=[_mlp(kernel_constraint=MAX_NORM), _mlp(kernel_regularizer=L2), _mlp()],
 )
 def constraint_as_regularizer(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:

@@ -40,6 +40,7 @@ def _sequence(axis):
     "normalization-axis",
     "info",
     invalid=[_cnn(1), _cnn(-1, "channels_first"), _sequence(1)],
+    frameworks=("keras",),
     valid=[_cnn(-1), _cnn(3), _cnn(1, "channels_first"), _sequence(-1),
            ex.dense_chain("mlp", [32], between=["BatchNormalization"])],
 )
