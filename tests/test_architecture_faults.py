@@ -1,7 +1,8 @@
-"""A105 vanishing-feature-map, A106 data-format-mismatch, A107 dropout-after-output, N104
-normalization-axis and W103 constraint-as-regularizer on models Keras really builds: the same
-finding from the live model, its .keras and .h5 files and its JSON; silent on every keras.applications model; and a builder
-Keras refuses for a zero-size map read up to the refusing layer, which A105 names."""
+"""A105 vanishing-feature-map, A106 data-format-mismatch, A107 dropout-after-output, A108
+channels-first-input, N104 normalization-axis and W103 constraint-as-regularizer on models Keras
+really builds: the same finding from the live model, its .keras and .h5 files and its JSON;
+silent on every keras.applications model; and a builder Keras refuses for a zero-size map, read
+up to the refusing layer, which A105 names."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import inspector
 from inspector.engine import lint_graph, lint_target, select_rules
 
 REPO = Path(__file__).resolve().parents[1]
-CODES = ["A105", "A106", "A107", "N104", "W103"]
+CODES = ["A105", "A106", "A107", "A108", "N104", "W103"]
 BUILDERS = "tests/builders/vanishing.py"
 
 
@@ -49,7 +50,14 @@ def _faulty_models(keras):
         x = layers.Dense(10, activation="softmax", name="digit")(x)
         return keras.Model(inputs, layers.Dropout(0.5, name="dropout")(x))
 
+    def pytorch_layout():
+        inputs = keras.Input((3, 32, 32), name="image")
+        x = layers.Conv2D(8, 3, padding="same", activation="relu", name="conv1")(inputs)
+        x = layers.GlobalAveragePooling2D(name="gap")(x)
+        return keras.Model(inputs, layers.Dense(10, activation="softmax", name="digit")(x))
+
     return [
+        ("channels-first-input", pytorch_layout()),
         ("dropout-after-output", dropped_output()),
         ("vanishing-feature-map", cnn("vanishing", pools=4, last_pool_padding="same")),
         ("data-format-mismatch", cnn("mixed_formats", pool_format="channels_first")),
@@ -85,6 +93,9 @@ def test_found_messages_say_what_is_wrong(keras):
     assert axis.layers == ("bn1", "bn2")
     assert axis.message == ("BatchNormalization layers normalize axis 1 of their input while the "
                             "channels are on axis 3: 2 places (bn1, bn2)")
+    [layout] = found["channels-first-input"]
+    assert layout.layers == ("image", "conv1")
+    assert "channels-first images (3 channel(s) of 32x32)" in layout.message
     [dropped] = found["dropout-after-output"]
     assert dropped.layers == ("dropout", "digit")
     assert "comes after 'digit', the last layer that computes the model's output" in dropped.message
