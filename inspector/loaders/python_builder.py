@@ -167,20 +167,30 @@ def _import_file(ref: str, path: Path):
 def _full_tracebacks() -> Iterator[None]:
     """Keras' traceback filtering off while the builder runs: it drops the frames of the layer
     call that refused a zero-size output, which `_recover_refused_layer` reads."""
-    import keras
-    import tensorflow as tf  # tf_keras filters through TensorFlow's switch
+    switches = []  # (is_enabled, disable, enable) of Keras 3 and of TensorFlow (tf_keras uses it)
+    try:
+        import keras
 
-    keras_on = keras.config.is_traceback_filtering_enabled()
-    tf_on = tf.debugging.is_traceback_filtering_enabled()
-    keras.config.disable_traceback_filtering()
-    tf.debugging.disable_traceback_filtering()
+        switches.append((keras.config.is_traceback_filtering_enabled,
+                         keras.config.disable_traceback_filtering, keras.config.enable_traceback_filtering))
+    except (ImportError, AttributeError):
+        pass
+    try:
+        import tensorflow as tf
+
+        switches.append((tf.debugging.is_traceback_filtering_enabled,
+                         tf.debugging.disable_traceback_filtering, tf.debugging.enable_traceback_filtering))
+    except (ImportError, AttributeError):
+        pass
+    were_on = [is_on() for is_on, _, _ in switches]
+    for _, disable, _ in switches:
+        disable()
     try:
         yield
     finally:
-        if keras_on:
-            keras.config.enable_traceback_filtering()
-        if tf_on:
-            tf.debugging.enable_traceback_filtering()
+        for (_, _, enable), was_on in zip(switches, were_on, strict=True):
+            if was_on:
+                enable()
 
 
 @contextmanager
