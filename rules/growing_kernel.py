@@ -12,9 +12,10 @@ from inspector.rules._taste import previous
 from inspector.rules._util import unwrapped
 
 
-def _cnn(*kernels: int):
+def _cnn(*kernels: int, dilations: tuple[int, ...] = ()):
     convs = [ex.layer("Conv2D", f"conv{i}", filters=16 * i, kernel_size=[k, k], padding="same",
-                      activation="relu") for i, k in enumerate(kernels, 1)]
+                      activation="relu", dilation_rate=[d, d])
+             for i, (k, d) in enumerate(zip(kernels, dilations or (1,) * len(kernels)), 1)]
     return ex.sequential((None, 32, 32, 3), *convs, ex.layer("GlobalAveragePooling2D", "gap"),
                          ex.layer("Dense", "out", units=10, activation="softmax"))
 
@@ -29,14 +30,15 @@ def _is_conv(cls: str) -> bool:
     "info",
     default=False,
     invalid=[_cnn(3, 5), _cnn(5, 3, 7)],
-    valid=[_cnn(7, 5, 3), _cnn(3, 3), _cnn(3, 1, 3)],
+    valid=[_cnn(7, 5, 3), _cnn(3, 3), _cnn(3, 1, 3), _cnn(3, 3, 3, dilations=(1, 2, 4))],
 )
 def growing_kernel(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
     Off by default (a matter of taste, not a fault): reports a convolution whose kernel is
     larger than that of the spatial convolution before it (1x1 convolutions are not counted as
-    the one before). Enable it with `--select T103`.
+    the one before; a growing dilation rate is not a growing kernel). Enable it with
+    `--select T103`.
 
     ## Why it matters
     Deeper layers see the input through every layer before them: their receptive field grows
@@ -67,10 +69,10 @@ def growing_kernel(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
         theirs = windows(b_cls, b_config)
         if theirs is None or len(theirs) != len(mine):
             continue
-        if any(m.span > t.span for m, t in zip(mine, theirs, strict=True)) and \
-                all(m.span >= t.span for m, t in zip(mine, theirs, strict=True)):
-            size = "x".join(str(w.span) for w in mine)
-            other = "x".join(str(w.span) for w in theirs)
+        pairs = list(zip(mine, theirs, strict=True))  # sizes, not spans: growing dilation is fine
+        if any(m.size > t.size for m, t in pairs) and all(m.size >= t.size for m, t in pairs):
+            size = "x".join(str(w.size) for w in mine)
+            other = "x".join(str(w.size) for w in theirs)
             yield Violation(f"{cls} {layer.name!r} has a {size} kernel, larger than the {other} of "
                             f"{before.layer!r} before it", (layer.name, before.layer),
                             pattern="convolutions have larger kernels than the convolution before them")
