@@ -147,3 +147,27 @@ def test_refused_builder_cannot_be_run(keras):
 
     with pytest.raises(InspectorError, match="Keras refused the model .*zero or negative"):
         build_model(f"{BUILDERS}:too_many_pools")
+
+
+def test_taste_rules_run_only_when_selected(tmp_path, monkeypatch):
+    """On the command line: a T finding appears with `--select T` (or its name), never by default,
+    and a per-file ignore of `ALL` silences it too."""
+    import json
+
+    from click.testing import CliRunner
+
+    from inspector.cli import main
+    from inspector.rules.shrinking_filters import _cnn
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "narrowing.json").write_text(json.dumps(_cnn(64, 32)))
+    run = lambda *args: CliRunner().invoke(main, ["lint", "narrowing.json", *args])
+    assert run().exit_code == 0
+    for selector in ("T", "T101", "shrinking-filters"):
+        result = run("--select", selector)
+        assert "T101 shrinking-filters Conv2D 'conv2' has 32 filters, fewer than the 64" in result.output
+        assert result.exit_code == 1  # a finding
+    assert "T101" not in run("--select", "ALL").output
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.inspector]\nselect = ["T"]\nper-file-ignores = { "narrowing.json" = ["ALL"] }\n')
+    assert "T101" not in run().output
