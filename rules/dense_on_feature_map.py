@@ -193,6 +193,7 @@ def dense_on_feature_map(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viola
                 f"Dense {dense.name!r} is applied to the {rank}-D output of "
                 f"{conv.class_name} {conv.name!r} with no Flatten or global pooling between: it "
                 f"acts on each position separately, so output {name!r} is {shown} where "
-                f"{trained} (batch, classes); add Flatten() or GlobalAveragePooling before it",
-                (dense.name, conv.name, name))
+                f"{trained} (batch, classes); add Flatten() or "
+                f"GlobalAveragePooling{rank - 2}D() before it",
+                tuple(dict.fromkeys((dense.name, conv.name, name))))
             break

@@ -124,9 +124,9 @@ def redundant_activation(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viola
     ## Why it matters
     For relu the second application does nothing: the author believes the model is something it
     is not. For squashing functions it does harm: a softmax of probabilities in [0, 1] is nearly
-    uniform (its largest value is at most e/(e+n-1) over n classes) and its gradient shrinks
-    accordingly, so the classifier learns slowly; a sigmoid of a sigmoid only spans
-    (0.5, 0.73).
+    uniform (its largest value is at most e/(e+n-1) over n classes), so the probabilities the
+    model reports are meaningless and its loss stays high even where the ranking of classes
+    survives; a sigmoid of a sigmoid only spans (0.5, 0.73).
 
     ## Example
     ```python
@@ -149,7 +149,8 @@ def redundant_activation(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viola
             continue
         first, passed = found
         effect = ("the second does nothing" if key in _IDEMPOTENT
-                  else "squashing twice compresses the output and shrinks its gradient")
+                  else "a softmax of probabilities is near uniform" if key == "softmax"
+                  else "squashing twice narrows the output's range")
         via = f" (through {', '.join(passed)})" if passed else ""
         yield Violation(f"{layer.class_name} {layer.name!r} applies {key} to the output of "
                         f"{first.class_name} {first.name!r}{via}, which already applies it: "

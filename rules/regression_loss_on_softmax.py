@@ -62,7 +62,8 @@ def regression_loss_on_softmax(graph: ModelGraph, opts: RuleOptions) -> Iterator
     one-hot label has a gradient that vanishes when the softmax is confidently wrong (it is
     multiplied by the softmax's own derivative, which is near zero there), so the worst
     mistakes are corrected the slowest; cross-entropy's gradient is the plain error `p - y`.
-    It trains slower and to a worse optimum.
+    Under plain SGD it barely trains (measured below); adaptive optimizers such as Adam hide
+    most of the difference, which is why it is a warning and not an error.
 
     ## Example
     ```python
