@@ -100,12 +100,12 @@ def loss_activation_mismatch(graph: ModelGraph, opts: RuleOptions) -> Iterator[V
             continue
         where = tuple(dict.fromkeys((head.output, head.by, head.layer)))
         act, units = head.activation, head.units
-        if head.by == head.layer:
-            described = act
-        elif act == "linear":  # a normalization is the last operation
-            described = f"linear (its last layer is the normalization {head.by!r})"
+        if act == "linear" and head.by != head.layer:  # a normalization is the last operation
+            state = f"ends in the normalization {head.by!r}, which is no probability"
+        elif head.by in (head.layer, head.output):
+            state = f"has a {act} activation"
         else:
-            described = f"{act} (applied by {head.by!r})"
+            state = f"has a {act} activation (applied by {head.by!r})"
         if act == "softmax" and units == 1:
             yield Violation(f"output {head.output!r} is a softmax over a single unit, which always "
                             "outputs 1.0; use sigmoid for a yes/no output", where)
@@ -121,7 +121,7 @@ def loss_activation_mismatch(graph: ModelGraph, opts: RuleOptions) -> Iterator[V
                                 f"{loss} has from_logits=True, which applies it again", where)
             continue
         if act not in PROBABILITY_ACTIVATIONS:
-            yield Violation(f"output {head.output!r} has a {described} activation, but its loss {loss} "
+            yield Violation(f"output {head.output!r} {state}, but its loss {loss} "
                             "expects probabilities; use softmax/sigmoid or from_logits=True", where)
         elif kind == "binary" and act == "softmax":
             yield Violation(f"output {head.output!r} is a softmax over {units} units with {loss}; "
