@@ -45,8 +45,9 @@ def _rank_of_class(cls: str) -> int | None:
 
 
 def _feature_map_source(graph: ModelGraph, call: Call) -> tuple[Layer, int] | None:
-    """The convolution or pooling whose feature map reaches `call` through layers that keep it
-    one, and its rank; None when something else (a Flatten, another Dense...) is between."""
+    """The convolution or pooling (or nested model returning an image-like map) whose feature
+    map reaches `call` through layers that keep it one, and its rank; None when something else
+    (a Flatten, another Dense...) is between."""
     current = call
     while current.inputs:
         current = graph.producer(current.inputs[0])
@@ -56,6 +57,9 @@ def _feature_map_source(graph: ModelGraph, call: Call) -> tuple[Layer, int] | No
             shape = graph.tensor(current.outputs[0]).shape
             rank = len(shape) if shape else _rank_of_class(cls)
             return (layer, rank) if rank and rank >= 3 else None
+        if layer.subgraph is not None:  # a nested convolutional base (transfer learning)
+            shape = graph.tensor(current.outputs[0]).shape
+            return (layer, len(shape)) if shape and len(shape) >= 4 else None
         if cls not in _KEEP_RANK:
             return None
     return None

@@ -39,6 +39,19 @@ def text_cnn_no_global_pooling(keras):
     return model, [("A102", ("sentiment", "pool"))]
 
 
+def pretrained_base_no_pooling(keras):
+    layers = keras.layers
+    base = keras.Sequential([
+        keras.Input((32, 32, 3)), layers.Conv2D(16, 3, activation="relu"), layers.MaxPooling2D(),
+        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D()], name="base")
+    inputs = keras.Input((32, 32, 3))
+    x = layers.Dense(128, activation="relu", name="hidden")(base(inputs))
+    outputs = layers.Dense(5, activation="softmax", name="flower")(x)
+    model = keras.Model(inputs, outputs)
+    model.compile(loss="sparse_categorical_crossentropy")
+    return model, [("A102", ("hidden", "base", "flower"))]
+
+
 def mlp_without_activations(keras):
     layers = keras.layers
     model = keras.Sequential([
@@ -80,7 +93,8 @@ def mse_on_softmax_relu_after_bn(keras):
     return model, [("L101", ("score", "score_dense")), ("L103", ("kind",))]
 
 
-FAULTS = [conv_dense_no_flatten, text_cnn_no_global_pooling, mlp_without_activations,
+FAULTS = [conv_dense_no_flatten, text_cnn_no_global_pooling, pretrained_base_no_pooling,
+          mlp_without_activations,
           relu_twice_softmax_twice, zeros_kernel, mse_on_softmax_relu_after_bn]
 
 
@@ -93,6 +107,14 @@ def test_fault_found_alike_in_every_format(keras, build, tmp_path):
     assert _found(model) == sorted(expected)
     for suffix in (".keras", ".h5", ".json"):
         assert _found(tmp_path / f"m{suffix}") == sorted(expected), suffix
+
+
+@pytest.mark.parametrize("build", FAULTS, ids=lambda f: f.__name__)
+def test_fault_found_alike_in_a_keras_2_file(keras, build, tmp_path):
+    tf_keras = pytest.importorskip("tf_keras")
+    model, expected = build(tf_keras)
+    model.save(tmp_path / "m.h5")
+    assert _found(tmp_path / "m.h5") == sorted(expected)
 
 
 # -- what looks alike but is meant -----------------------------------------------------------------
