@@ -44,25 +44,34 @@ def _rank_of_class(cls: str) -> int | None:
     return None
 
 
-def _feature_map_source(graph: ModelGraph, call: Call) -> tuple[Layer, int] | None:
+def _feature_map_source(graph: ModelGraph, call: Call,
+                        memo: dict[str, tuple[Layer, int] | None]) -> tuple[Layer, int] | None:
     """The convolution or pooling (or nested model returning an image-like map) whose feature
     map reaches `call` through layers that keep it one, and its rank; None when something else
-    (a Flatten, another Dense...) is between."""
-    current = call
+    (a Flatten, another Dense...) is between. `memo` keeps each call's answer, so the walks of
+    all Dense layers together stay linear in the size of the graph."""
+    passed: list[str] = []
+    current, found = call, None
     while current.inputs:
         current = graph.producer(current.inputs[0])
+        if current.id in memo:
+            found = memo[current.id]
+            break
+        passed.append(current.id)
         layer = graph.layer(current.layer)
         cls = unwrapped(layer)[0]
+        shape = graph.tensor(current.outputs[0]).shape
         if cls in _SPATIAL:
-            shape = graph.tensor(current.outputs[0]).shape
             rank = len(shape) if shape else _rank_of_class(cls)
-            return (layer, rank) if rank and rank >= 3 else None
+            found = (layer, rank) if rank and rank >= 3 else None
+            break
         if layer.subgraph is not None:  # a nested convolutional base (transfer learning)
-            shape = graph.tensor(current.outputs[0]).shape
-            return (layer, len(shape)) if shape and len(shape) >= 4 else None
+            found = (layer, len(shape)) if shape and len(shape) >= 4 else None
+            break
         if cls not in _KEEP_RANK:
-            return None
-    return None
+            break
+    memo.update(dict.fromkeys(passed, found))
+    return found
 
 
 def _outputs_reached(graph: ModelGraph, call: Call) -> list[str]:
@@ -171,11 +180,15 @@ def dense_on_feature_map(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viola
     Put `layers.Flatten()` or `layers.GlobalAveragePooling2D()` before the first Dense layer.
     """
     losses = graph.training.loss if graph.training is not None else {}
+    memo: dict[str, tuple[Layer, int] | None] = {}
     for call in graph.calls:
         dense = graph.layer(call.layer)
         if dense.class_name != "Dense":
             continue
-        source = _feature_map_source(graph, call)
+        shape = graph.tensor(call.inputs[0]).shape if call.inputs else None
+        if shape is not None and len(shape) < 3:
+            continue  # a vector per example: nothing to walk back for
+        source = _feature_map_source(graph, call, memo)
         if source is None:
             continue
         conv, rank = source
