@@ -10,6 +10,7 @@ from inspector.graph import Call, Layer, ModelGraph
 from inspector.rules import _examples as ex
 from inspector.rules._util import (
     ACTIVATION_LAYERS,
+    NORMALIZATION_LAYERS,
     PASS_THROUGH_LAYERS,
     WEIGHT_LAYERS,
     layer_activation,
@@ -59,7 +60,8 @@ def _kernel_constant(layer: Layer) -> float | None:
 
 
 def _downstream(graph: ModelGraph, call: Call) -> tuple[bool, list[Layer], list[str]]:
-    """From `call` forward through layers that are not weight layers: whether a model output
+    """From `call` forward through layers that neither learn a linear map nor are unknown
+    (activations, dropout, reshaping, pooling, merges, normalizations): whether a model output
     is reached, the weight layers reached, and the activations applied on the way."""
     outputs, weights, activations = False, [], []
     frontier, seen = [call.id], {call.id}
@@ -74,7 +76,7 @@ def _downstream(graph: ModelGraph, call: Call) -> tuple[bool, list[Layer], list[
             cls = unwrapped(layer)[0]
             if cls in WEIGHT_LAYERS:
                 weights.append(layer)
-            elif cls in PASS_THROUGH_LAYERS:
+            elif cls in PASS_THROUGH_LAYERS or cls in NORMALIZATION_LAYERS:
                 if cls in ACTIVATION_LAYERS:
                     activations.append(layer_activation(layer))
                 frontier.append(user)
@@ -108,6 +110,7 @@ _ZEROS = {"module": "keras.initializers", "class_name": "Zeros", "config": {}, "
         _mlp("ones"),
         _mlp({"class_name": "Constant", "config": {"value": 0.05}}, activation="tanh"),
         _mlp("zeros", activation="tanh", output_kernel="zeros"),
+        _mlp("ones", activation="linear", between=[("BatchNormalization", {})]),
     ],
     valid=[
         _mlp("glorot_uniform"),
@@ -115,6 +118,8 @@ _ZEROS = {"module": "keras.initializers", "class_name": "Zeros", "config": {}, "
         _mlp("glorot_uniform", output_kernel="zeros"),  # each output unit has its own error
         _mlp("ones", units=1),
         _mlp("he_normal", bias="ones"),
+        _mlp("zeros", activation="linear", between=[("BatchNormalization", {}),
+                                                     ("Activation", {"activation": "tanh"})]),
     ],
 )
 def constant_initialization(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
@@ -152,7 +157,7 @@ def constant_initialization(graph: ModelGraph, opts: RuleOptions) -> Iterator[Vi
         if value is None:
             continue
         reaches_output, next_layers, activations = _downstream(graph, call)
-        if reaches_output or not next_layers:
+        if reaches_output:
             continue
         own = layer_activation(layer)
         activation = own if own != "linear" else next(iter(activations), "linear")
