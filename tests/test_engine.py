@@ -54,8 +54,8 @@ def test_unknown_selector_is_a_usage_error():
 
 def test_options_merge_defaults_and_reject_unknown_or_mistyped():
     r = get_rule("missing-normalization")
-    assert resolve_options(r, None) == {"depth": 4}
-    assert resolve_options(r, {"depth": 6}) == {"depth": 6}
+    assert resolve_options(r, None) == {"depth": 16, "sigmoid-depth": 4}
+    assert resolve_options(r, {"depth": 6}) == {"depth": 6, "sigmoid-depth": 4}
     with pytest.raises(UsageError, match="has no option 'deep'"):
         resolve_options(r, {"deep": 6})
     with pytest.raises(UsageError, match="must be a number"):
