@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import Call, Layer, ModelGraph
@@ -118,6 +118,27 @@ def _same_positions(graph: ModelGraph, output: str) -> bool:
     return False
 
 
+def _expects_one_prediction(graph: ModelGraph, dense: Call, output: str,
+                            losses: Mapping[str, str | None]) -> str | None:
+    """How the output is known to be a per-example classifier ("its loss X expects", "a
+    classifier outputs"), or None: not a classifier, not a map, or a per-position model."""
+    name, shape = graph.producer_layer(output), graph.tensor(output).shape
+    loss = losses.get(name)
+    head = final_head(graph, output)
+    if loss_kind(loss) is not None:
+        expects = f"its loss {loss} expects"
+    elif loss is None and head is not None and head.activation in PROBABILITY_ACTIVATIONS:
+        expects = "a classifier outputs"
+    else:
+        return None
+    if shape is not None and len(shape) < 3:
+        return None
+    if _same_positions(graph, output):
+        return None
+    known_positions = shape is not None and None not in shape[1:-1]
+    return expects if known_positions or _downsampled(graph, dense) else None
+
+
 def _cnn(dense_input=(), head=("Dense", {"units": 10, "activation": "softmax"}),
          loss="sparse_categorical_crossentropy", pool=True, strides=1):
     m = ex.Functional("cnn")
@@ -193,24 +214,16 @@ def dense_on_feature_map(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viola
             continue
         conv, rank = source
         for output in dict.fromkeys(_outputs_reached(graph, call)):
-            head = final_head(graph, output)
-            name = graph.producer_layer(output)
-            loss = losses.get(name)
-            classifier = loss_kind(loss) is not None or (
-                loss is None and head is not None and head.activation in PROBABILITY_ACTIVATIONS)
-            shape = graph.tensor(output).shape
-            if not classifier or (shape is not None and len(shape) < 3):
+            expects = _expects_one_prediction(graph, call, output, losses)
+            if expects is None:
                 continue
-            if _same_positions(graph, output) or not (
-                    _downsampled(graph, call) or (shape is not None and None not in shape[1:-1])):
-                continue
-            trained = f"its loss {loss} expects" if loss else "a classifier outputs"
+            name, shape = graph.producer_layer(output), graph.tensor(output).shape
             shown = "(" + ", ".join(str(d) for d in shape) + ")" if shape else "a map"
             yield Violation(
                 f"Dense {dense.name!r} is applied to the {rank}-D output of "
                 f"{conv.class_name} {conv.name!r} with no Flatten or global pooling between: it "
                 f"acts on each position separately, so output {name!r} is {shown} where "
-                f"{trained} (batch, classes); add Flatten() or "
+                f"{expects} (batch, classes); add Flatten() or "
                 f"GlobalAveragePooling{rank - 2}D() before it",
                 tuple(dict.fromkeys((dense.name, conv.name, name))))
             break
