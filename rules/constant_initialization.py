@@ -62,11 +62,14 @@ def _kernel_constant(layer: Layer) -> float | None:
 def _downstream(graph: ModelGraph, call: Call) -> tuple[bool, list[Layer], list[str]]:
     """From `call` forward through layers that neither learn a linear map nor are unknown
     (activations, dropout, reshaping, pooling, merges, normalizations): whether a model output
-    is reached, the weight layers reached, and the activations applied on the way."""
+    is reached, the weight layers reached, and the activations applied to this layer's own
+    output (before any merge adds another signal to it, as a zero-initialized residual branch
+    or ControlNet's "zero convolution" does on purpose)."""
     outputs, weights, activations = False, [], []
-    frontier, seen = [call.id], {call.id}
+    frontier, seen = [(call.id, False)], {call.id}
     while frontier:
-        current = graph.call(frontier.pop())
+        current_id, merged = frontier.pop()
+        current = graph.call(current_id)
         outputs = outputs or any(t in graph.outputs for t in current.outputs)
         for user in graph.successors(current.id):
             if user in seen:
@@ -77,10 +80,28 @@ def _downstream(graph: ModelGraph, call: Call) -> tuple[bool, list[Layer], list[
             if cls in WEIGHT_LAYERS:
                 weights.append(layer)
             elif cls in PASS_THROUGH_LAYERS or cls in NORMALIZATION_LAYERS:
-                if cls in ACTIVATION_LAYERS:
+                merges = merged or len(graph.call(user).inputs) > 1
+                if cls in ACTIVATION_LAYERS and not merges:
                     activations.append(layer_activation(layer))
-                frontier.append(user)
+                frontier.append((user, merges))
     return outputs, weights, activations
+
+
+def _zero_residual_branch():
+    """A residual block whose last convolution starts at zero (Fixup, ControlNet): the block
+    starts as the identity, on purpose, and the Add keeps the relu after it alive."""
+    m = ex.Functional("resnet")
+    x = m.input("image", (None, 8, 8, 16))
+    h = m.add(ex.layer("Conv2D", "conv_a", filters=16, kernel_size=[3, 3], padding="same",
+                       activation="relu"), x)
+    h = m.add(ex.layer("Conv2D", "conv_b", filters=16, kernel_size=[3, 3], padding="same",
+                       kernel_initializer="zeros"), h)
+    h = m.add(ex.layer("Add", "add"), x, h)
+    h = m.add(ex.layer("Activation", "relu", activation="relu"), h)
+    h = m.add(ex.layer("Conv2D", "conv_c", filters=16, kernel_size=[3, 3], activation="relu"), h)
+    h = m.add(ex.layer("GlobalAveragePooling2D", "gap"), h)
+    y = m.add(ex.layer("Dense", "digit", units=10, activation="softmax"), h)
+    return m.build([x], [y], loss="sparse_categorical_crossentropy")
 
 
 def _mlp(kernel, activation="relu", output_kernel="glorot_uniform", bias="zeros", units=64,
@@ -120,6 +141,7 @@ _ZEROS = {"module": "keras.initializers", "class_name": "Zeros", "config": {}, "
         _mlp("he_normal", bias="ones"),
         _mlp("zeros", activation="linear", between=[("BatchNormalization", {}),
                                                      ("Activation", {"activation": "tanh"})]),
+        _zero_residual_branch(),
     ],
 )
 def constant_initialization(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:

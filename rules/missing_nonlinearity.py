@@ -16,7 +16,7 @@ _LINEAR_MAPS = WEIGHT_LAYERS - {
 separable convolution, linear on purpose; EinsumDense and bare MatMul are attention projections."""
 
 _LINEAR_THROUGH = DROPOUT_LAYERS | frozenset({
-    "Flatten", "Permute", "RepeatVector", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
+    "Flatten", "Identity", "Permute", "RepeatVector", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
     "Cropping1D", "Cropping2D", "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D",
     "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "AvgPool1D", "AvgPool2D",
     "AvgPool3D",
