@@ -86,8 +86,8 @@ def bias_before_normalization(graph: ModelGraph, opts: RuleOptions) -> Iterator[
                             "set use_bias=False", (layer.name, norm), pattern=PATTERN)
 
 
-PATTERN = ("weight layers add a bias that the BatchNormalization right after each cancels; "
-           "set use_bias=False")
+PATTERN = ("weight layers add a bias that the BatchNormalization right after each cancels "
+           "(set use_bias=False)")
 
 
 def _only_normalization_after(graph: ModelGraph, call_id: str) -> str | None:

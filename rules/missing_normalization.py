@@ -113,6 +113,9 @@ def _recurrent_between():
         ex.dense_chain("tanh_mlp", [32] * 8, activation="tanh"),
         ex.dense_chain("regression_mlp", [10, 10, 10], output_units=1, output_activation="linear"),
         _lenet,
+        ex.sequential((None, 8), ex.layer("Dense", "d1", units=8, activation="sigmoid"),
+                      *(ex.layer("Dense", f"d{i}", units=8, activation="relu") for i in (2, 3)),
+                      ex.layer("Dense", "out", units=3, activation="softmax")),
         _vgg_like_shallower,
         ex.dense_chain("normalized_mlp", [32] * 20, between=["BatchNormalization"]),
         ex.dense_chain("layer_normalized", [32] * 6, activation="sigmoid",
@@ -127,11 +130,11 @@ def missing_normalization(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viol
     Finds paths of consecutive weight layers (Dense, Conv1D/2D/3D, SeparableConv, DepthwiseConv,
     ConvTranspose; ONNX Conv, Gemm, MatMul) with no normalization layer (BatchNormalization,
     LayerNormalization, GroupNormalization, UnitNormalization, ...) between them, and reports
-    each maximal chain of `depth` (default 16) or more, or of `sigmoid-depth` (default 4) or more
-    when sigmoid activations come between its layers. Both thresholds are where the measured
-    harm appears (see Evidence): a sigmoid stack loses its gradient within a few layers, ReLU
-    and tanh stacks train well much deeper. A chain that branches into several heads (a shared
-    trunk) is one finding, naming the other ends.
+    each maximal chain of `depth` (default 16) or more, or holding `sigmoid-depth` (default 4) or
+    more weight layers joined one after the other by sigmoid activations. Both thresholds are
+    where the measured harm appears (see Evidence): a sigmoid stack loses its gradient within a
+    few layers, ReLU and tanh stacks train well much deeper. A chain that branches into several
+    heads (a shared trunk) is one finding, naming the other ends.
 
     "Consecutive" means connected through layers that neither learn a linear map nor normalize:
     activations, dropout and noise, pooling, padding, cropping, up-sampling, reshaping, and merges
@@ -167,20 +170,19 @@ def missing_normalization(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viol
     instead of sigmoid between hidden layers). Change the thresholds with
     `[tool.inspector.rules.missing-normalization] depth = 12` (and `sigmoid-depth`).
     """
-    chains = _unnormalized_chains(graph)
-    for group in _shared(chains):
+    depth, sigmoid_depth = int(opts["depth"]), int(opts["sigmoid-depth"])
+    for group in _shared(_unnormalized_chains(graph)):
         longest = max(group, key=len)
-        saturating = _saturating(graph, longest)
-        depth = int(opts["sigmoid-depth"] if saturating else opts["depth"])
-        if len(longest) < depth:
+        sigmoid = _sigmoid_stack(graph, longest) >= sigmoid_depth
+        if not sigmoid and len(longest) < depth:
             continue
         names = list(dict.fromkeys(graph.call(c).layer for c in longest))
         others = [graph.call(chain[-1]).layer for chain in group if chain is not longest]
         branches = f"; the chain branches, also ending at {', '.join(others)}" if others else ""
-        kind = f"{saturating} layers" if saturating else "non-saturating activations"
+        threshold = f"{sigmoid_depth} for sigmoid stacks" if sigmoid else str(depth)
         yield Violation(
             f"{len(longest)} weight layers in a row with no normalization between them "
-            f"(threshold {depth} with {kind}): {display(names)}{branches}",
+            f"(threshold {threshold}): {display(names)}{branches}",
             tuple(dict.fromkeys(names + others)),
         )
 
@@ -238,18 +240,19 @@ def _shared(chains: list[list[str]]) -> list[list[list[str]]]:
     return [members for _, members in groups]
 
 
-def _saturating(graph: ModelGraph, chain: list[str]) -> str | None:
-    """The saturating activation (sigmoid, tanh...) applied between the chain's weight layers, if
-    any: such stacks lose their gradient far sooner than ReLU ones. The last layer's activation
-    is the output's (a sigmoid classifier), not a hidden one, so it does not count."""
+def _sigmoid_stack(graph: ModelGraph, chain: list[str]) -> int:
+    """The most weight layers of the chain joined by sigmoid activations one after the other
+    (a run of k sigmoid layers and the layer they feed: k + 1), the stacks the evidence measured.
+    The last layer's own activation is the output's (a sigmoid classifier), so it does not count."""
+    best = run = 0
     for call_id in chain[:-1]:
         activation = layer_activation(graph.layer_of(call_id))
         users = graph.successors(call_id)
         if activation == "linear" and len(users) == 1:
             activation = layer_activation(graph.layer_of(users[0]))
-        if activation in SATURATING:
-            return activation
-    return None
+        run = run + 1 if activation in SATURATING else 0
+        best = max(best, run)
+    return best + 1 if best else 0
 
 
 SATURATING = frozenset({"sigmoid", "hard_sigmoid"})  # tanh measured: no earlier harm than ReLU

@@ -142,7 +142,7 @@ def test_missing_normalization_applies_to_matmul_chains(tmp_path):
     findings = _lint(deep, "missing-normalization")
     assert len(findings) == 1
     assert set(findings[0].layers) >= {"dense0", "dense3"}
-    assert "with sigmoid layers" in findings[0].message
+    assert "(threshold 4 for sigmoid stacks)" in findings[0].message
     assert _lint(_save(_mlp(layers=5), tmp_path / "relu.onnx"), "missing-normalization") == []
     assert _lint(_save(_mlp(layers=2, activation="Sigmoid"), tmp_path / "shallow.onnx"),
                  "missing-normalization") == []

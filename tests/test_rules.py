@@ -150,7 +150,7 @@ def test_missing_normalization_depth_option_and_chain_layers():
     [finding] = lint_graph(sigmoid, [rule])
     assert finding.layers == ("dense_1", "dense_2", "dense_3", "dense_4", "dense_5", "output")
     assert finding.message.startswith("6 weight layers in a row with no normalization between "
-                                      "them (threshold 4 with sigmoid layers)")
+                                      "them (threshold 4 for sigmoid stacks)")
     assert lint_graph(sigmoid, [rule], {"missing-normalization": {"sigmoid-depth": 7}}) == []
     relu = _graph(ex.dense_chain("mlp", [32] * 5))
     assert lint_graph(relu, [rule]) == []  # ReLU stacks: threshold 16
@@ -163,8 +163,8 @@ def test_missing_normalization_reports_a_trunk_shared_by_two_heads_once():
     rule = next(r for r in all_rules() if r.name == "missing-normalization")
     [finding] = lint_graph(_graph(_two_heads), [rule])
     assert finding.message == (
-        "4 weight layers in a row with no normalization between them (threshold 4 with sigmoid "
-        "layers): trunk_1 -> trunk_2 -> trunk_3 -> policy; the chain branches, also ending at value")
+        "4 weight layers in a row with no normalization between them (threshold 4 for sigmoid "
+        "stacks): trunk_1 -> trunk_2 -> trunk_3 -> policy; the chain branches, also ending at value")
     assert finding.layers == ("trunk_1", "trunk_2", "trunk_3", "policy", "value")
 
 
