@@ -215,3 +215,13 @@ def test_corpus_findings_are_the_true_ones(corpus_dir):
         "AliElgamel9__FastNeuralStyleTransfer__model.keras":
             [("A103", ("block_0_project", "conv_up_sampling", "conv2d"))]}
     assert len(found) >= 14  # the whole corpus was read
+
+
+def test_a_fault_repeated_in_every_block_is_one_finding(keras):
+    layers = keras.layers
+    blocks = [layer for i in range(4) for layer in (
+        layers.Dense(32, activation="relu", name=f"dense_{i}"), layers.ReLU(name=f"relu_{i}"))]
+    model = keras.Sequential([keras.Input((16,)), *blocks, layers.Dense(3, activation="softmax")])
+    (finding,) = inspector.lint(model, select=["A104"])
+    assert finding.message.startswith("the same activation (relu) applied twice in a row: 4 places")
+    assert finding.layers == tuple(name for i in range(4) for name in (f"dense_{i}", f"relu_{i}"))
