@@ -282,8 +282,11 @@ def rules_command(fmt: str) -> None:
 
     rules = all_rules()
     if fmt == "json":
+        from inspector.evidence import record
+
         click.echo(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity,
-                                "summary": r.summary, "options": dict(r.options)} for r in rules], indent=2))
+                                "summary": r.summary, "options": dict(r.options),
+                                "evidence": record(r.name)} for r in rules], indent=2))
         return
     width = max(len(r.name) for r in rules)
     for r in rules:

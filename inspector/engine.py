@@ -301,10 +301,10 @@ def fold(violations: Sequence[Violation]) -> list[Violation]:
             out.append(v)
         elif group[0] is v:
             places = [g.layers[0] for g in group if g.layers]
-            shown = ", ".join(places[:FOLD_SHOWN])
             more = f" and {len(places) - FOLD_SHOWN} more" if len(places) > FOLD_SHOWN else ""
+            shown = f" ({', '.join(places[:FOLD_SHOWN])}{more})" if places else ""
             layers = tuple(dict.fromkeys(name for g in group for name in g.layers))
-            message = f"{v.pattern.rstrip('.')}: {len(group)} places ({shown}{more})"
+            message = f"{v.pattern.rstrip('.')}: {len(group)} places{shown}"
             out.append(Violation(message, layers, v.pattern))
     return out
 

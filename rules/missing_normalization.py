@@ -16,6 +16,8 @@ from inspector.rules._util import (
     unwrapped,
 )
 
+SATURATING = frozenset({"sigmoid", "hard_sigmoid"})  # tanh measured: no earlier harm than ReLU
+
 
 def _vgg_like(blocks=8):
     """Two 3x3 convolutions per block and a classifier, no BatchNormalization (VGG's pattern)."""
@@ -172,10 +174,11 @@ def missing_normalization(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viol
     """
     depth, sigmoid_depth = int(opts["depth"]), int(opts["sigmoid-depth"])
     for group in _shared(_unnormalized_chains(graph)):
-        longest = max(group, key=len)
-        sigmoid = _sigmoid_stack(graph, longest) >= sigmoid_depth
-        if not sigmoid and len(longest) < depth:
+        too_deep = [(chain, _sigmoid_stack(graph, chain) >= sigmoid_depth) for chain in group]
+        too_deep = [(chain, sigmoid) for chain, sigmoid in too_deep if sigmoid or len(chain) >= depth]
+        if not too_deep:
             continue
+        longest, sigmoid = max(too_deep, key=lambda found: len(found[0]))
         names = list(dict.fromkeys(graph.call(c).layer for c in longest))
         others = [graph.call(chain[-1]).layer for chain in group if chain is not longest]
         branches = f"; the chain branches, also ending at {', '.join(others)}" if others else ""
@@ -228,16 +231,22 @@ def _unnormalized_chains(graph: ModelGraph) -> list[list[str]]:
 
 def _shared(chains: list[list[str]]) -> list[list[list[str]]]:
     """Chains grouped by the calls they share: a trunk that branches into several heads is one
-    group (one finding), however many outputs it feeds."""
-    groups: list[tuple[set[str], list[list[str]]]] = []
+    group (one finding), however many outputs it feeds. Union-find, linear in the chains' size."""
+    parent: dict[str, str] = {}
+
+    def root(node: str) -> str:
+        while parent.setdefault(node, node) != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
     for chain in chains:
-        calls = set(chain)
-        joined = [g for g in groups if g[0] & calls]
-        for g in joined:
-            groups.remove(g)
-            calls |= g[0]
-        groups.append((calls, [c for g in joined for c in g[1]] + [chain]))
-    return [members for _, members in groups]
+        for node in chain[1:]:
+            parent[root(node)] = root(chain[0])
+    groups: dict[str, list[list[str]]] = {}
+    for chain in chains:
+        groups.setdefault(root(chain[0]), []).append(chain)
+    return list(groups.values())
 
 
 def _sigmoid_stack(graph: ModelGraph, chain: list[str]) -> int:
@@ -254,8 +263,6 @@ def _sigmoid_stack(graph: ModelGraph, chain: list[str]) -> int:
         best = max(best, run)
     return best + 1 if best else 0
 
-
-SATURATING = frozenset({"sigmoid", "hard_sigmoid"})  # tanh measured: no earlier harm than ReLU
 
 
 def _self_normalizing(graph: ModelGraph, call_id: str) -> bool:

@@ -116,13 +116,16 @@ def test_violations_sharing_a_pattern_fold_into_one_finding_with_count_and_place
         for i in range(5):
             yield Violation(f"conv{i} then bn{i}", (f"conv{i}", f"bn{i}"), pattern="bias before BN.")
         yield Violation("alone with its pattern", ("dense",), pattern="another fault")
+        yield Violation("model-wide, first", pattern="model-wide fault")
+        yield Violation("model-wide, second", pattern="model-wide fault")
 
     from inspector.engine import Rule
 
     probe_rule = Rule("X998", "repeated", "info", repeated, {}, "", (), (), frozenset({"keras"}))
     graph = parse_model(ex.dense_chain("m", [8]), Source("<example>", "json"))
-    one_off, folded, alone = lint_graph(graph, [probe_rule])
+    one_off, folded, alone, model_wide = lint_graph(graph, [probe_rule])
     assert one_off.message == "one-off" and alone.message == "alone with its pattern"
+    assert model_wide.message == "model-wide fault: 2 places" and model_wide.layers == ()
     assert folded.message == "bias before BN: 5 places (conv0, conv1, conv2 and 2 more)"
     assert folded.layers == tuple(f"{k}{i}" for i in range(5) for k in ("conv", "bn"))
     assert folded.location == "<example>:conv0"

@@ -48,3 +48,11 @@ def test_inspect_rule_shows_the_measured_evidence():
 
 def test_a_rule_without_evidence_has_no_record():
     assert record("no-such-rule") is None
+
+
+def test_rules_json_listing_carries_each_record():
+    result = CliRunner().invoke(main, ["rules", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    listed = {r["name"]: r["evidence"] for r in json.loads(result.output)}
+    assert {name for name, evidence in listed.items() if evidence} == {p.stem for p in RECORDS}
+    assert all(listed[p.stem] == json.loads(p.read_text()) for p in RECORDS)
