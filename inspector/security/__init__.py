@@ -15,15 +15,14 @@ from inspector.graph import ModelGraph, Payload, Source
 
 def warning_line(graph: ModelGraph) -> str | None:
     """The one-line warning `summary`, `render` and `docs` print for a file that carries a
-    payload (None when it carries none): `inspect scan` names each one."""
+    payload (None when it carries none); `inspect scan` names each one."""
     payloads = graph.source.payloads
     if not payloads:
         return None
-    kinds = ", ".join(dict.fromkeys(p.detail.split(":")[0] for p in payloads[:3]))
-    more = f" and {len(payloads) - 3} more" if len(payloads) > 3 else ""
-    return (f"{graph.source.path}: carries {len(payloads)} code-running payload"
-            f"{'s' if len(payloads) != 1 else ''} ({kinds}{more}); run `inspect scan` before loading it "
-            "with Keras")
+    what = "; ".join(dict.fromkeys(p.detail.split(":")[0] for p in payloads))
+    count = len(payloads)
+    return (f"carries {count} code-running payload{'s' if count != 1 else ''} ({what}): "
+            f"`inspect scan {graph.source.path}` names them; do not load it with Keras")
 
 
 class CarriesPayload(LoadError):
