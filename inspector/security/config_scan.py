@@ -38,11 +38,13 @@ KERAS_GADGETS = frozenset({"enable_unsafe_deserialization", "get_file", "load_mo
 
 def config_payloads(model: Any, training_config: Any) -> tuple[Payload, ...]:
     """Config-driven imports anywhere in `model`, and bytecode or imports in the compile config."""
-    found = [Payload("import", place, detail) for place, detail in _imports(model, "config")]
+    if isinstance(model, Mapping) and "compile_config" in model:  # a .keras config: reported below
+        model = {k: v for k, v in model.items() if k != "compile_config"}
+    found = [Payload("import", place or "the model", detail) for place, detail in _imports(model, "")]
     if isinstance(training_config, Mapping):
         found += [Payload("compile", place, detail) for place, detail in _imports(training_config, "compile_config")]
-        found += [Payload("compile", place, "Python bytecode (a Keras 3 __lambda__ object): Keras 3 and "
-                          "tf_keras run it when the file is loaded with safe_mode=False and compiled")
+        found += [Payload("compile", place, "Python bytecode (a Keras 3 __lambda__ object): Keras 3 runs it "
+                          "when the file is loaded with safe_mode=False and compiled")
                   for place in _lambdas(training_config, "compile_config")]
     return tuple(found)
 
@@ -63,18 +65,39 @@ def dangerous_target(module: Any, name: Any) -> str | None:
 
 
 def _walk(value: Any, place: str):
-    """(place, mapping) of every object inside `value`, depth first, without recursion."""
+    """(place, mapping) of every object inside `value`, depth first, without recursion. A place
+    is a path from the innermost layer: `layer 'dense' config.activation`."""
     stack = [(place, value)]
     while stack:
         where, item = stack.pop()
         if isinstance(item, Mapping):
             yield where, item
-            children = [(f"{where}.{k}", v) for k, v in item.items() if isinstance(v, (Mapping, list))]
+            children = []
+            for key, child in item.items():
+                if key == "layers" and isinstance(child, list):
+                    children += [(_layer_place(layer, f"{_join(where, key)}[{i}]"), layer)
+                                 for i, layer in enumerate(child) if isinstance(layer, Mapping)]
+                elif isinstance(child, (Mapping, list)):
+                    children.append((_join(where, str(key)), child))
         elif isinstance(item, list):
             children = [(f"{where}[{i}]", v) for i, v in enumerate(item) if isinstance(v, (Mapping, list))]
         else:
             continue
         stack.extend(reversed(children))
+
+
+def _layer_place(layer: Mapping, fallback: str) -> str:
+    name = layer.get("name")
+    if not isinstance(name, str) and isinstance(layer.get("config"), Mapping):
+        name = layer["config"].get("name")
+    return f"layer {name!r}" if isinstance(name, str) else fallback
+
+
+def _join(where: str, key: str) -> str:
+    """`layer 'dense' config`, `layer 'dense' config.activation`, `loss`."""
+    if not where:
+        return key
+    return f"{where} {key}" if where.endswith("'") else f"{where}.{key}"
 
 
 def _imports(value: Any, place: str) -> list[tuple[str, str]]:
@@ -88,7 +111,8 @@ def _imports(value: Any, place: str) -> list[tuple[str, str]]:
         if target is None and isinstance(registered, str) and "." in registered:
             target = dangerous_target(*registered.rsplit(".", 1))
         if target is not None:
-            detail = f"config-driven import of {target}: Keras imports the module the file names and calls into it"
+            detail = (f"config-driven import of {target}: tf_keras and Keras before 3.9 (CVE-2025-1550) import "
+                      "whatever module a config names; Keras 3.15 refuses it")
             found.append((where, detail))
     return found
 

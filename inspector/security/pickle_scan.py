@@ -68,12 +68,17 @@ def scan_pickle(data: bytes) -> PickleReport:
                 strings.append(memo.get(int(arg)))
             elif name in ("GLOBAL", "INST"):
                 module, _, attr = str(arg).partition(" ")
-                found[f"{module}.{attr}"] = None
+                found[_global(module, attr)] = None
             elif name == "STACK_GLOBAL":
                 module, attr = (strings[-2], strings[-1]) if len(strings) >= 2 else (None, None)
-                found[f"{module}.{attr}" if module and attr else "<a global built at run time>"] = None
+                found[_global(module, attr) if module and attr else "<a global built at run time>"] = None
             if name == "STOP":
                 break
     except (ValueError, EOFError, KeyError, TypeError, IndexError) as exc:
         return PickleReport(tuple(found), str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     return PickleReport(tuple(found))
+
+
+def _global(module: str, attr: str) -> str:
+    """`os.system` for `posix.system` (what os.system pickles as on Linux; `nt` on Windows)."""
+    return f"{'os' if module in ('posix', 'nt') else module}.{attr}"
