@@ -23,10 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))  # a folder of scripts, not a package
 samples = importlib.import_module("security_samples")
 
-from inspector.engine import all_rules, lint_target  # noqa: E402
-from inspector.report import LintRun  # noqa: E402
-from inspector.report.sarif import sarif_dict  # noqa: E402
-from inspector.security.pickle_scan import scan_pickle  # noqa: E402
+from inspector.engine import all_rules, lint_target
+from inspector.report import LintRun
+from inspector.report.sarif import sarif_dict
+from inspector.security.pickle_scan import scan_pickle
 
 PROBE = r"""
 import json, sys
