@@ -9,6 +9,11 @@ from dataclasses import dataclass
 
 Shape = tuple[int | None, ...]  # full shape including the batch dimension; None = unknown dim
 
+# More weight variables than any real layer creates (an LSTM has 3, MultiHeadAttention 8): a
+# config that implies more (Bidirectional nested in Bidirectional doubles them at each level)
+# gets unknown weights rather than an exponential list.
+MAX_LAYER_WEIGHTS = 10_000
+
 
 @dataclass(frozen=True)
 class WeightSpec:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from inspector import shapes as _api  # the dispatcher, for the wrapped layer
 from inspector.shapes.common import (
+    MAX_LAYER_WEIGHTS,
     Shape,
     WeightSpec,
     _first,
@@ -31,18 +32,22 @@ def _nested_weights(cls: str, cfg: Mapping, inputs: list[Shape | None]) -> _Weig
     return specs
 
 
-def _bidirectional_layers(config: Mapping) -> tuple[tuple[str, Mapping], tuple[str, Mapping]]:
+def _bidirectional_layers(
+    config: Mapping,
+) -> tuple[tuple[str, Mapping], tuple[str, Mapping] | None]:
+    """The forward layer and the backward one, None when the backward is the forward's mirror:
+    its shapes are then the forward's, computed once, so that nested wrappers stay linear."""
     forward = _layer_ref(config.get("layer"))
-    backward = forward
-    if config.get("backward_layer") is not None:
-        backward = _layer_ref(config.get("backward_layer"))
-    return forward, backward
+    if config.get("backward_layer") is None:
+        return forward, None
+    return forward, _layer_ref(config.get("backward_layer"))
 
 
 def _bidirectional_out(config: Mapping, inputs: list[Shape | None]) -> _Outputs:
-    (fc, fcfg), (bc, bcfg) = _bidirectional_layers(config)
+    (fc, fcfg), backward = _bidirectional_layers(config)
     seq = inputs[:1]  # initial states and masks do not change the outputs
-    fwd, bwd = _nested(fc, fcfg, seq), _nested(bc, bcfg, seq)
+    fwd = _nested(fc, fcfg, seq)
+    bwd = fwd if backward is None else _nested(*backward, seq)
     states = bool(fcfg.get("return_state"))
     f_main, f_states = fwd[0], fwd[1:] if states else []
     b_main, b_states = bwd[0], bwd[1:] if states else []
@@ -62,19 +67,23 @@ def _bidirectional_out(config: Mapping, inputs: list[Shape | None]) -> _Outputs:
 
 
 def _bidirectional_weights(config: Mapping, inputs: list[Shape | None]) -> _Weights:
-    (fc, fcfg), (bc, bcfg) = _bidirectional_layers(config)
+    """Two copies of the wrapped layer's weights: nested Bidirectionals double them at each
+    level, so past MAX_LAYER_WEIGHTS the weights are called unknown rather than listed."""
+    (fc, fcfg), backward = _bidirectional_layers(config)
     seq = inputs[:1]
     fname = "forward_" + str(fcfg.get("name", fc.lower())).removeprefix("forward_")
-    if config.get("backward_layer") is not None:
-        bname = str(bcfg.get("name", bc.lower()))
+    fwd = _nested_weights(fc, fcfg, seq)
+    if backward is None:
+        bname = "backward_" + str(fcfg.get("name", fc.lower())).removeprefix("forward_")
+        bwd = fwd
     else:
-        bname = "backward_" + str(bcfg.get("name", bc.lower())).removeprefix("forward_")
-    return [
-        WeightSpec(f"{fname}/{s.name}", s.shape, s.trainable)
-        for s in _nested_weights(fc, fcfg, seq)
-    ] + [
-        WeightSpec(f"{bname}/{s.name}", s.shape, s.trainable)
-        for s in _nested_weights(bc, bcfg, seq)
+        bc, bcfg = backward
+        bname = str(bcfg.get("name", bc.lower()))
+        bwd = _nested_weights(bc, bcfg, seq)
+    if len(fwd) + len(bwd) > MAX_LAYER_WEIGHTS:
+        raise _Unknown(f"more than {MAX_LAYER_WEIGHTS} weights")
+    return [WeightSpec(f"{fname}/{s.name}", s.shape, s.trainable) for s in fwd] + [
+        WeightSpec(f"{bname}/{s.name}", s.shape, s.trainable) for s in bwd
     ]
 
 
