@@ -9,7 +9,6 @@ from array headers only; an object array (a pickle) is reported, never unpickled
 from __future__ import annotations
 
 import io
-import json
 import re
 import struct
 import zipfile
@@ -19,6 +18,7 @@ from inspector.errors import LoadError
 from inspector.graph import ModelGraph, Source, Weight
 from inspector.loaders.hdf5 import FileWindow, HDF5Index, open_metadata
 from inspector.loaders.keras_config import LayerKey, parse_model
+from inspector.loaders.limits import parse_json
 
 MAX_JSON_BYTES = 256 * 1024 * 1024
 MAX_RATIO = 1000  # a Keras member never compresses a thousandfold; a zip bomb does
@@ -82,10 +82,7 @@ def _member_bytes(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, l
 
 def _read_json(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict:
     data = _member_bytes(path, archive, info, MAX_JSON_BYTES)
-    try:
-        value = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise LoadError(path, f"{info.filename} is not valid JSON: {exc}") from None
+    value = parse_json(data, path, info.filename)
     if not isinstance(value, dict):
         raise LoadError(path, f"{info.filename} is not a JSON object")
     return value
