@@ -18,6 +18,7 @@ _KERAS_MODULES = ("keras", "tf_keras", "tensorflow")
     "unknown-layer",
     "warning",
     frameworks=("keras",),
+    security_severity=3.0,
     invalid=[
         ex.sequential((None, 8), ex.layer("AttentionPooling", "pool", module="my_project.layers"),
                       ex.layer("Dense", "out", units=1)),

@@ -12,7 +12,7 @@ import heapq
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple, Protocol
 
 from inspector import shapes
@@ -29,6 +29,7 @@ from inspector.graph import (
     tensor_id,
 )
 from inspector.loaders.limits import OUTPUT_SLACK
+from inspector.security.config_scan import config_payloads
 
 MODEL_CLASSES = {"Model", "Functional", "Sequential"}
 Ref = tuple[str, int, int]  # (layer name, call index, output index): Keras' keras_history
@@ -80,6 +81,7 @@ def parse_model(
     if not isinstance(model, Mapping):
         raise UnsupportedError(source.path, f"malformed model config: it is {_kind(model)}, not an object")
     notes = list(notes)
+    source = replace(source, payloads=source.payloads + config_payloads(model, training_config))
     if training_config is not None and not isinstance(training_config, Mapping):
         notes.append(f"the compile config is {_kind(training_config)}, not an object: not read")
         training_config = None

@@ -30,7 +30,7 @@ SRCROOT = "%SRCROOT%"
 def _rule(r: Rule) -> dict[str, Any]:
     full = section(r.doc, "What it does") or r.summary
     why = section(r.doc, "Why it matters")
-    return {
+    descriptor = {
         "id": r.code,
         "name": r.name,
         "shortDescription": {"text": r.summary},
@@ -39,6 +39,10 @@ def _rule(r: Rule) -> dict[str, Any]:
         "defaultConfiguration": {"level": LEVELS[r.severity]},
         "properties": {"tags": [r.family], "why": " ".join(why.split())},
     }
+    if r.security_severity is not None:  # GitHub code scanning ranks security alerts by it
+        descriptor["properties"]["security-severity"] = f"{r.security_severity:.1f}"
+        descriptor["properties"]["tags"].append("security")
+    return descriptor
 
 
 def sarif_dict(run: LintRun, root: str | Path | None = None) -> dict[str, Any]:

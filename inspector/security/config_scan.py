@@ -1,0 +1,97 @@
+"""Payloads in a Keras config: what Keras would import or run because the JSON says so.
+
+Keras resolves every `{"module": ..., "class_name": ...}` object by importing `module` and taking
+the attribute it names (keras/src/saving/serialization_lib.py `_retrieve_class_or_fn`; tf_keras
+the same), so a config naming `os`/`subprocess`/`builtins.exec` calls into them (the
+CVE-2025-1550 family). A `__lambda__` object is marshalled bytecode. In the model config,
+Lambda bytecode is S101's; here the compile config's bytecode and every config-driven import
+are recorded. The walk is iterative: a config nested thousands deep is no RecursionError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from inspector.graph import Payload
+
+# Modules whose attributes reach the system: processes, files, the network, code loading.
+DANGEROUS_MODULES = frozenset({
+    "os", "posix", "nt", "subprocess", "sys", "shutil", "importlib", "runpy", "code", "codeop",
+    "ctypes", "pty", "socket", "pickle", "_pickle", "marshal", "shelve", "dill", "cloudpickle",
+    "joblib", "webbrowser", "urllib", "http", "ftplib", "smtplib", "telnetlib", "requests",
+    "tempfile", "pathlib", "glob", "multiprocessing", "threading", "signal", "asyncio",
+    "types", "inspect", "gc", "operator", "functools", "numpy.testing", "platform", "io", "_io",
+    "timeit", "pdb", "bdb", "site", "zipimport", "pkgutil", "sysconfig",
+})
+# builtins Keras legitimately names (`module: "builtins"` for its own functions) are harmless;
+# these are not.
+DANGEROUS_BUILTINS = frozenset({
+    "eval", "exec", "compile", "open", "__import__", "getattr", "setattr", "delattr", "globals",
+    "locals", "vars", "input", "breakpoint", "exit", "quit", "help", "memoryview", "__build_class__",
+})
+# Keras' own functions that turn a load into something else (CVE-2025-9906: switching safe mode
+# off from inside the file; downloading or loading further files).
+KERAS_GADGETS = frozenset({"enable_unsafe_deserialization", "get_file", "load_model", "load_weights",
+                           "write_file", "read_file", "py_function", "numpy_function", "py_func"})
+
+
+def config_payloads(model: Any, training_config: Any) -> tuple[Payload, ...]:
+    """Config-driven imports anywhere in `model`, and bytecode or imports in the compile config."""
+    found = [Payload("import", place, detail) for place, detail in _imports(model, "config")]
+    if isinstance(training_config, Mapping):
+        found += [Payload("compile", place, detail) for place, detail in _imports(training_config, "compile_config")]
+        found += [Payload("compile", place, "Python bytecode (a Keras 3 __lambda__ object): Keras 3 and "
+                          "tf_keras run it when the file is loaded with safe_mode=False and compiled")
+                  for place in _lambdas(training_config, "compile_config")]
+    return tuple(found)
+
+
+def dangerous_target(module: Any, name: Any) -> str | None:
+    """`os.system` when `module`.`name` is something a config must never make Keras import."""
+    if not isinstance(module, str) or not module:
+        return None
+    top = module.split(".")[0]
+    name = name if isinstance(name, str) else ""
+    if top == "builtins":
+        return f"builtins.{name}" if name in DANGEROUS_BUILTINS else None
+    if top in DANGEROUS_MODULES or module in DANGEROUS_MODULES:
+        return f"{module}.{name}" if name else module
+    if top in ("keras", "tf_keras", "tensorflow") and name in KERAS_GADGETS:
+        return f"{module}.{name}"
+    return None
+
+
+def _walk(value: Any, place: str):
+    """(place, mapping) of every object inside `value`, depth first, without recursion."""
+    stack = [(place, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, Mapping):
+            yield where, item
+            children = [(f"{where}.{k}", v) for k, v in item.items() if isinstance(v, (Mapping, list))]
+        elif isinstance(item, list):
+            children = [(f"{where}[{i}]", v) for i, v in enumerate(item) if isinstance(v, (Mapping, list))]
+        else:
+            continue
+        stack.extend(reversed(children))
+
+
+def _imports(value: Any, place: str) -> list[tuple[str, str]]:
+    found = []
+    for where, obj in _walk(value, place):
+        if "class_name" not in obj and "module" not in obj:
+            continue
+        name = obj.get("config") if obj.get("class_name") == "function" else obj.get("class_name")
+        target = dangerous_target(obj.get("module"), name)
+        registered = obj.get("registered_name")
+        if target is None and isinstance(registered, str) and "." in registered:
+            target = dangerous_target(*registered.rsplit(".", 1))
+        if target is not None:
+            detail = f"config-driven import of {target}: Keras imports the module the file names and calls into it"
+            found.append((where, detail))
+    return found
+
+
+def _lambdas(value: Any, place: str) -> list[str]:
+    return [where for where, obj in _walk(value, place) if obj.get("class_name") == "__lambda__"]
