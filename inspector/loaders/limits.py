@@ -17,6 +17,7 @@ from inspector.errors import LoadError
 MAX_DEPTH = 100  # JSON nesting levels (objects and lists) in a config
 MAX_INT_DIGITS = 100  # digits of one integer in a config
 OUTPUT_SLACK = 64  # outputs a call may have beyond those inferred and those referenced
+MAX_INFLATED_IN_MEMORY = 64 * 2**20  # bytes a compressed zip member may inflate to in memory
 
 
 def parse_json(data: str | bytes, path: Path | str, what: str) -> Any:
