@@ -76,7 +76,9 @@ def summary(path: str, fmt: str, expand_nested: bool) -> None:
     graph = load(path)  # files, SavedModel folders and `module:function` builders, like lint and render
     _warn_payloads(graph)
     if fmt == "json":
-        click.echo(json.dumps(summary_dict(graph, expand_nested), indent=2))
+        from inspector.report.strict_json import dumps
+
+        click.echo(dumps(summary_dict(graph, expand_nested), indent=2))
     elif fmt == "markdown":
         click.echo(format_markdown(graph, expand_nested), nl=False)
     else:

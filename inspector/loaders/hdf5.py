@@ -38,6 +38,7 @@ from inspector.loaders.hdf5_lite import (
     read_metadata,
 )
 from inspector.loaders.keras_config import LayerKey, parse_model
+from inspector.loaders.limits import parse_json
 
 # The attributes any loader reads; the lite reader decodes these and only these.
 WANTED_ATTRS = frozenset({"model_config", "training_config", "keras_version", "backend", "weight_names", "layer_names"})
@@ -288,10 +289,7 @@ def load_hdf5(path: Path) -> ModelGraph:
 
 def read_json_attr(path: Path, attrs, key: str) -> Any:
     text = _text(attrs.get(key))
-    try:
-        value = json.loads(text or "")
-    except json.JSONDecodeError as exc:
-        raise LoadError(path, f"attribute {key!r} is not valid JSON: {exc}") from None
+    value = parse_json(text or "", path, f"attribute {key!r}")
     if not isinstance(value, dict):
         raise LoadError(path, f"attribute {key!r} is not a JSON object")
     return value

@@ -9,9 +9,9 @@ from array headers only; an object array (a pickle) is reported, never unpickled
 from __future__ import annotations
 
 import io
-import json
 import re
 import struct
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from inspector.errors import LoadError
 from inspector.graph import ModelGraph, Payload, Source, Weight
 from inspector.loaders.hdf5 import FileWindow, HDF5Index, open_metadata
 from inspector.loaders.keras_config import LayerKey, parse_model
+from inspector.loaders.limits import MAX_INFLATED_IN_MEMORY, parse_json
 from inspector.security.npz import read_npz
 from inspector.security.zip_members import duplicate_members
 
@@ -76,6 +77,9 @@ def _check_member(path: Path, info: zipfile.ZipInfo, limit: int | None = None) -
 
 def _member_bytes(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int | None = None) -> bytes:
     _check_member(path, info, limit)
+    if info.compress_type != zipfile.ZIP_STORED and info.file_size > MAX_INFLATED_IN_MEMORY:
+        raise LoadError(path, f"zip member {info.filename} inflates to {info.file_size:,} bytes, over the "
+                              f"{MAX_INFLATED_IN_MEMORY // 2**20} MiB read into memory from compressed members; not read")
     try:
         with archive.open(info) as member:
             data = member.read(info.file_size + 1)
@@ -88,10 +92,7 @@ def _member_bytes(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, l
 
 def _read_json(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict:
     data = _member_bytes(path, archive, info, MAX_JSON_BYTES)
-    try:
-        value = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise LoadError(path, f"{info.filename} is not valid JSON: {exc}") from None
+    value = parse_json(data, path, info.filename)
     if not isinstance(value, dict):
         raise LoadError(path, f"{info.filename} is not a JSON object")
     return value
@@ -99,11 +100,11 @@ def _read_json(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> d
 
 def _member_file(path: Path, archive: zipfile.ZipFile, raw, info: zipfile.ZipInfo):
     """A seekable read-only view of one member: in place when stored (a FileWindow, which the
-    h5py child, if needed, reads by path and offsets), else inflated to memory (bounded by
-    _check_member; the child then gets a temporary copy)."""
+    h5py child, if needed, reads by path and offsets), else inflated (the child then gets a
+    temporary copy)."""
     _check_member(path, info)
     if info.compress_type != zipfile.ZIP_STORED:
-        return io.BytesIO(_member_bytes(path, archive, info))
+        return _inflated(path, archive, info)
     raw.seek(info.header_offset)
     header = raw.read(30)
     if len(header) != 30 or header[:4] != b"PK\x03\x04":
@@ -114,6 +115,27 @@ def _member_file(path: Path, archive: zipfile.ZipFile, raw, info: zipfile.ZipInf
     if start + info.file_size > raw.tell():
         raise LoadError(path, f"zip member {info.filename} runs past the end of the file (truncated)")
     return FileWindow(raw, start, info.file_size, path)
+
+
+def _inflated(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo):
+    """A compressed member inflated in chunks: into memory up to MAX_INFLATED_IN_MEMORY, then
+    into a temporary file, so a member inflating to gigabytes under the ratio guard costs disk
+    (bounded by that guard), never memory."""
+    out = tempfile.SpooledTemporaryFile(max_size=MAX_INFLATED_IN_MEMORY, prefix="inspect-")  # noqa: SIM115 - the caller reads it
+    try:
+        with archive.open(info) as member:
+            while chunk := member.read(1 << 20):
+                if out.tell() + len(chunk) > info.file_size:
+                    break
+                out.write(chunk)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+        out.close()
+        raise LoadError(path, f"zip member {info.filename} cannot be read: {exc}") from None
+    if chunk or out.tell() != info.file_size:
+        out.close()
+        raise LoadError(path, f"zip member {info.filename} is not the size it declares")
+    out.seek(0)
+    return out
 
 
 class ZipWeights:

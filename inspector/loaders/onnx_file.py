@@ -25,6 +25,7 @@ from typing import Any
 
 from inspector.errors import LoadError, one_line
 from inspector.graph import GraphBuilder, Layer, ModelGraph, Shape, Source, Weight
+from inspector.loaders.onnx_checks import check_dimensions
 
 MAX_LIST = 64  # attribute lists longer than this are summarized, not copied into the config
 SHARED_WEIGHT_MIN = 64  # a shared initializer this large is a weight worth naming, not a constant
@@ -50,16 +51,17 @@ def load_onnx(path: Path) -> ModelGraph:
             f"the ONNX graph declares no outputs ({len(graph.node)} nodes read): the file is truncated "
             "or not a model",
         )
-    return _build(path, model)
+    notes = check_dimensions(path, model)  # before any native code sees the model
+    return _build(path, model, notes)
 
 
-def _build(path: Path, model) -> ModelGraph:
+def _build(path: Path, model, checked_notes: list[str]) -> ModelGraph:
     graph = model.graph
     initializers = {t.name: t for t in graph.initializer}
     for sparse in graph.sparse_initializer:
         initializers.setdefault(sparse.values.name, sparse)
     shapes, dtypes = _value_types(model)
-    notes = _model_notes(model)
+    notes = _model_notes(model) + checked_notes
     if _needs_inference(graph, shapes):
         inferred = _inferred(model)
         if inferred is not None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from inspector.errors import LoadError, one_line
 from inspector.graph import ModelGraph, Source
 from inspector.loaders.keras_config import parse_model
+from inspector.loaders.limits import parse_json
 
 MAX_BYTES = 512 * 1024 * 1024
 
@@ -69,7 +70,7 @@ def _root_metadata(path: Path, data: bytes) -> dict:
             is_root = node.get(3) == b"root" or node.get(2, 0) == 0  # node_path, node_id
             if not is_root or not isinstance(node.get(5), bytes):  # 5: the metadata JSON
                 continue
-            meta = _decode(json.loads(node[5]))
+            meta = _decode(parse_json(node[5], path, "keras_metadata.pb"))
             if isinstance(meta, dict) and isinstance(meta.get("config"), dict):
                 return meta
     except (ValueError, IndexError, json.JSONDecodeError, UnicodeDecodeError) as exc:

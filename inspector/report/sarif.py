@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import json
 import os
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ from urllib.parse import quote
 from inspector import __version__, is_builder_reference
 from inspector.engine import Finding, Rule, section
 from inspector.report import LintRun
+from inspector.report.strict_json import dumps
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -178,4 +178,4 @@ def _directory_uri(folder: Path) -> str:
 
 
 def format_sarif(run: LintRun) -> str:
-    return json.dumps(sarif_dict(run), indent=2) + "\n"
+    return dumps(sarif_dict(run), indent=2) + "\n"
