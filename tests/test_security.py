@@ -111,7 +111,7 @@ def test_summary_warns_in_one_line_and_reads_keras_written_npz(folder):
                           capture_output=True, text=True, check=False)
     assert evil.returncode == 0
     assert evil.stderr.count("\n") == 1
-    assert evil.stderr.startswith(f"inspect: warning: {folder / 'npz_pickle_poc.keras'}: carries 2 code-running")
+    assert evil.stderr.startswith(f"inspect: warning: {folder / 'npz_pickle_poc.keras'}: carries 2 security findings")
     assert "os.system" in evil.stderr and "inspect scan" in evil.stderr
     benign = subprocess.run([sys.executable, "-m", "inspector", "summary", str(folder / "npz_keras_written.keras")],
                             capture_output=True, text=True, check=False)
@@ -129,7 +129,7 @@ def test_a_savedmodel_without_keras_metadata_still_reports_its_ops(folder, tmp_p
     summary = subprocess.run([sys.executable, "-m", "inspector", "summary", str(bare)], capture_output=True,
                              text=True, check=False)
     assert summary.returncode == 2
-    assert "no Keras architecture" in summary.stderr and "carries 1 code-running payload" in summary.stderr
+    assert "no Keras architecture" in summary.stderr and "carries 1 security finding" in summary.stderr
     (bare / "saved_model.pb").write_bytes((folder / "savedmodel_k2" / "saved_model.pb").read_bytes())
     with pytest.raises(Exception, match="no Keras architecture"):
         lint_target(str(bare), all_rules())
