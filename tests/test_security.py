@@ -170,3 +170,46 @@ def test_numpy_reconstruction_alone_is_no_payload():
 def test_a_truncated_pickle_is_reported_not_crashed():
     report = scan_pickle(pickle.dumps(_Touch())[:20])
     assert report.is_payload and report.error
+
+
+LOADERS = r"""
+import os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+folder, marker = sys.argv[1], os.path.join(sys.argv[1], "MARKER")
+import numpy as np
+
+def attempt(label, load):
+    try:
+        model = load()
+        if label.startswith("keras3-compile"):
+            model.evaluate(np.zeros((2, 64), "float32"), np.zeros((2,), "float32"), verbose=0)
+        outcome = "loaded"
+    except Exception as exc:
+        outcome = "refused " + type(exc).__name__
+    print(label, outcome, "ran" if os.path.exists(marker) else "did-not-run")
+    if os.path.exists(marker):
+        os.remove(marker)
+
+import keras, tf_keras
+attempt("tf_keras-h5", lambda: tf_keras.models.load_model(os.path.join(folder, "lambda_k2.h5")))
+attempt("keras3-h5", lambda: keras.models.load_model(os.path.join(folder, "lambda_k2.h5")))
+attempt("keras3-compile-safe", lambda: keras.models.load_model(os.path.join(folder, "compile_lambda.keras")))
+attempt("keras3-compile-unsafe", lambda: keras.models.load_model(os.path.join(folder, "compile_lambda.keras"),
+                                                                  safe_mode=False))
+"""
+
+
+@pytest.mark.slow
+def test_the_samples_are_live_and_the_messages_name_the_right_loaders(tmp_path, fixtures_dir):
+    """What S101 and S105 say about Keras, checked against the installed tf_keras and Keras on a
+    copy of the samples: the payloads really run where the messages say, and only there."""
+    samples.build(tmp_path)
+    done = subprocess.run([sys.executable, "-c", LOADERS, str(tmp_path)], capture_output=True, text=True,
+                          check=False, timeout=600)
+    outcomes = dict(line.split(" ", 1) for line in done.stdout.splitlines() if line.split(" ")[0] in (
+        "tf_keras-h5", "keras3-h5", "keras3-compile-safe", "keras3-compile-unsafe"))
+    assert outcomes["tf_keras-h5"].endswith(" ran"), done.stdout + done.stderr[-2000:]
+    assert outcomes["keras3-h5"].startswith("refused") and outcomes["keras3-h5"].endswith("did-not-run")
+    assert outcomes["keras3-compile-safe"].startswith("refused")
+    assert outcomes["keras3-compile-safe"].endswith("did-not-run")
+    assert outcomes["keras3-compile-unsafe"].endswith(" ran")
