@@ -135,6 +135,27 @@ def test_a_savedmodel_without_keras_metadata_still_reports_its_ops(folder, tmp_p
         lint_target(str(bare), all_rules())
 
 
+def test_config_payloads_are_found_in_json_and_h5_too(fixtures_dir, tmp_path):
+    import h5py
+
+    config = json.loads((fixtures_dir / "dense_functional.json").read_text())
+    config["config"]["layers"][1]["config"]["kernel_initializer"] = {
+        "module": "importlib", "class_name": "import_module", "config": {"name": "os"}}
+    (tmp_path / "model.json").write_text(json.dumps(config))
+    shutil.copy(fixtures_dir / "dense_functional_k2.h5", tmp_path / "model.h5")
+    with h5py.File(tmp_path / "model.h5", "r+") as f:
+        training = json.loads(f.attrs["training_config"])
+        training["loss"] = {"module": "subprocess", "class_name": "function", "config": "run"}
+        f.attrs["training_config"] = json.dumps(training)
+    findings = {Path(f.path).name: f for f in lint_target(str(tmp_path / "model.json"), all_rules())
+                + lint_target(str(tmp_path / "model.h5"), all_rules()) if f.code.startswith("S")}
+    assert findings["model.json"].code == "S104"
+    assert findings["model.json"].message.startswith(
+        "layer 'hidden_1' config.kernel_initializer: config-driven import of importlib.import_module")
+    assert findings["model.h5"].code == "S105"
+    assert findings["model.h5"].message.startswith("training_config.loss: config-driven import of subprocess.run")
+
+
 def test_sarif_ranks_security_rules(folder):
     findings = tuple(lint_target(str(folder / "config_import.keras"), all_rules()))
     rules = {r["id"]: r for r in sarif_dict(LintRun(findings, (str(folder),), (), tuple(all_rules())))

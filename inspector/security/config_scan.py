@@ -36,16 +36,17 @@ KERAS_GADGETS = frozenset({"enable_unsafe_deserialization", "get_file", "load_mo
                            "write_file", "read_file", "py_function", "numpy_function", "py_func"})
 
 
-def config_payloads(model: Any, training_config: Any) -> tuple[Payload, ...]:
-    """Config-driven imports anywhere in `model`, and bytecode or imports in the compile config."""
+def config_payloads(model: Any, training_config: Any, compile_label: str = "compile_config") -> tuple[Payload, ...]:
+    """Config-driven imports anywhere in `model`, and bytecode or imports in the compile config
+    (named `compile_label` in places: `compile_config` in .keras, `training_config` in .h5)."""
     if isinstance(model, Mapping) and "compile_config" in model:  # a .keras config: reported below
         model = {k: v for k, v in model.items() if k != "compile_config"}
     found = [Payload("import", place or "the model", detail) for place, detail in _imports(model, "")]
     if isinstance(training_config, Mapping):
-        found += [Payload("compile", place, detail) for place, detail in _imports(training_config, "compile_config")]
+        found += [Payload("compile", place, detail) for place, detail in _imports(training_config, compile_label)]
         found += [Payload("compile", place, "Python bytecode (a Keras 3 __lambda__ object): Keras 3 runs it "
                           "when the file is loaded with safe_mode=False and compiled")
-                  for place in _lambdas(training_config, "compile_config")]
+                  for place in _lambdas(training_config, compile_label)]
     return tuple(found)
 
 
