@@ -188,9 +188,11 @@ def test_numpy_reconstruction_alone_is_no_payload():
     assert report.globals and not report.is_payload
 
 
-def test_a_truncated_pickle_is_reported_not_crashed():
-    report = scan_pickle(pickle.dumps(_Touch())[:20])
-    assert report.is_payload and report.error
+def test_a_truncated_pickle_still_names_what_precedes_the_cut():
+    data = pickle.dumps(_Touch(), protocol=4)
+    report = scan_pickle(data[:data.index(pickle.STACK_GLOBAL) + 1])
+    assert report.unsafe == ("os.system",) and report.error and report.is_payload
+    assert scan_pickle(b"\x00garbage").error and not scan_pickle(b"\x00garbage").is_payload
 
 
 LOADERS = r"""
@@ -234,3 +236,40 @@ def test_the_samples_are_live_and_the_messages_name_the_right_loaders(tmp_path, 
     assert outcomes["keras3-compile-safe"].startswith("refused")
     assert outcomes["keras3-compile-safe"].endswith("did-not-run")
     assert outcomes["keras3-compile-unsafe"].endswith(" ran")
+
+
+def _damaged(data: bytes, rng) -> bytes:
+    out = bytearray(data)
+    for _ in range(rng.randint(1, 20)):
+        out[rng.randrange(len(out))] = rng.randrange(256)
+    return bytes(out[:rng.randrange(len(out))] if rng.random() < 0.3 else out)
+
+
+def test_damaged_npz_and_savedmodel_graphs_end_in_a_load_error_or_a_result(folder):
+    """Seeded byte damage to what the security readers parse themselves: a LoadError or a
+    result, never another exception (the robustness fuzz test covers whole files)."""
+    import random
+    import zipfile
+
+    from inspector.errors import LoadError
+    from inspector.security.npz import read_npz
+    from inspector.security.savedmodel_ops import savedmodel_payloads
+
+    rng = random.Random(13)
+    npz = [zipfile.ZipFile(folder / name).read("model.weights.npz")
+           for name in ("npz_keras_written.keras", "npz_object_array.keras")]
+    outcomes = {"read": 0, "refused": 0}
+    for i in range(200):
+        try:
+            read_npz("model.keras", _damaged(npz[i % 2], rng), "model.weights.npz", lambda info: None)
+            outcomes["read"] += 1
+        except LoadError:
+            outcomes["refused"] += 1
+    graph = (folder / "savedmodel_writefile" / "saved_model.pb").read_bytes()
+    for _ in range(30):
+        try:
+            savedmodel_payloads(_damaged(graph, rng))
+            outcomes["read"] += 1
+        except (ValueError, IndexError):  # what the SavedModel loader turns into "saved_model.pb is corrupt"
+            outcomes["refused"] += 1
+    assert outcomes["read"] and outcomes["refused"]
