@@ -9,10 +9,12 @@ from array headers only; an object array (a pickle) is reported, never unpickled
 from __future__ import annotations
 
 import io
+import lzma
 import re
 import struct
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 from inspector.errors import LoadError
@@ -25,6 +27,10 @@ from inspector.security.zip_members import duplicate_members
 
 MAX_JSON_BYTES = 256 * 1024 * 1024
 MAX_RATIO = 1000  # a Keras member never compresses a thousandfold; a zip bomb does
+# What inflating a damaged member raises: zipfile's own errors, and each decompressor's
+# (zlib.error for deflate, LZMAError for a member whose method says LZMA, OSError for bzip2).
+MEMBER_READ_ERRORS = (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError,
+                      zlib.error, lzma.LZMAError)
 LAYER_GROUPS = ("layers", "_layer_checkpoint_dependencies")
 
 
@@ -83,7 +89,7 @@ def _member_bytes(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, l
     try:
         with archive.open(info) as member:
             data = member.read(info.file_size + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+    except MEMBER_READ_ERRORS as exc:
         raise LoadError(path, f"zip member {info.filename} cannot be read: {exc}") from None
     if len(data) != info.file_size:
         raise LoadError(path, f"zip member {info.filename} is not the size it declares")
@@ -128,7 +134,7 @@ def _inflated(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo):
                 if out.tell() + len(chunk) > info.file_size:
                     break
                 out.write(chunk)
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+    except MEMBER_READ_ERRORS as exc:
         out.close()
         raise LoadError(path, f"zip member {info.filename} cannot be read: {exc}") from None
     if chunk or out.tell() != info.file_size:
