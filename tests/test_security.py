@@ -120,6 +120,18 @@ def test_summary_warns_in_one_line_and_reads_keras_written_npz(folder):
     assert not (folder / samples.MARKER).exists()
 
 
+def test_render_and_docs_warn_too(folder, tmp_path):
+    evil = str(folder / "config_import.keras")
+    for args in (["render", evil, "-o", str(tmp_path / "model.mmd")],
+                 ["docs", evil, "-o", str(tmp_path / "docs"), "--no-lint"]):
+        done = subprocess.run([sys.executable, "-m", "inspector", *args], capture_output=True, text=True,
+                              check=False)
+        assert done.returncode == 0, done.stderr
+        warnings = [line for line in done.stderr.splitlines() if "security finding" in line]
+        assert warnings == [(f"inspect: warning: {evil}: carries 1 security finding (config-driven import of "
+                            f"builtins.exec): `inspect scan {evil}` explains; do not load it with Keras")]
+
+
 def test_a_savedmodel_without_keras_metadata_still_reports_its_ops(folder, tmp_path):
     bare = tmp_path / "bare_savedmodel"
     shutil.copytree(folder / "savedmodel_writefile", bare)
