@@ -33,7 +33,8 @@ DANGEROUS_BUILTINS = frozenset({
 # Keras' own functions that turn a load into something else (CVE-2025-9906: switching safe mode
 # off from inside the file; downloading or loading further files).
 KERAS_GADGETS = frozenset({"enable_unsafe_deserialization", "get_file", "load_model", "load_weights",
-                           "write_file", "read_file", "py_function", "numpy_function", "py_func"})
+                           "write_file", "read_file", "py_function", "numpy_function", "py_func",
+                           "TFSMLayer"})  # TFSMLayer loads (and later runs) a SavedModel from any path
 
 
 def config_payloads(model: Any, training_config: Any, compile_label: str = "compile_config") -> tuple[Payload, ...]:
@@ -50,18 +51,25 @@ def config_payloads(model: Any, training_config: Any, compile_label: str = "comp
     return tuple(found)
 
 
-def dangerous_target(module: Any, name: Any) -> str | None:
-    """`os.system` when `module`.`name` is something a config must never make Keras import."""
+_IMPORTS = ("tf_keras and Keras before 3.9 (CVE-2025-1550) import whatever module a config names; "
+            "Keras 3.15 refuses it")
+_GADGET = "a Keras function that changes what loading does (CVE-2025-9906, fixed in Keras 3.11)"
+_TFSM = "a layer that loads, and runs when called, the SavedModel at whatever path the file names"
+
+
+def dangerous_target(module: Any, name: Any) -> tuple[str, str] | None:
+    """(`os.system`, why it matters) when `module`.`name` is something a config must never make
+    Keras import; None otherwise."""
     if not isinstance(module, str) or not module:
         return None
     top = module.split(".")[0]
     name = name if isinstance(name, str) else ""
     if top == "builtins":
-        return f"builtins.{name}" if name in DANGEROUS_BUILTINS else None
+        return (f"builtins.{name}", _IMPORTS) if name in DANGEROUS_BUILTINS else None
     if top in DANGEROUS_MODULES or module in DANGEROUS_MODULES:
-        return f"{module}.{name}" if name else module
+        return (f"{module}.{name}" if name else module), _IMPORTS
     if top in ("keras", "tf_keras", "tensorflow") and name in KERAS_GADGETS:
-        return f"{module}.{name}"
+        return f"{module}.{name}", _TFSM if name == "TFSMLayer" else _GADGET
     return None
 
 
@@ -106,15 +114,16 @@ def _imports(value: Any, place: str) -> list[tuple[str, str]]:
     for where, obj in _walk(value, place):
         if "class_name" not in obj and "module" not in obj:
             continue
-        name = obj.get("config") if obj.get("class_name") == "function" else obj.get("class_name")
+        if obj.get("function_type") == "function" and isinstance(obj.get("function"), str):
+            name = obj["function"]  # a Keras 2 Lambda: its function looked up in `module`
+        else:
+            name = obj.get("config") if obj.get("class_name") == "function" else obj.get("class_name")
         target = dangerous_target(obj.get("module"), name)
         registered = obj.get("registered_name")
         if target is None and isinstance(registered, str) and "." in registered:
             target = dangerous_target(*registered.rsplit(".", 1))
         if target is not None:
-            detail = (f"config-driven import of {target}: tf_keras and Keras before 3.9 (CVE-2025-1550) import "
-                      "whatever module a config names; Keras 3.15 refuses it")
-            found.append((where, detail))
+            found.append((where, f"config-driven import of {target[0]}: {target[1]}"))
     return found
 
 
