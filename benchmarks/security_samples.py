@@ -43,6 +43,7 @@ SAMPLES = (
     Sample("duplicate_config.keras", "S107", "two config.json members with different content"),
     Sample("lambda_k2.h5", "S101", "a Keras 2 marshalled Lambda in .h5 (tf_keras runs it by default)"),
     Sample("savedmodel_writefile", "S106", "a SavedModel whose function holds a WriteFile op"),
+    Sample("external_link.h5", "S108", "an HDF5 external link in place of a layer's weights, to another file"),
     Sample("npz_keras_written.keras", None, "model.weights.npz as Keras writes it (object arrays of numbers, __root__.npy)"),
     Sample("compile_keras_loss.keras", None, "compile_config.loss is Keras' own mean_squared_error"),
     Sample("config_keras_activation.keras", None, "an activation serialized as keras.activations.relu"),
@@ -197,6 +198,12 @@ def build(out: Path) -> list[Sample]:
         for key in list(group):
             del group[key]
         group.attrs["weight_names"] = np.array([], dtype="S1")
+
+    # S108: a layer's weight group replaced by an external link to a file the author chose
+    shutil.copy(FIXTURES / "dense_functional_k2.h5", out / "external_link.h5")
+    with h5py.File(out / "external_link.h5", "r+") as f:
+        del f["model_weights/hidden_1"]
+        f["model_weights/hidden_1"] = h5py.ExternalLink(str(out / "secret.h5"), "/")
 
     # S106: a WriteFile op added to a function of a real SavedModel
     shutil.copytree(FIXTURES / "savedmodel_k2", out / "savedmodel_k2", dirs_exist_ok=True)

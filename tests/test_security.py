@@ -50,6 +50,7 @@ NAMED = {
     "duplicate_config.keras": ("2 members named config.json", "zip member config.json"),
     "lambda_k2.h5": ("Keras 2 base64 marshal", "tf_keras (tf.keras 2) runs when loading the file with default"),
     "savedmodel_writefile": ("WriteFile", "node 'write_marker'"),
+    "external_link.h5": ("an HDF5 external link to", "/model_weights/hidden_1"),
 }
 
 
