@@ -216,7 +216,7 @@ def docs(paths: tuple[str, ...], folder: str, no_shapes: bool, no_params: bool, 
 
 
 def _warn_payloads(graph) -> None:
-    """One line on stderr when the file carries something that runs code (inspect scan)."""
+    """One line on stderr when the file carries a security finding (`inspect scan` lists them)."""
     from inspector.security import warning_line
 
     line = warning_line(graph)
