@@ -28,7 +28,7 @@ class Payload:
     """Something in the file that another tool would run when loading or calling the model, found
     (never run) while reading it: `kind` picks the security rule that reports it (inspector.security)."""
 
-    kind: str  # "pickle", "import", "compile", "tf-op", "duplicate-member"
+    kind: str  # "pickle", "import", "compile", "tf-op", "duplicate-member", "external-file"
     place: str  # where in the file, e.g. "zip member model.weights.npz (2 of 2)"
     detail: str  # what it is, e.g. "a pickle calling os.system"
 

@@ -19,6 +19,13 @@ from inspector.rules import _examples as ex
         ex.sequential((None, 8), ex.layer("Dense", "out", units=1, kernel_initializer={
             "module": "keras.config", "class_name": "function", "config": "enable_unsafe_deserialization",
             "registered_name": "function"})),
+        # a Keras 2 Lambda whose named function tf_keras looks up in the stored module
+        ex.sequential((None, 8), {"module": "keras.layers", "class_name": "Lambda", "registered_name": None,
+                                  "config": {"name": "run", "trainable": True, "function": "system",
+                                             "function_type": "function", "module": "os", "arguments": {},
+                                             "output_shape": None, "output_shape_type": "raw"}}),
+        ex.sequential((None, 8), ex.layer("TFSMLayer", "remote", filepath="/tmp/other_savedmodel",
+                                          call_endpoint="serve")),
     ],
     valid=[
         ex.dense_chain("mlp", [16]),
@@ -34,7 +41,8 @@ def config_import(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     stored `module` (or dotted `registered_name`) makes Keras import a module that reaches the
     system: `os`, `subprocess`, `builtins` (`exec`, `eval`, `open`, ...), `importlib`, `socket`,
     `pickle` and the like, or a Keras function that changes what loading does
-    (`keras.config.enable_unsafe_deserialization`, `keras.utils.get_file`).
+    (`keras.config.enable_unsafe_deserialization`, `keras.utils.get_file`, a `TFSMLayer` that
+    loads a SavedModel from a path the file chooses).
 
     ## Why it matters
     Keras and tf_keras resolve every `{"module": ..., "class_name": ...}` in a config by importing

@@ -85,16 +85,18 @@ def unsafe_lambda(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
             kinds = ", ".join(dict.fromkeys(kind for kind, _ in where))
             fields = ", ".join(dict.fromkeys(".".join(path) for _, path in where))
             yield Violation(f"{layer.class_name} {layer.name!r} stores Python bytecode ({kinds}, "
-                            f"in {fields}) that {_who_runs_it(graph.source.format, kinds)}",
+                            f"in {fields}) that {_who_runs_it(graph.source.format, kinds, graph.source.path)}",
                             (layer.name,))
 
 
-def _who_runs_it(fmt: str, kinds: str) -> str:
+def _who_runs_it(fmt: str, kinds: str, path: str) -> str:
     """Which loaders run this bytecode (checked with tf_keras 2.21 and Keras 3.15): tf_keras'
     legacy HDF5 and SavedModel loaders never check safe_mode; everything else refuses by default."""
     if "marshal" in kinds and fmt in ("h5", "savedmodel"):
-        return ("tf_keras (tf.keras 2) runs when loading the file with default arguments, "
-                "and Keras 3 with safe_mode=False")
+        renamed = " (an HDF5 file named .keras: tf_keras still takes its legacy loader)" if (
+            fmt == "h5" and path.lower().endswith(".keras")) else ""
+        return ("tf_keras (tf.keras 2) runs when loading the file with default arguments"
+                f"{renamed}, and Keras 3 with safe_mode=False")
     if "marshal" in kinds:
         return "Keras 3 and tf_keras run when loading with safe_mode=False"
     return "Keras 3 runs when loading with safe_mode=False"

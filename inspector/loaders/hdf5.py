@@ -339,6 +339,15 @@ class LegacyWeights:
             yield weight
 
 
+def _refuse_reference(path: Path, reason: str, place: str, what: str) -> None:
+    """A reference to another file is refused, and recorded for S108 (lint and scan report it)."""
+    from inspector.graph import Payload
+    from inspector.security import CarriesPayload
+
+    detail = f"{what}: h5py, so Keras, opens that file while loading; keras-inspector never does"
+    raise CarriesPayload(path, reason, (Payload("external-file", place, detail),), "h5")
+
+
 class HDF5Index:
     """Every link of an HDF5 file, as the lite reader or the h5py child read them.
 
@@ -354,14 +363,16 @@ class HDF5Index:
             name = link.name
             if link.kind == EXTERNAL:
                 filename, target = link.external or ("?", "?")
-                raise LoadError(path, f"HDF5 external link /{name} -> {filename}:{target}; not followed")
+                _refuse_reference(path, f"HDF5 external link /{name} -> {filename}:{target}; not followed",
+                                  f"/{name}", f"an HDF5 external link to {filename}:{target}")
             if link.kind != HARD:
                 continue
             parent, _, leaf = name.rpartition("/")
             self.children.setdefault(parent, []).append(leaf)
             if link.dataset is not None:
                 if link.dataset.foreign:
-                    raise LoadError(path, f"dataset /{name} stores its data in another file; not followed")
+                    _refuse_reference(path, f"dataset /{name} stores its data in another file; not followed",
+                                      f"/{name}", "a dataset whose data is stored in another file")
                 self.arrays[name] = (link.dataset.shape, link.dataset.dtype)
             else:
                 self.children.setdefault(name, [])

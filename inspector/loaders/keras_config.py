@@ -81,7 +81,8 @@ def parse_model(
     if not isinstance(model, Mapping):
         raise UnsupportedError(source.path, f"malformed model config: it is {_kind(model)}, not an object")
     notes = list(notes)
-    source = replace(source, payloads=source.payloads + config_payloads(model, training_config))
+    compile_label = "training_config" if source.format in ("h5", "savedmodel") else "compile_config"
+    source = replace(source, payloads=source.payloads + config_payloads(model, training_config, compile_label))
     if training_config is not None and not isinstance(training_config, Mapping):
         notes.append(f"the compile config is {_kind(training_config)}, not an object: not read")
         training_config = None

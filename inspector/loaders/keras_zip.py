@@ -209,7 +209,8 @@ class NpzWeights:
         if not self.readable:
             return None
         prefix = "".join(f"layers/{key.slot}/" for key in path)
-        if prefix.rstrip("/") in self.arrays and self.arrays[prefix.rstrip("/")] is None:
-            return None  # Keras' own layout: the layer's variables pickled as one object array
-        return [w for key, w in sorted(self.arrays.items()) if w is not None and key.startswith(prefix)
-                and not _under_nested(key, prefix)]
+        found = [w for key, w in sorted(self.arrays.items()) if w is not None and key.startswith(prefix)
+                 and not _under_nested(key, prefix)]
+        if not found and None in self.arrays.values():
+            return None  # Keras' own layout: each layer's variables pickled as one object array
+        return found

@@ -20,9 +20,12 @@ def warning_line(graph: ModelGraph) -> str | None:
     if not payloads:
         return None
     what = "; ".join(dict.fromkeys(p.detail.split(":")[0] for p in payloads))
-    count = len(payloads)
-    return (f"carries {count} code-running payload{'s' if count != 1 else ''} ({what}): "
-            f"`inspect scan {graph.source.path}` names them; do not load it with Keras")
+    return (f"{_count(payloads)} ({what}): `inspect scan {graph.source.path}` explains; "
+            "do not load it with Keras")
+
+
+def _count(payloads) -> str:
+    return f"carries {len(payloads)} security finding{'s' if len(payloads) != 1 else ''}"
 
 
 class CarriesPayload(LoadError):
@@ -30,9 +33,7 @@ class CarriesPayload(LoadError):
     as findings on `graph` (a graph with no layers, only its source); other commands show the error."""
 
     def __init__(self, path, reason: str, payloads: tuple[Payload, ...], format: str):
-        count = len(payloads)
-        super().__init__(path, f"{reason}; it carries {count} code-running payload{'s' if count != 1 else ''}: "
-                               "`inspect scan` names them")
+        super().__init__(path, f"{reason}; it {_count(payloads)}: `inspect scan` explains")
         self.graph = ModelGraph(name=Path(str(path)).name, class_name="(unreadable)",
                                 source=Source(str(path), format, payloads=payloads), layers=(), calls=(),
                                 tensors={}, inputs=(), outputs=())

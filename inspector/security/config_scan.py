@@ -33,43 +33,61 @@ DANGEROUS_BUILTINS = frozenset({
 # Keras' own functions that turn a load into something else (CVE-2025-9906: switching safe mode
 # off from inside the file; downloading or loading further files).
 KERAS_GADGETS = frozenset({"enable_unsafe_deserialization", "get_file", "load_model", "load_weights",
-                           "write_file", "read_file", "py_function", "numpy_function", "py_func"})
+                           "write_file", "read_file", "py_function", "numpy_function", "py_func",
+                           "TFSMLayer"})  # TFSMLayer loads (and later runs) a SavedModel from any path
 
 
-def config_payloads(model: Any, training_config: Any) -> tuple[Payload, ...]:
-    """Config-driven imports anywhere in `model`, and bytecode or imports in the compile config."""
-    found = [Payload("import", place, detail) for place, detail in _imports(model, "config")]
+def config_payloads(model: Any, training_config: Any, compile_label: str = "compile_config") -> tuple[Payload, ...]:
+    """Config-driven imports anywhere in `model`, and bytecode or imports in the compile config
+    (named `compile_label` in places: `compile_config` in .keras, `training_config` in .h5)."""
+    if isinstance(model, Mapping) and "compile_config" in model:  # a .keras config: reported below
+        model = {k: v for k, v in model.items() if k != "compile_config"}
+    found = [Payload("import", place or "the model", detail) for place, detail in _imports(model, "")]
     if isinstance(training_config, Mapping):
-        found += [Payload("compile", place, detail) for place, detail in _imports(training_config, "compile_config")]
-        found += [Payload("compile", place, "Python bytecode (a Keras 3 __lambda__ object): Keras 3 and "
-                          "tf_keras run it when the file is loaded with safe_mode=False and compiled")
-                  for place in _lambdas(training_config, "compile_config")]
+        found += [Payload("compile", place, detail) for place, detail in _imports(training_config, compile_label)]
+        found += [Payload("compile", place, "Python bytecode (a Keras 3 __lambda__ object): Keras 3 runs it "
+                          "when the file is loaded with safe_mode=False and compiled")
+                  for place in _lambdas(training_config, compile_label)]
     return tuple(found)
 
 
-def dangerous_target(module: Any, name: Any) -> str | None:
-    """`os.system` when `module`.`name` is something a config must never make Keras import."""
+_IMPORTS = ("tf_keras and Keras before 3.9 (CVE-2025-1550) import whatever module a config names; "
+            "Keras 3.15 refuses it")
+_GADGET = "a Keras function that changes what loading does (CVE-2025-9906, fixed in Keras 3.11)"
+_TFSM = "a layer that loads, and runs when called, the SavedModel at whatever path the file names"
+
+
+def dangerous_target(module: Any, name: Any) -> tuple[str, str] | None:
+    """(`os.system`, why it matters) when `module`.`name` is something a config must never make
+    Keras import; None otherwise."""
     if not isinstance(module, str) or not module:
         return None
     top = module.split(".")[0]
     name = name if isinstance(name, str) else ""
     if top == "builtins":
-        return f"builtins.{name}" if name in DANGEROUS_BUILTINS else None
+        return (f"builtins.{name}", _IMPORTS) if name in DANGEROUS_BUILTINS else None
     if top in DANGEROUS_MODULES or module in DANGEROUS_MODULES:
-        return f"{module}.{name}" if name else module
+        return (f"{module}.{name}" if name else module), _IMPORTS
     if top in ("keras", "tf_keras", "tensorflow") and name in KERAS_GADGETS:
-        return f"{module}.{name}"
+        return f"{module}.{name}", _TFSM if name == "TFSMLayer" else _GADGET
     return None
 
 
 def _walk(value: Any, place: str):
-    """(place, mapping) of every object inside `value`, depth first, without recursion."""
+    """(place, mapping) of every object inside `value`, depth first, without recursion. A place
+    is a path from the innermost layer: `layer 'dense' config.activation`."""
     stack = [(place, value)]
     while stack:
         where, item = stack.pop()
         if isinstance(item, Mapping):
             yield where, item
-            children = [(f"{where}.{k}", v) for k, v in item.items() if isinstance(v, (Mapping, list))]
+            children = []
+            for key, child in item.items():
+                if key == "layers" and isinstance(child, list):
+                    children += [(_layer_place(layer, f"{_join(where, key)}[{i}]"), layer)
+                                 for i, layer in enumerate(child) if isinstance(layer, Mapping)]
+                elif isinstance(child, (Mapping, list)):
+                    children.append((_join(where, str(key)), child))
         elif isinstance(item, list):
             children = [(f"{where}[{i}]", v) for i, v in enumerate(item) if isinstance(v, (Mapping, list))]
         else:
@@ -77,19 +95,35 @@ def _walk(value: Any, place: str):
         stack.extend(reversed(children))
 
 
+def _layer_place(layer: Mapping, fallback: str) -> str:
+    name = layer.get("name")
+    if not isinstance(name, str) and isinstance(layer.get("config"), Mapping):
+        name = layer["config"].get("name")
+    return f"layer {name!r}" if isinstance(name, str) else fallback
+
+
+def _join(where: str, key: str) -> str:
+    """`layer 'dense' config`, `layer 'dense' config.activation`, `loss`."""
+    if not where:
+        return key
+    return f"{where} {key}" if where.endswith("'") else f"{where}.{key}"
+
+
 def _imports(value: Any, place: str) -> list[tuple[str, str]]:
     found = []
     for where, obj in _walk(value, place):
         if "class_name" not in obj and "module" not in obj:
             continue
-        name = obj.get("config") if obj.get("class_name") == "function" else obj.get("class_name")
+        if obj.get("function_type") == "function" and isinstance(obj.get("function"), str):
+            name = obj["function"]  # a Keras 2 Lambda: its function looked up in `module`
+        else:
+            name = obj.get("config") if obj.get("class_name") == "function" else obj.get("class_name")
         target = dangerous_target(obj.get("module"), name)
         registered = obj.get("registered_name")
         if target is None and isinstance(registered, str) and "." in registered:
             target = dangerous_target(*registered.rsplit(".", 1))
         if target is not None:
-            detail = f"config-driven import of {target}: Keras imports the module the file names and calls into it"
-            found.append((where, detail))
+            found.append((where, f"config-driven import of {target[0]}: {target[1]}"))
     return found
 
 

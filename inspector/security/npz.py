@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass, field
+from tokenize import TokenError
 
 from inspector.errors import LoadError
 from inspector.graph import Payload, Weight
@@ -33,48 +34,58 @@ class NpzContents:
 def read_npz(path, data: bytes, place: str, check_member) -> NpzContents:
     """`data`: one `model.weights.npz` member of the file at `path`; `place`: how to name it;
     `check_member(info)`: the caller's guard against absurd declared sizes (raises LoadError)."""
-    import numpy as np
-
     contents = NpzContents()
     try:
         npz = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         contents.readable = False
         report = scan_pickle(data)
-        what = report.describe() if report.is_payload else "a pickle of numpy arrays only"
-        if report.is_payload or report.globals:
-            contents.payloads.append(Payload("pickle", place, f"{what}: the member is not an npz archive "
-                                             f"but a bare pickle, which np.load unpickles; {_RUNS_IT}"))
+        if report.is_payload:
+            contents.payloads.append(Payload("pickle", place, f"{report.describe()}: the member is not an npz "
+                                             f"archive but a bare pickle, which np.load unpickles; {_RUNS_IT}"))
+        elif report.error is not None:
+            raise LoadError(path, f"{place} is neither an npz archive nor a pickle ({report.error})")
         return contents
+    except (ValueError, NotImplementedError, OSError, EOFError) as exc:  # a zip, but damaged
+        raise LoadError(path, f"{place} is not a readable npz archive: {exc}") from None
     with npz:
         for info in npz.infolist():
             check_member(info)
-            name = info.filename.removesuffix(".npy")
-            with npz.open(info) as f:
-                try:
-                    version = np.lib.format.read_magic(f)
-                    reader = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                              else np.lib.format.read_array_header_2_0)
-                    shape, _, dtype = reader(f)
-                except ValueError as exc:
-                    report = scan_pickle(data_of(npz, info))
-                    if report.globals:  # np.load unpickles a member with no .npy header too
-                        contents.payloads.append(Payload("pickle", f"{place}, array {info.filename}",
-                                                         f"{report.describe()}; {_RUNS_IT}"))
-                        contents.arrays[name] = None
-                        continue
-                    raise LoadError(path, f"{place} member {info.filename}: {exc}") from None
-                if dtype.hasobject:
-                    report = scan_pickle(f.read(info.file_size))
-                    if report.is_payload:
-                        contents.payloads.append(Payload("pickle", f"{place}, array {info.filename}",
-                                                         f"{report.describe()}; {_RUNS_IT}"))
-                    contents.arrays[name] = None
-                    continue
-            contents.arrays[name] = Weight(name, tuple(int(d) for d in shape), str(dtype))
+            try:
+                _read_member(npz, info, place, contents)
+            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
+                raise LoadError(path, f"{place} member {info.filename} cannot be read: {exc}") from None
+            except _Unreadable as exc:
+                raise LoadError(path, f"{place} member {info.filename}: {exc}") from None
     return contents
 
 
-def data_of(npz: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+class _Unreadable(Exception):
+    """A member that is neither an array nor a pickle."""
+
+
+def _read_member(npz: zipfile.ZipFile, info: zipfile.ZipInfo, place: str, contents: NpzContents) -> None:
+    import numpy as np
+
+    name = info.filename.removesuffix(".npy")
     with npz.open(info) as f:
-        return f.read(info.file_size)
+        try:
+            version = np.lib.format.read_magic(f)
+            reader = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                      else np.lib.format.read_array_header_2_0)
+            shape, _, dtype = reader(f)
+        except (ValueError, SyntaxError, TypeError, TokenError) as exc:  # numpy parses the header as Python
+            f.close()
+            with npz.open(info) as again:  # np.load unpickles a member without an .npy header too
+                report = scan_pickle(again.read(info.file_size))
+            if not report.is_payload and (not report.globals or report.error is not None):
+                raise _Unreadable(str(exc)) from None
+        else:
+            if not dtype.hasobject:
+                contents.arrays[name] = Weight(name, tuple(int(d) for d in shape), str(dtype))
+                return
+            report = scan_pickle(f.read(info.file_size))
+    if report.is_payload:
+        contents.payloads.append(Payload("pickle", f"{place}, array {info.filename}",
+                                         f"{report.describe()}; {_RUNS_IT}"))
+    contents.arrays[name] = None
