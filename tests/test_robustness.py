@@ -163,3 +163,28 @@ def test_onnx_negative_dims_never_reach_shape_inference(tmp_path):
 def test_onnx_initializer_with_a_negative_dim_is_refused(tmp_path):
     path = _onnx_slice(tmp_path / "neginit.onnx", [3, 4], init_dims=[-1])
     assert _error(path) == "initializer 'starts' has a negative dimension [-1]: the file is invalid"
+
+
+def test_onnx_shape_inference_that_aborts_leaves_shapes_unknown(tmp_path):
+    """A consistent file can still drive inference into a negative dim: a 5x5 kernel on a 2x2
+    image, then a Slice. onnx aborts; the forked child takes the abort, inspect says so."""
+    onnx = pytest.importorskip("onnx")
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    ints = [numpy_helper.from_array(np.array([v], np.int64), n) for n, v in (("starts", 0), ("ends", 4), ("axes", 2))]
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["img", "k"], ["c"], name="conv"),
+         helper.make_node("Slice", ["c", "starts", "ends", "axes"], ["y"], name="crop")], "g",
+        [helper.make_tensor_value_info("img", TensorProto.FLOAT, [1, 2, 2, 2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(np.ones((4, 2, 5, 5), np.float32), "k"), *ints])
+    path = tmp_path / "conv.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    done = subprocess.run([sys.executable, "-m", "inspector", "summary", "--format", "json", str(path)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert (done.returncode, done.stderr) == (0, "")
+    summary = _strict(done.stdout)
+    assert ("ONNX shape inference failed on this file, so shapes it does not store are unknown: "
+            "it crashed (signal 6, SIGABRT)") in summary["notes"]
+    assert summary["layers"][1]["params"] == 200  # the kernel is still counted, exactly
