@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MAX_RSS_MIB = 1024  # a damaged fixture of under 1 MB must not cost more
-ADDRESS_LIMIT = 6 * 2**30  # the worker's RLIMIT_AS: a blow-up fails fast instead of swapping
+ADDRESS_LIMIT = 3 * 2**30  # the worker's RLIMIT_AS: a blow-up fails fast instead of swapping
 COMMANDS = (("summary", "--format", "json"), ("lint", "--output-format", "json"))
 DAMAGE = ("bytes", "json", "hdf5", "zip", "onnx")
 
@@ -49,7 +49,7 @@ class Case:
 class Outcome:
     case: Case
     command: str
-    verdict: str  # "exit 0", "exit 1", "exit 2", or a failure: "hang", "signal", "memory", "invalid"
+    verdict: str  # "exit 0", "exit 1", "exit 2", or a failure: "hang", "crash", "memory", "invalid"
     detail: str
     seconds: float
     rss_mib: float
@@ -457,9 +457,9 @@ def run_cases(cases: list[Case], timeout: float = 30.0) -> Iterator[Outcome]:
 
 
 class _Worker:
-    def __init__(self):
+    def __init__(self, command: list[str] | None = None):
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            command or [sys.executable, __file__, "--worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, text=True, bufsize=1,
             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
         )
@@ -467,8 +467,11 @@ class _Worker:
     def run(self, case: Case, command: tuple[str, ...], timeout: float) -> Outcome:
         args = [*command, str(case.path)]
         started = time.perf_counter()
-        self.proc.stdin.write(json.dumps(args) + "\n")
-        self.proc.stdin.flush()
+        try:
+            self.proc.stdin.write(json.dumps(args) + "\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            pass  # the worker is gone: reading says how
         ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
         seconds = time.perf_counter() - started
         if not ready:
@@ -476,7 +479,8 @@ class _Worker:
         line = self.proc.stdout.readline()
         if not line:
             code = self.proc.wait()
-            return Outcome(case, command[0], "signal", f"worker died: exit status {code}", seconds, 0.0)
+            how = f"signal {-code}" if code < 0 else f"exit status {code}"
+            return Outcome(case, command[0], "crash", f"the process died: {how}", seconds, 0.0)
         verdict, detail, rss = json.loads(line)
         if verdict.startswith("exit") and rss > MAX_RSS_MIB:
             verdict, detail = "memory", f"peak RSS {rss:.0f} MiB"

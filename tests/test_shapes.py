@@ -996,3 +996,12 @@ def test_nested_bidirectional_is_linear_and_its_weights_bounded():
     deep = _nested_bidirectional(40)
     assert output_shapes("Bidirectional", deep, [(None, 10, 3)]) == [(None, 10, 4 * 2**40)]
     assert weight_specs("Bidirectional", deep, [(None, 10, 3)]) is None
+
+
+def test_dimensions_past_int64_are_unknown():
+    """No framework holds a dimension past int64; 45 dims of 99 digits flattened would be a
+    4,455-digit number, which Python cannot even print."""
+    big = 10**99
+    assert output_shapes("Flatten", {}, [(None, *[big] * 45)]) is None
+    assert output_shapes("Flatten", {}, [(None, 2**31, 2**31)]) == [(None, 2**62)]
+    assert weight_specs("Dense", {"units": 2**64}, [(None, 4)]) is None

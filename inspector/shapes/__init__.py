@@ -29,6 +29,7 @@ from inspector.shapes.attention import (
     _mha_weights,
 )
 from inspector.shapes.common import (
+    MAX_DIM,
     Shape,
     WeightSpec,
     _as_shape,
@@ -165,7 +166,7 @@ def _validated_outputs(result: _Outputs | None) -> list[Shape | None] | None:
         if shape is None:
             out.append(None)
             continue
-        if any(d is not None and (not _is_int(d) or d < 0) for d in shape):
+        if any(d is not None and (not _is_int(d) or not 0 <= d <= MAX_DIM) for d in shape):
             return None
         out.append(tuple(shape))
     return out
@@ -175,7 +176,7 @@ def _validated_weights(config: Mapping, specs: _Weights | None) -> list[WeightSp
     if specs is None:
         return None
     for spec in specs:
-        if any(not _is_int(d) or d < 0 for d in spec.shape):
+        if any(not _is_int(d) or not 0 <= d <= MAX_DIM for d in spec.shape):
             return None
     if config.get("trainable") is False:
         # Keras keeps the creation order but marks every variable of a frozen layer untrainable.

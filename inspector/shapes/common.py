@@ -13,6 +13,9 @@ Shape = tuple[int | None, ...]  # full shape including the batch dimension; None
 # config that implies more (Bidirectional nested in Bidirectional doubles them at each level)
 # gets unknown weights rather than an exponential list.
 MAX_LAYER_WEIGHTS = 10_000
+# TensorFlow, PyTorch and ONNX store dimensions as int64: a config implying a larger one (a
+# Flatten of 45 dimensions of 99 digits) describes no tensor, and its shape is unknown.
+MAX_DIM = 2**63 - 1
 
 
 @dataclass(frozen=True)
