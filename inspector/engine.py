@@ -90,6 +90,7 @@ class Rule:
     valid: tuple = ()
     invalid: tuple = ()
     frameworks: frozenset[str] = field(default_factory=lambda: FRAMEWORKS)
+    security_severity: float | None = None  # CVSS-like 0-10, for SARIF's `security-severity`
     default: bool = True  # False: opt-in (the taste family T), run only when selected
 
     @property
@@ -148,6 +149,7 @@ def rule(
     valid: Sequence = (),
     invalid: Sequence = (),
     frameworks: Sequence[str] = ("keras", "onnx"),
+    security_severity: float | None = None,
     default: bool = True,
 ):
     """Decorator registering `func(graph, opts) -> Iterator[Violation]` as a rule; `default=False`
@@ -165,7 +167,7 @@ def rule(
     def register(func: RuleFunc) -> RuleFunc:
         doc = inspect.cleandoc(func.__doc__ or "")
         new = Rule(code, name, severity, func, dict(options or {}), doc, tuple(valid),
-                   tuple(invalid), frozenset(frameworks), default)
+                   tuple(invalid), frozenset(frameworks), security_severity, default)
         for other in _REGISTRY.values():
             same_origin = (other.func.__module__, other.func.__qualname__) == (
                 func.__module__, func.__qualname__)
@@ -433,8 +435,12 @@ def lint_target(
     context: dict[str, Any] = {}
     if data is None:
         from inspector import load
+        from inspector.security import CarriesPayload
 
-        graph = load(target)
+        try:
+            graph = load(target)
+        except CarriesPayload as exc:  # no model to lint, but its payloads to report
+            return lint_graph(exc.graph, [r for r in rules if r.family == "S"], options, context)
     else:
         from inspector.measure import graph_and_model, measure_loss_contributions
 

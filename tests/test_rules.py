@@ -10,7 +10,7 @@ import re
 import pytest
 
 from inspector.engine import all_rules, lint_graph, section
-from inspector.graph import Source
+from inspector.graph import ModelGraph, Source
 from inspector.loaders.keras_config import parse_model
 from inspector.rules import _examples as ex
 from inspector.rules.bias_before_normalization import _block
@@ -22,6 +22,8 @@ SECTIONS = ("What it does", "Why it matters", "Example", "How to fix")
 
 def _graph(example):
     config = example() if callable(example) else example
+    if isinstance(config, ModelGraph):  # a security rule's example: a file's graph with its payloads
+        return config
     return parse_model(config, Source(path="<example>", format="json"), None, config.get("compile_config"))
 
 
