@@ -273,6 +273,36 @@ def lint(targets: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, .
         sys.exit(1)
 
 
+@main.command()
+@click.argument("old", metavar="OLD")
+@click.argument("new", metavar="NEW")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
+              show_default=True, help="text for the terminal, markdown for a pull request, json for tools.")
+@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
+              help="Also draw NEW with added, changed and removed layers marked (.svg .png .pdf .dot .mmd).")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when the architectures differ, 0 when they are the same.")
+@click.option("--lint/--no-lint", "with_lint", default=True, show_default=True,
+              help="Say which lint findings the change introduces and which it fixes.")
+@report_errors
+def diff(old: str, new: str, fmt: str, output: str | None, exit_code: bool, with_lint: bool) -> None:
+    """What changed from OLD to NEW (files of any format or era, or `module:function` builders):
+    layers added, removed, renamed and changed, connections, sharing, training, totals, findings."""
+    from inspector.diff import diff as compare
+    from inspector.diff.report import diff_dict, format_markdown, format_text
+
+    result = compare(old, new, lint=with_lint)
+    if output is not None:
+        from inspector.diff.picture import draw_diff
+
+        draw_diff(result, output)
+    if fmt == "json":
+        click.echo(json.dumps(diff_dict(result), indent=2))
+    else:
+        click.echo((format_markdown if fmt == "markdown" else format_text)(result), nl=False)
+    if exit_code and result.differs:
+        sys.exit(1)
+
+
 @main.command(name="rules")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @report_errors

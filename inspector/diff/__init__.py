@@ -1,0 +1,29 @@
+"""`inspect diff OLD NEW`: what changed between two models, layer by layer.
+
+`match` pairs the layers, `compare` lists the changes, `report` prints them (text, Markdown,
+JSON), `picture` draws the new model with the changes marked, `textconv` is the one-model text
+form git diffs, and `git` reads a model as it was at a revision.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inspector.diff.compare import Change, LayerDiff, ModelDiff, diff_graphs
+
+__all__ = ["Change", "LayerDiff", "ModelDiff", "diff", "diff_graphs"]
+
+
+def diff(old: Any, new: Any, lint: bool = True, rules: Any = None) -> ModelDiff:
+    """Load two targets (files, builder references, live models, graphs) and compare them;
+    with `lint`, also say which findings the change introduces and which it fixes."""
+    from inspector import load
+
+    a, b = load(old), load(new)
+    findings = None
+    if lint:
+        from inspector.engine import all_rules, lint_graph
+
+        chosen = all_rules() if rules is None else rules
+        findings = (lint_graph(a, chosen), lint_graph(b, chosen))
+    return diff_graphs(a, b, findings)

@@ -1,0 +1,120 @@
+"""Which layer of the new model is which layer of the old one.
+
+Deterministic, in four steps, each linear in the number of calls:
+
+1. **Name**: layers of the same name are the same layer.
+2. **Inputs**: model inputs still unmatched are paired by position.
+3. **Neighbours**: sweeping the new graph in topological order, an unmatched layer is paired with
+   the unmatched old layer of the same class whose first call reads from the same (already
+   matched) layers; then the same sweep backwards over the layers each first call feeds. Rounds
+   repeat while they find pairs, so a renamed chain (`dense_3` → `dense_7`, `dense_4` → `dense_8`)
+   is matched from both of its ends. Among several candidates the one with the same
+   configuration wins, then the first in file order.
+4. **Leftovers**: layers still unmatched with the same class and the same configuration are
+   paired in topological order (a renamed layer whose neighbours also changed).
+
+What stays unmatched is added (new side) or removed (old side).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass
+
+from inspector.diff.canonical import canonical_config, fingerprint
+from inspector.graph import ModelGraph
+
+MAX_ROUNDS = 4
+
+
+@dataclass(frozen=True)
+class Matching:
+    """New layer name -> old layer name, how each pair was found, and what is left over."""
+
+    pairs: dict[str, str]
+    how: dict[str, str]  # new name -> "name", "input", "neighbours" or "config"
+    added: tuple[str, ...]  # new layers with no old counterpart, in file order
+    removed: tuple[str, ...]  # old layers with no new counterpart, in file order
+
+    def old_to_new(self) -> dict[str, str]:
+        return {old: new for new, old in self.pairs.items()}
+
+
+class _Side:
+    """One graph's per-layer facts the matcher keys on, computed once."""
+
+    def __init__(self, graph: ModelGraph):
+        self.graph = graph
+        self.order = _topological_layers(graph)
+        self.rank = {name: i for i, name in enumerate(self.order)}
+        self.cls = {layer.name: layer.class_name for layer in graph.layers}
+        self.config = {layer.name: fingerprint(canonical_config(layer.config)) for layer in graph.layers}
+        self.up: dict[str, tuple[str, ...]] = {}
+        self.down: dict[str, tuple[str, ...]] = {}
+        for layer in graph.layers:
+            if layer.calls:
+                first = layer.calls[0]
+                self.up[layer.name] = tuple(graph.call(c).layer for c in graph.predecessors(first))
+                self.down[layer.name] = tuple(graph.call(c).layer for c in graph.successors(first))
+
+
+def _topological_layers(graph: ModelGraph) -> list[str]:
+    """Layer names in the order of their first call, then the layers never called."""
+    seen = dict.fromkeys(c.layer for c in graph.calls)
+    seen.update(dict.fromkeys(layer.name for layer in graph.layers))
+    return list(seen)
+
+
+def match_layers(old: ModelGraph, new: ModelGraph) -> Matching:
+    a, b = _Side(old), _Side(new)
+    pairs: dict[str, str] = {}
+    how: dict[str, str] = {}
+    taken: set[str] = set()
+
+    def pair(new_name: str, old_name: str, method: str) -> None:
+        pairs[new_name], how[new_name] = old_name, method
+        taken.add(old_name)
+
+    for name in b.order:
+        if name in a.cls:
+            pair(name, name, "name")
+    for old_in, new_in in zip(old.input_names, new.input_names):
+        if new_in not in pairs and old_in not in taken and a.cls[old_in] == b.cls[new_in]:
+            pair(new_in, old_in, "input")
+
+    indexes = []  # per direction: (old layers by (class, neighbours), new layers' neighbours)
+    for old_links, new_links in ((a.up, b.up), (a.down, b.down)):
+        index: dict[tuple, list[str]] = defaultdict(list)
+        for name in a.order:
+            if old_links.get(name):
+                index[(a.cls[name], old_links[name])].append(name)
+        indexes.append((index, new_links))
+
+    for _ in range(MAX_ROUNDS):
+        found = len(pairs)
+        for (index, links), sweep in zip(indexes, (b.order, b.order[::-1])):
+            for name in sweep:
+                neighbours = links.get(name)
+                if name in pairs or not neighbours or any(n not in pairs for n in neighbours):
+                    continue
+                key = (b.cls[name], tuple(pairs[n] for n in neighbours))
+                free = [o for o in index.get(key, ()) if o not in taken]
+                if free:
+                    same = [o for o in free if a.config[o] == b.config[name]]
+                    pair(name, (same or free)[0], "neighbours")
+        if len(pairs) == found:
+            break
+
+    leftovers: dict[tuple[str, str], deque[str]] = defaultdict(deque)
+    for name in a.order:
+        if name not in taken:
+            leftovers[(a.cls[name], a.config[name])].append(name)
+    for name in b.order:
+        if name not in pairs:
+            queue = leftovers.get((b.cls[name], b.config[name]))
+            if queue:
+                pair(name, queue.popleft(), "config")
+
+    added = tuple(layer.name for layer in new.layers if layer.name not in pairs)
+    removed = tuple(layer.name for layer in old.layers if layer.name not in taken)
+    return Matching(pairs, how, added, removed)
