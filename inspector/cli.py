@@ -225,6 +225,13 @@ def _split_selectors(values: tuple[str, ...]) -> list[str]:
 @click.option("--output-format", "output_format", type=click.Choice(FORMATS),
               default="text", show_default=True, help="How to print the findings.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (load errors still exit 2).")
+@click.option("--fail-on", "fail_on", type=click.Choice(["error", "warning", "info", "never"]), default=None,
+              help="The least severe finding that exits 1 [default: warning, or fail-on in the config]: "
+                   "info notes are printed but do not fail the run.")
+@click.option("--baseline", "baseline", type=click.Path(dir_okay=False), default=None,
+              help="Report and fail only on findings not in this baseline; list its entries now fixed.")
+@click.option("--write-baseline", "write_baseline", type=click.Path(dir_okay=False), default=None,
+              help="Record every finding of this run in FILE (keyed by file, rule and layers) and exit 0.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
               help="Configuration file (default: the nearest pyproject.toml with [tool.inspector]).")
 @click.option("--data", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -232,11 +239,12 @@ def _split_selectors(values: tuple[str, ...]) -> list[str]:
                    "output's loss (runs the model with TensorFlow).")
 @report_errors
 def lint(targets: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, ...], output_format: str,
-         exit_zero: bool, config_file: str | None, data: str | None) -> None:
+         exit_zero: bool, fail_on: str | None, baseline: str | None, write_baseline: str | None,
+         config_file: str | None, data: str | None) -> None:
     """Check model files, folders and `module:function` builders against the rules.
 
-    Exit 0 when nothing is found, 1 when something is, 2 on a usage or load error (the other
-    files are still checked)."""
+    Exit 0 when nothing fails the run, 1 on a finding at or above --fail-on (warning unless
+    configured), 2 on a usage or load error (the other files are still checked)."""
     from inspector.config import load_config
     from inspector.engine import discover, lint_target, select_rules
     from inspector.report import LintRun, formatter
@@ -265,11 +273,30 @@ def lint(targets: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, .
                       "(a bug in keras-inspector: please report it)")
             errors.append((target, reason))
             click.echo(f"inspect: error: {target}: {reason}", err=True)
+    if write_baseline is not None:
+        from inspector.baseline import write_baseline as record
+
+        count = record(findings, write_baseline)
+        click.echo(f"inspect: wrote {count} finding{'s' if count != 1 else ''} to the baseline {write_baseline}",
+                   err=True)
+        sys.exit(2 if errors else 0)
+    if baseline is not None:
+        from inspector.baseline import apply_baseline
+
+        compared = apply_baseline(findings, baseline, files)
+        findings = list(compared.new)
+        click.echo(f"inspect: baseline {baseline}: {len(compared.known)} known finding"
+                   f"{'s' if len(compared.known) != 1 else ''} not shown, {len(compared.fixed)} "
+                   f"entr{'ies' if len(compared.fixed) != 1 else 'y'} fixed", err=True)
+        for entry in compared.fixed:
+            click.echo(f"inspect: baseline {baseline}: fixed, can be dropped: {entry}", err=True)
     run = LintRun(tuple(findings), tuple(files), tuple(errors), tuple(rules))
     click.echo(formatter(output_format)(run), nl=False)
     if errors:
         sys.exit(2)
-    if findings and not exit_zero:
+    from inspector.gate import DEFAULT_FAIL_ON, failing
+
+    if not exit_zero and failing(findings, fail_on or config.fail_on or DEFAULT_FAIL_ON):
         sys.exit(1)
 
 
