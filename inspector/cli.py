@@ -13,7 +13,7 @@ import sys
 import click
 
 from inspector import __version__
-from inspector.errors import InspectorError, one_line
+from inspector.errors import InspectorError, UsageError, one_line
 from inspector.report import FORMATS
 
 
@@ -67,14 +67,20 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True, help="Output format; json follows the documented schema.")
 @click.option("--expand-nested", is_flag=True, help="Show the layers inside nested models.")
+@click.option("--textconv", is_flag=True,
+              help="A stable one-fact-a-line form for git's diff.<driver>.textconv (see the README).")
 @report_errors
-def summary(path: str, fmt: str, expand_nested: bool) -> None:
+def summary(path: str, fmt: str, expand_nested: bool, textconv: bool) -> None:
     """Layers, calls of shared layers, shapes, parameters and losses of a model file or builder."""
     from inspector import load
     from inspector.summary import format_markdown, format_text, summary_dict
 
     graph = load(path)  # files, SavedModel folders and `module:function` builders, like lint and render
-    if fmt == "json":
+    if textconv:
+        from inspector.diff.textconv import textconv as as_lines
+
+        click.echo(as_lines(graph), nl=False)
+    elif fmt == "json":
         click.echo(json.dumps(summary_dict(graph, expand_nested), indent=2))
     elif fmt == "markdown":
         click.echo(format_markdown(graph, expand_nested), nl=False)
@@ -301,8 +307,9 @@ def lint(targets: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, .
 
 
 @main.command()
-@click.argument("old", metavar="OLD")
-@click.argument("new", metavar="NEW")
+@click.argument("targets", nargs=-1, required=True, metavar="OLD NEW | --base REF PATH...")
+@click.option("--base", metavar="REF", default=None,
+              help="Compare each PATH with its version at git revision REF (e.g. origin/main).")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
               show_default=True, help="text for the terminal, markdown for a pull request, json for tools.")
 @click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
@@ -311,22 +318,46 @@ def lint(targets: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, .
 @click.option("--lint/--no-lint", "with_lint", default=True, show_default=True,
               help="Say which lint findings the change introduces and which it fixes.")
 @report_errors
-def diff(old: str, new: str, fmt: str, output: str | None, exit_code: bool, with_lint: bool) -> None:
+def diff(targets: tuple[str, ...], base: str | None, fmt: str, output: str | None, exit_code: bool,
+         with_lint: bool) -> None:
     """What changed from OLD to NEW (files of any format or era, or `module:function` builders):
-    layers added, removed, renamed and changed, connections, sharing, training, totals, findings."""
+    layers added, removed, renamed and changed, connections, sharing, training, totals, findings.
+
+    With --base REF, each PATH is compared with its committed version at REF (a file REF lacks
+    is reported as new); --format json then prints a list, one diff per changed file."""
     from inspector.diff import diff as compare
     from inspector.diff.report import diff_dict, format_markdown, format_text
 
-    result = compare(old, new, lint=with_lint)
-    if output is not None:
+    if base is None and len(targets) != 2:
+        raise UsageError(None, f"diff takes OLD and NEW (or --base REF and paths), not {len(targets)} argument"
+                         + ("s" if len(targets) != 1 else ""))
+    if output is not None and len(targets) != (1 if base else 2):
+        raise UsageError(output, "-o draws one comparison: give one PATH with --base")
+    results, added = [], []
+    if base is None:
+        results.append(compare(targets[0], targets[1], lint=with_lint))
+    else:
+        from inspector.diff.git import load_at
+
+        for path in targets:
+            before = load_at(base, path)
+            if before is None:
+                added.append(path)
+            else:
+                results.append(compare(before, path, lint=with_lint))
+    if output is not None and results:
         from inspector.diff.picture import draw_diff
 
-        draw_diff(result, output)
+        draw_diff(results[0], output)
     if fmt == "json":
-        click.echo(json.dumps(diff_dict(result), indent=2))
+        docs = [diff_dict(r) for r in results]
+        click.echo(json.dumps(docs if base is not None else docs[0], indent=2))
     else:
-        click.echo((format_markdown if fmt == "markdown" else format_text)(result), nl=False)
-    if exit_code and result.differs:
+        form = format_markdown if fmt == "markdown" else format_text
+        reports = [form(r) for r in results]
+        reports += [f"{path}: new file, not in {base}\n" for path in added]
+        click.echo("\n".join(reports), nl=False)
+    if exit_code and (added or any(r.differs for r in results)):
         sys.exit(1)
 
 
