@@ -1,0 +1,208 @@
+"""`inspect diff` on real pairs: a model and its fix, a Keras 2 file and its Keras 3 twin, a
+renamed re-save built here with Keras, a builder reference, ONNX files; its JSON schema and
+its diagram."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from inspector.cli import main
+from inspector.diff import diff
+from inspector.diff.report import diff_dict, format_markdown, format_text
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, ["diff", *args])
+
+
+def test_sharing_fix_is_seen_as_sharing(fixtures_dir):
+    d = diff(fixtures_dir / "siamese_unshared_lstm.keras", fixtures_dir / "siamese_shared_lstm.keras")
+    assert d.differs
+    assert d.matching.pairs["shared_lstm"] == "left_lstm"  # matched by place, not by name
+    (shared,) = [x for x in d.layers if x.name == "shared_lstm"]
+    assert [(c.what, c.old, c.new) for c in shared.changes] == [("calls", 1, 2)]
+    (gone,) = d.of_status("removed")
+    assert (gone.name, gone.note) == ("right_lstm", "now call 2 of shared_lstm: shares its weights")
+    assert d.totals["params"] == (3233, 1633)
+    assert [f.name for f in d.fixed] == ["weight-sharing-opportunity"] and d.introduced == ()
+    text = format_text(d)
+    assert "~ shared_lstm (LSTM)  was left_lstm" in text and "1 → 2 (now shared)" in text
+    assert "- right_lstm (LSTM)  now call 2 of shared_lstm" in text
+
+
+def test_unsharing_is_the_reverse(fixtures_dir):
+    d = diff(fixtures_dir / "siamese_shared_lstm.keras", fixtures_dir / "siamese_unshared_lstm.keras")
+    (added,) = d.of_status("added")
+    assert (added.name, added.note) == ("right_lstm", "was call 2 of shared_lstm: now has its own weights")
+    assert [f.name for f in d.introduced] == ["weight-sharing-opportunity"]
+
+
+def test_loss_weights_fix(fixtures_dir):
+    d = diff(fixtures_dir / "three_outputs_unweighted.keras", fixtures_dir / "three_outputs_weighted.keras")
+    assert d.layers == () and d.differs
+    assert [(c.what, c.old, c.new) for c in d.model] == [
+        ("loss_weights", None, {"age": 0.25, "income": 1.0, "gender": 10.0})]
+    assert [f.name for f in d.fixed] == ["unbalanced-loss-weights"]
+
+
+@pytest.mark.parametrize("stem", ["dense_functional", "qa_two_inputs", "siamese_shared_lstm",
+                                  "three_outputs_unweighted", "nested_submodel"])
+def test_keras2_file_and_its_keras3_twin_have_the_same_architecture(fixtures_dir, stem):
+    """What really differs is serialization: dtype policies, initializer bookkeeping, keys one
+    era writes and the other does not (listed in a note, never as a change)."""
+    d = diff(fixtures_dir / f"{stem}_k2.h5", fixtures_dir / f"{stem}.keras")
+    assert not d.differs, format_text(d)
+    assert d.layers == () and d.renames == ()
+    assert d.notes and "config keys stored by one era only are not compared" in d.notes[0]
+    assert run(str(fixtures_dir / f"{stem}_k2.h5"), str(fixtures_dir / f"{stem}.keras"), "--exit-code").exit_code == 0
+
+
+def test_same_era_keeps_one_sided_keys(fixtures_dir):
+    d = diff(fixtures_dir / "dense_functional.h5", fixtures_dir / "dense_functional.keras")
+    assert not d.differs and d.notes == ()
+
+
+@pytest.fixture(scope="module")
+def resaved(keras, tmp_path_factory):
+    """One model saved twice in one session (Keras renumbers dense → dense_3), and a variant."""
+    folder = tmp_path_factory.mktemp("resaved")
+
+    def build(units: int):
+        inputs = keras.Input((16,))
+        x = keras.layers.Dense(units, activation="relu")(inputs)
+        x = keras.layers.Dense(8, activation="relu")(x)
+        return keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
+
+    for name, units in (("a", 32), ("b", 32), ("c", 64)):
+        build(units).save(folder / f"{name}.keras")
+    keras.backend.clear_session()
+    return folder
+
+
+def test_renamed_resave_is_no_architectural_change(resaved):
+    d = diff(resaved / "a.keras", resaved / "b.keras")
+    assert not d.differs and d.layers == ()
+    assert len(d.renames) == 4 and all(old != new for old, new in d.renames)
+    assert set(d.matching.how.values()) <= {"input", "neighbours"}
+    assert run(str(resaved / "a.keras"), str(resaved / "b.keras"), "--exit-code").exit_code == 0
+
+
+def test_renamed_and_widened(resaved):
+    d = diff(resaved / "a.keras", resaved / "c.keras")
+    changed = [x for x in d.layers if x.changes]
+    first = changed[0]
+    assert first.renamed and ("config.units", 32, 64) in [(c.what, c.old, c.new) for c in first.changes]
+    assert {c.what for c in changed[1].changes} == {"params"}  # the next Dense only follows
+    text = format_text(d)
+    assert "config.units  32 → 64" in text
+    assert "1 more layer changed only in output shape or parameter count" in text
+    assert run(str(resaved / "a.keras"), str(resaved / "c.keras"), "--exit-code").exit_code == 1
+
+
+def test_builder_reference_against_the_shipped_file(fixtures_dir):
+    """`inspect diff model.keras module:builder`: the layers are the same; the builder compiles
+    with another optimizer and loss than the trained file was, and the diff says exactly that."""
+    d = diff(fixtures_dir / "dense_functional.keras", str(REPO / "tests/builders/chapter7.py") + ":functional_dense")
+    assert d.layers == ()
+    assert {c.what: (c.old, c.new) for c in d.model} == {
+        "loss": ({"digit": "sparse_categorical_crossentropy"}, {"digit": "categorical_crossentropy"}),
+        "metrics": (["accuracy"], []),
+        "optimizer": ("Adam", "RMSprop"),
+    }
+
+
+def _onnx_mlp(path: Path, widths: list[int]) -> Path:
+    onnx = pytest.importorskip("onnx")
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes, inits, prev, dim = [], [], "x", 8
+    for i, width in enumerate(widths):
+        inits.append(numpy_helper.from_array(np.zeros((dim, width), np.float32), f"W{i}"))
+        nodes.append(helper.make_node("MatMul", [prev, f"W{i}"], [f"h{i}"], name=f"dense{i}"))
+        nodes.append(helper.make_node("Relu", [f"h{i}"], [f"a{i}"], name=f"relu{i}"))
+        prev, dim = f"a{i}", width
+    nodes.append(helper.make_node("Identity", [prev], ["y"], name="head"))
+    graph = helper.make_graph(nodes, "mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", dim])], initializer=inits)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return path
+
+
+def test_onnx_files(tmp_path):
+    old = _onnx_mlp(tmp_path / "old.onnx", [8, 8])
+    new = _onnx_mlp(tmp_path / "new.onnx", [8, 8, 8])
+    d = diff(old, new)
+    assert sorted(x.name for x in d.of_status("added")) == ["dense2", "relu2"]
+    assert d.totals["params"] == (128, 192)
+    assert not diff(old, _onnx_mlp(tmp_path / "same.onnx", [8, 8])).differs
+
+
+def _documented_keys(section: str) -> list[str]:
+    text = (REPO / "docs/diff-schema.md").read_text()
+    block = text.split(f"<!-- {section} -->")[1].split("<!-- end -->")[0]
+    return re.findall(r"^\| `([a-z_]+)` \|", block, re.MULTILINE)
+
+
+def test_json_follows_the_documented_schema(fixtures_dir):
+    result = run(str(fixtures_dir / "siamese_unshared_lstm.keras"), str(fixtures_dir / "siamese_shared_lstm.h5"),
+                 "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["schema"] == "keras-inspector/diff/v1"
+    assert list(doc) == _documented_keys("top")
+    for layer in doc["layers"]:
+        assert list(layer) == _documented_keys("layer")
+        for change in layer["changes"]:
+            assert list(change) == _documented_keys("change")
+    assert doc["layers"][0]["changes"] == [{"what": "calls", "old": 1, "new": 2, "absent": None}]
+    assert list(doc["findings"]["fixed"][0]) == ["path", "code", "name", "severity", "message", "layers"]
+    assert doc == diff_dict(diff(fixtures_dir / "siamese_unshared_lstm.keras", fixtures_dir / "siamese_shared_lstm.h5"))
+
+
+def test_markdown_is_a_pull_request_comment(fixtures_dir):
+    md = format_markdown(diff(fixtures_dir / "siamese_unshared_lstm.keras", fixtures_dir / "siamese_shared_lstm.keras"))
+    assert md.startswith("### Model diff:")
+    assert "| ~ | `shared_lstm` (LSTM) was `left_lstm` | calls | 1 → 2 (now shared) |" in md
+    assert "| params | 3,233 | 1,633 | -1,600 |" in md
+    assert "- fixed: **W101** weight-sharing-opportunity" in md
+
+
+def test_diagram_marks_the_changes(fixtures_dir, tmp_path):
+    out = tmp_path / "diff.dot"
+    result = run(str(fixtures_dir / "siamese_unshared_lstm.keras"), str(fixtures_dir / "siamese_shared_lstm.keras"),
+                 "-o", str(out))
+    assert result.exit_code == 0, result.output
+    dot = out.read_text()
+    assert '"removed:right_lstm"' in dot and "now call 2 of shared_lstm" in dot
+    assert re.search(r'"removed:right_lstm" -> "merged\[0\]" \[style=dashed', dot)
+    assert "changed: now shared" in dot and "changed: inputs" in dot
+    assert '"legend:diff"' in dot
+    svg = tmp_path / "diff.svg"
+    assert run(str(fixtures_dir / "siamese_unshared_lstm.keras"), str(fixtures_dir / "siamese_shared_lstm.keras"),
+               "-o", str(svg)).exit_code == 0
+    assert svg.read_text().count("<g id=\"node:") >= 6
+
+
+def test_bad_input_is_one_line(fixtures_dir, tmp_path):
+    result = run(str(tmp_path / "missing.h5"), str(fixtures_dir / "dense_functional.keras"))
+    assert result.exit_code == 2
+    assert result.output.strip().startswith(f"inspect: error: {tmp_path / 'missing.h5'}:")
+    assert run(str(fixtures_dir / "dense_functional.keras")).exit_code == 2
+
+
+def test_matching_is_linear_ish_on_nasnet(keras_applications):
+    """771 calls against a re-save of itself: every layer matched by name, no change."""
+    app = keras_applications("NASNetMobile")
+    d = diff(app.h5, app.keras, lint=False)
+    assert not d.differs and len(d.matching.pairs) == 771
+
+
+test_matching_is_linear_ish_on_nasnet = pytest.mark.slow(test_matching_is_linear_ish_on_nasnet)
