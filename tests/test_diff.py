@@ -206,3 +206,17 @@ def test_matching_is_linear_ish_on_nasnet(keras_applications):
 
 
 test_matching_is_linear_ish_on_nasnet = pytest.mark.slow(test_matching_is_linear_ish_on_nasnet)
+
+
+def test_diff_of_files_imports_no_framework(fixtures_dir, tmp_path):
+    """Reading is not running: diffing (and drawing) two files loads no TensorFlow or Keras."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom inspector.cli import main\nsys.argv = ['inspect', *sys.argv[1:]]\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in ('tensorflow', 'keras', 'tf_keras', 'onnx', 'torch') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe, "diff", str(fixtures_dir / "siamese_shared_lstm_k2.h5"),
+                           str(fixtures_dir / "siamese_unshared_lstm.keras"), "-o", str(tmp_path / "d.dot")],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"

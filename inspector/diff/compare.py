@@ -51,7 +51,7 @@ class ModelDiff:
     old: ModelGraph
     new: ModelGraph
     matching: Matching
-    layers: tuple[LayerDiff, ...]  # changed, then added, then removed
+    layers: tuple[LayerDiff, ...]  # changed (renames alone are in `renames`), added, removed
     model: tuple[Change, ...]  # inputs, outputs, training
     totals: Mapping[str, tuple[Any, Any]]
     introduced: tuple = ()  # lint Findings in the new model only
@@ -66,7 +66,7 @@ class ModelDiff:
     @property
     def differs(self) -> bool:
         """Architecturally different: anything but renames (what `--exit-code` reports)."""
-        return bool(self.model) or any(d.status != "changed" or d.changes for d in self.layers)
+        return bool(self.model or self.layers)
 
     def of_status(self, status: str) -> tuple[LayerDiff, ...]:
         return tuple(d for d in self.layers if d.status == status)
@@ -89,7 +89,7 @@ def diff_graphs(old: ModelGraph, new: ModelGraph, findings: tuple[Sequence, Sequ
             before = old.layer(matching.pairs[layer.name])
             changes = _layer_changes(old, new, before, layer, to_new, cross_era, skipped)
             nested = _nested(old, new, before, layer, findings is not None)
-            if changes or before.name != layer.name or nested:
+            if changes:
                 layers.append(LayerDiff("changed", layer.name, layer.class_name, before.name, changes))
             layers.extend(nested)
     notes_for = _sharing_notes(old, new, matching)
@@ -146,11 +146,22 @@ def _layer_changes(old: ModelGraph, new: ModelGraph, before: Layer, after: Layer
         shapes_b = [_shape(new, t) for t in cb.outputs]
         if shapes_a != shapes_b:
             changes.append(Change(f"output_shape{label}", _one(shapes_a), _one(shapes_b)))
-        inputs_a = [to_new.get(old.producer_layer(t), f"{old.producer_layer(t)} (removed)") for t in ca.inputs]
-        inputs_b = [new.producer_layer(t) for t in cb.inputs]
-        if inputs_a != inputs_b:
-            changes.append(Change(f"inputs{label}", inputs_a, inputs_b))
+        inputs_a = [_source(old, t, to_new) for t in ca.inputs]
+        inputs_b = [_source(new, t, None) for t in cb.inputs]
+        if [k for k, _ in inputs_a] != [k for k, _ in inputs_b]:
+            changes.append(Change(f"inputs{label}", [s for _, s in inputs_a], [s for _, s in inputs_b]))
     return tuple(changes)
+
+
+def _source(graph: ModelGraph, tensor: str, rename: dict[str, str] | None) -> tuple[tuple, str]:
+    """(what to compare, what to show) for the tensor a call reads: the producing layer under its
+    new name, which call of it and which output; `name[k]` is shown for a shared producer."""
+    t = graph.tensors[tensor]
+    call = graph.call(t.producer)
+    name = call.layer if rename is None else rename.get(call.layer, f"{call.layer} (removed)")
+    output = call.outputs.index(tensor)
+    shown = name + (f"[{call.index}]" if graph.layer(call.layer).is_shared else "")
+    return (name, call.index, output), shown + (f":{output}" if output else "")
 
 
 def _shape(graph: ModelGraph, tensor: str) -> list[int | None] | None:
