@@ -333,9 +333,14 @@ def diff(targets: tuple[str, ...], base: str | None, fmt: str, output: str | Non
                          + ("s" if len(targets) != 1 else ""))
     if output is not None and len(targets) != (1 if base else 2):
         raise UsageError(output, "-o draws one comparison: give one PATH with --base")
+    from inspector.config import load_config
+    from inspector.engine import select_rules
+
+    config = load_config()  # the project's rule selection and options, as `inspect lint` uses them
+    rules = select_rules(config.select, config.ignore) if with_lint else None
     results, added = [], []
     if base is None:
-        results.append(compare(targets[0], targets[1], lint=with_lint))
+        results.append(compare(targets[0], targets[1], lint=with_lint, rules=rules, options=config.rule_options))
     else:
         from inspector.diff.git import load_at
 
@@ -344,7 +349,7 @@ def diff(targets: tuple[str, ...], base: str | None, fmt: str, output: str | Non
             if before is None:
                 added.append(path)
             else:
-                results.append(compare(before, path, lint=with_lint))
+                results.append(compare(before, path, lint=with_lint, rules=rules, options=config.rule_options))
     if output is not None and results:
         from inspector.diff.picture import draw_diff
 

@@ -14,9 +14,10 @@ from inspector.diff.compare import Change, LayerDiff, ModelDiff, diff_graphs
 __all__ = ["Change", "LayerDiff", "ModelDiff", "diff", "diff_graphs"]
 
 
-def diff(old: Any, new: Any, lint: bool = True, rules: Any = None) -> ModelDiff:
+def diff(old: Any, new: Any, lint: bool = True, rules: Any = None, options: Any = None) -> ModelDiff:
     """Load two targets (files, builder references, live models, graphs) and compare them;
-    with `lint`, also say which findings the change introduces and which it fixes."""
+    with `lint`, also say which findings `rules` (default: all, with `options` by rule name)
+    the change introduces and which it fixes."""
     from inspector import load
 
     a, b = load(old), load(new)
@@ -25,5 +26,5 @@ def diff(old: Any, new: Any, lint: bool = True, rules: Any = None) -> ModelDiff:
         from inspector.engine import all_rules, lint_graph
 
         chosen = all_rules() if rules is None else rules
-        findings = (lint_graph(a, chosen), lint_graph(b, chosen))
+        findings = (lint_graph(a, chosen, options), lint_graph(b, chosen, options))
     return diff_graphs(a, b, findings)
