@@ -83,6 +83,14 @@ def resaved(keras, tmp_path_factory):
     for name, units in (("a", 32), ("b", 32), ("c", 64)):
         build(units).save(folder / f"{name}.keras")
     keras.backend.clear_session()
+    inputs = keras.Input((16,))  # the same model with a Dense(16) inserted first, numbered afresh
+    x = keras.layers.Dense(16, activation="relu")(inputs)
+    x = keras.layers.Dense(32, activation="relu")(x)
+    x = keras.layers.Dense(8, activation="relu")(x)
+    keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x)).save(folder / "inserted.keras")
+    keras.backend.clear_session()
+    build(32).save(folder / "fresh.keras")  # dense, dense_1, dense_2 again
+    keras.backend.clear_session()
     return folder
 
 
@@ -90,7 +98,7 @@ def test_renamed_resave_is_no_architectural_change(resaved):
     d = diff(resaved / "a.keras", resaved / "b.keras")
     assert not d.differs and d.layers == ()
     assert len(d.renames) == 4 and all(old != new for old, new in d.renames)
-    assert set(d.matching.how.values()) <= {"input", "neighbours"}
+    assert set(d.matching.how.values()) <= {"input", "output", "neighbours"}
     assert run(str(resaved / "a.keras"), str(resaved / "b.keras"), "--exit-code").exit_code == 0
 
 
@@ -104,6 +112,17 @@ def test_renamed_and_widened(resaved):
     assert "config.units  32 → 64" in text
     assert "1 more layer changed only in output shape or parameter count" in text
     assert run(str(resaved / "a.keras"), str(resaved / "c.keras"), "--exit-code").exit_code == 1
+
+
+def test_layer_inserted_in_front_is_added_not_a_shift(resaved):
+    """Both files number their Dense layers from `dense`: the names collide, the layers do not."""
+    d = diff(resaved / "fresh.keras", resaved / "inserted.keras")
+    assert [(x.status, x.name) for x in d.of_status("added")] == [("added", "dense")]
+    assert d.of_status("removed") == ()
+    assert d.renames == (("dense", "dense_1"), ("dense_1", "dense_2"), ("dense_2", "dense_3"))
+    (rewired,) = [x for x in d.layers if x.status == "changed"]
+    assert rewired.name == "dense_1"
+    assert [(c.what, c.old, c.new) for c in rewired.changes] == [("inputs", ["input_layer"], ["dense"])]
 
 
 def test_builder_reference_against_the_shipped_file(fixtures_dir):

@@ -61,7 +61,9 @@ class ModelDiff:
 
     @property
     def renames(self) -> tuple[tuple[str, str], ...]:
-        return tuple((old, new) for new, old in self.matching.pairs.items() if old != new)
+        """(old name, new name) of every matched layer whose name changed, in the new file's order."""
+        pairs = self.matching.pairs
+        return tuple((pairs[x.name], x.name) for x in self.new.layers if pairs.get(x.name, x.name) != x.name)
 
     @property
     def differs(self) -> bool:

@@ -2,14 +2,18 @@
 
 Deterministic, in four steps, each linear in the number of calls:
 
-1. **Name**: layers of the same name are the same layer.
-2. **Inputs**: model inputs still unmatched are paired by position.
+1. **Name**: layers of the same name are the same layer, except that a name Keras made up
+   (`dense_3`, `activation_97`, `input_1`) also needs the same class and configuration: Keras
+   renumbers those names, so in two builds `dense_1` may be two different layers.
+2. **Ends**: model inputs, then model outputs of the same class, still unmatched are paired by
+   position.
 3. **Neighbours**: sweeping the new graph in topological order, an unmatched layer is paired with
    the unmatched old layer of the same class whose first call reads from the same (already
    matched) layers; then the same sweep backwards over the layers each first call feeds. Rounds
-   repeat while they find pairs, so a renamed chain (`dense_3` → `dense_7`, `dense_4` → `dense_8`)
-   is matched from both of its ends. Among several candidates the one with the same
-   configuration wins, then the first in file order.
+   repeat while they find pairs, first accepting only candidates with the same configuration,
+   then any; so a renamed chain (`dense_3` → `dense_7`) is matched from both of its ends, and a
+   layer inserted in front of a chain is found as added rather than shifting every pair by one.
+   Among several candidates the first in file order wins.
 4. **Leftovers**: layers still unmatched with the same class and the same configuration are
    paired in topological order (a renamed layer whose neighbours also changed).
 
@@ -18,6 +22,7 @@ What stays unmatched is added (new side) or removed (old side).
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict, deque
 from dataclasses import dataclass
 
@@ -32,7 +37,7 @@ class Matching:
     """New layer name -> old layer name, how each pair was found, and what is left over."""
 
     pairs: dict[str, str]
-    how: dict[str, str]  # new name -> "name", "input", "neighbours" or "config"
+    how: dict[str, str]  # new name -> "name", "input", "output", "neighbours" or "config"
     added: tuple[str, ...]  # new layers with no old counterpart, in file order
     removed: tuple[str, ...]  # old layers with no new counterpart, in file order
 
@@ -58,6 +63,15 @@ class _Side:
                 self.down[layer.name] = tuple(graph.call(c).layer for c in graph.successors(first))
 
 
+def keras_made(name: str, class_name: str) -> bool:
+    """A name Keras generated: the class in snake case (as keras.src.utils.naming spells it,
+    `Conv2D` → `conv2d`), or Keras 2's `input` for an InputLayer, with an optional `_N`."""
+    snake = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", re.sub(r"\W+", "", class_name))
+    snake = re.sub(r"([a-z])([A-Z])", r"\1_\2", snake).lower()
+    base = re.sub(r"_\d+$", "", name)
+    return base == snake or (class_name == "InputLayer" and base == "input")
+
+
 def _topological_layers(graph: ModelGraph) -> list[str]:
     """Layer names in the order of their first call, then the layers never called."""
     seen = dict.fromkeys(c.layer for c in graph.calls)
@@ -76,11 +90,14 @@ def match_layers(old: ModelGraph, new: ModelGraph) -> Matching:
         taken.add(old_name)
 
     for name in b.order:
-        if name in a.cls:
+        if name in a.cls and (not keras_made(name, b.cls[name])
+                              or (a.cls[name], a.config[name]) == (b.cls[name], b.config[name])):
             pair(name, name, "name")
-    for old_in, new_in in zip(old.input_names, new.input_names):
-        if new_in not in pairs and old_in not in taken and a.cls[old_in] == b.cls[new_in]:
-            pair(new_in, old_in, "input")
+    for method, old_ends, new_ends in (("input", old.input_names, new.input_names),
+                                       ("output", old.output_names, new.output_names)):
+        for old_end, new_end in zip(old_ends, new_ends):
+            if new_end not in pairs and old_end not in taken and a.cls[old_end] == b.cls[new_end]:
+                pair(new_end, old_end, method)
 
     indexes = []  # per direction: (old layers by (class, neighbours), new layers' neighbours)
     for old_links, new_links in ((a.up, b.up), (a.down, b.down)):
@@ -90,20 +107,21 @@ def match_layers(old: ModelGraph, new: ModelGraph) -> Matching:
                 index[(a.cls[name], old_links[name])].append(name)
         indexes.append((index, new_links))
 
-    for _ in range(MAX_ROUNDS):
-        found = len(pairs)
-        for (index, links), sweep in zip(indexes, (b.order, b.order[::-1])):
-            for name in sweep:
-                neighbours = links.get(name)
-                if name in pairs or not neighbours or any(n not in pairs for n in neighbours):
-                    continue
-                key = (b.cls[name], tuple(pairs[n] for n in neighbours))
-                free = [o for o in index.get(key, ()) if o not in taken]
-                if free:
+    for strict in (True, False):
+        for _ in range(MAX_ROUNDS):
+            found = len(pairs)
+            for (index, links), sweep in zip(indexes, (b.order, b.order[::-1])):
+                for name in sweep:
+                    neighbours = links.get(name)
+                    if name in pairs or not neighbours or any(n not in pairs for n in neighbours):
+                        continue
+                    key = (b.cls[name], tuple(pairs[n] for n in neighbours))
+                    free = [o for o in index.get(key, ()) if o not in taken]
                     same = [o for o in free if a.config[o] == b.config[name]]
-                    pair(name, (same or free)[0], "neighbours")
-        if len(pairs) == found:
-            break
+                    if same or (free and not strict):
+                        pair(name, (same or free)[0], "neighbours")
+            if len(pairs) == found:
+                break
 
     leftovers: dict[tuple[str, str], deque[str]] = defaultdict(deque)
     for name in a.order:
