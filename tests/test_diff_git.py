@@ -86,3 +86,10 @@ def test_base_reports_new_files_and_bad_refs(repo, fixtures_dir):
     bad = inspect(repo, "diff", "--base", "no-such-branch", "model.keras")
     assert bad.returncode == 2
     assert bad.stderr.startswith("inspect: error: model.keras: cannot read it at no-such-branch:")
+    (repo / "junk.h5").write_bytes(b"not a model")
+    git(repo, "add", "junk.h5")
+    git(repo, "commit", "-q", "-m", "junk")
+    shutil.copy(fixtures_dir / "dense_functional.h5", repo / "junk.h5")
+    junk = inspect(repo, "diff", "--base", "HEAD", "junk.h5")
+    assert junk.returncode == 2
+    assert junk.stderr.startswith("inspect: error: HEAD:junk.h5: not a model file")  # not the temp copy

@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from inspector.errors import LoadError, UsageError
+from inspector.errors import InspectorError, LoadError, UsageError
 from inspector.graph import ModelGraph
 
 
@@ -35,8 +35,13 @@ def load_at(ref: str, path: str) -> ModelGraph | None:
         if "exists on disk, but not in" in message or "does not exist in" in message:
             return None  # a file the change adds
         raise UsageError(path, f"cannot read it at {ref}: {message.removeprefix('fatal: ')}")
+    if file.is_dir():
+        raise UsageError(path, "--base compares model files; a SavedModel folder is not supported")
     with tempfile.TemporaryDirectory(prefix="inspect-diff-") as tmp:
         copy = Path(tmp) / file.name
         copy.write_bytes(shown.stdout)
-        graph = load_path(copy)
+        try:
+            graph = load_path(copy)
+        except InspectorError as exc:  # name the revision, not the temporary copy
+            raise LoadError(f"{ref}:{path}", exc.reason) from None
     return replace(graph, source=replace(graph.source, path=f"{ref}:{path}"))
