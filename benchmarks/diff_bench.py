@@ -106,10 +106,11 @@ def bench(model: str, pair: str, old: Path, new: Path, code: int, args) -> Row:
 
 def report(rows: list[Row], args) -> str:
     table = markdown_table(
-        ["model", "pair", "inspect diff verdict", "inspect median s", "inspect peak MiB", "keras summaries + difflib s",
-         "keras peak MiB", "speed-up ×"],
-        [[r.model, r.pair, r.verdict, f"{r.inspect.median_s:.3f}", f"{r.inspect.peak_mib:.0f}",
-          f"{r.keras.median_s:.2f}", f"{r.keras.peak_mib:.0f}", f"{r.keras.median_s / r.inspect.median_s:.0f}"]
+        ["model", "pair", "inspect diff verdict", "inspect median s", "inspect CPU s", "inspect peak MiB",
+         "keras summaries + difflib s", "keras CPU s", "keras peak MiB", "speed-up ×"],
+        [[r.model, r.pair, r.verdict, f"{r.inspect.median_s:.3f}", f"{r.inspect.median_cpu_s:.3f}",
+          f"{r.inspect.peak_mib:.0f}", f"{r.keras.median_s:.2f}", f"{r.keras.median_cpu_s:.2f}",
+          f"{r.keras.peak_mib:.0f}", f"{r.keras.median_s / r.inspect.median_s:.0f}"]
          for r in rows])
     checks = [f"- {r.model} {r.pair}: {r.inspect.median_s:.3f} s vs target < {TARGET_S:.0f} s: "
               f"{'met' if r.inspect.median_s < TARGET_S else 'MISSED'}" for r in rows if r.model == "ResNet50"]
@@ -120,7 +121,8 @@ def report(rows: list[Row], args) -> str:
         "texts, the nearest thing a user has without keras-inspector (it cannot match renamed layers).\n\n"
         + table + "\n" + "\n".join(checks) + "\n\n"
         f"- inspect: median of {args.runs} runs; Keras: median of {args.keras_runs}; {args.warmup} warm-up run(s) "
-        "each; peak = largest peak RSS of any timed run.\n"
+        "each; peak = largest peak RSS of any timed run; CPU = median user+system time of the process\n"
+        "  (from `wait4`: other work on the machine inflates wall times, CPU times much less).\n"
         f"- Load average (1 min) before / after: {args.load_before:.2f} / {os.getloadavg()[0]:.2f}.\n"
         f"- Machine: {machine_description()}.\n"
         f"- keras-inspector {package_version('keras-inspector')}, Keras {package_version('keras')}, "

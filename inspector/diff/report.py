@@ -51,7 +51,7 @@ def _shown(what: str, value: Any) -> str:
         if value and all(isinstance(v, list) or v is None for v in value):
             return ", ".join(format_shape(None if v is None else tuple(v)) for v in value)
         return format_shape(tuple(value))
-    if what == "params" or (isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1000):
+    if what == "params":
         return _count(value)
     return _value(value)
 
@@ -74,8 +74,9 @@ def counts(d: ModelDiff) -> dict[str, int]:
 def _headline(d: ModelDiff) -> str:
     c = counts(d)
     verdict = "architectures differ" if d.differs else "same architecture"
+    renamed = f" ({c['renamed']} renamed)" if c["renamed"] else ""
     return (f"{verdict}: {c['changed']} changed, {c['added']} added, {c['removed']} removed, "
-            f"{c['renamed']} renamed, {c['unchanged']} unchanged layers")
+            f"{c['unchanged']} unchanged layers{renamed}")
 
 
 def _layer_title(x: LayerDiff) -> str:
