@@ -1,6 +1,6 @@
 """The `inspect` command line: parse options, call the library, print, exit.
 
-Exit codes follow linters: 0 clean, 1 findings, 2 usage or load error. Errors a user can cause
+Exit codes follow linters: 0 clean, 1 findings (at or above `--fail-on`), 2 usage or load error. Errors a user can cause
 print one line, `inspect: error: PATH: reason`; no traceback.
 """
 
@@ -324,7 +324,7 @@ def diff(targets: tuple[str, ...], base: str | None, fmt: str, output: str | Non
     layers added, removed, renamed and changed, connections, sharing, training, totals, findings.
 
     With --base REF, each PATH is compared with its committed version at REF (a file REF lacks
-    is reported as new); --format json then prints a list, one diff per changed file."""
+    is reported as new); --format json then prints a list, one diff per PATH that REF has."""
     from inspector.diff import diff as compare
     from inspector.diff.report import diff_dict, format_markdown, format_text
 

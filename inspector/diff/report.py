@@ -74,7 +74,7 @@ def counts(d: ModelDiff) -> dict[str, int]:
 def _headline(d: ModelDiff) -> str:
     c = counts(d)
     verdict = "architectures differ" if d.differs else "same architecture"
-    renamed = f" ({c['renamed']} renamed)" if c["renamed"] else ""
+    renamed = f"; {c['renamed']} renamed" if c["renamed"] else ""
     return (f"{verdict}: {c['changed']} changed, {c['added']} added, {c['removed']} removed, "
             f"{c['unchanged']} unchanged layers{renamed}")
 
