@@ -64,17 +64,18 @@ def fingerprint(config: Mapping[str, Any]) -> str:
 def show(value: Any, width: int = 60) -> str:
     """One line for a report, written as Python would (Keras users read configs as Python):
     plain text for a string, `-` for a key that is absent."""
-    if value is _ABSENT:
+    if value is ABSENT:
         return "-"
-    text = value if isinstance(value, str) else _python(value)
+    text = value if isinstance(value, str) else python_text(value)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _python(value: Any) -> str:
+def python_text(value: Any) -> str:
+    """A value as Python prints it (`None`, `True`, `'relu'`), dict keys sorted."""
     if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{k!r}: {_python(v)}" for k, v in sorted(value.items())) + "}"
+        return "{" + ", ".join(f"{k!r}: {python_text(v)}" for k, v in sorted(value.items())) + "}"
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_python(v) for v in value) + "]"
+        return "[" + ", ".join(python_text(v) for v in value) + "]"
     return repr(value)
 
 
@@ -83,6 +84,5 @@ class _Absent:
         return "ABSENT"
 
 
-_ABSENT: Any = _Absent()
-ABSENT = _ABSENT
+ABSENT: Any = _Absent()
 """A key missing from one side of a config comparison."""

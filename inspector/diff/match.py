@@ -50,7 +50,7 @@ class _Side:
 
     def __init__(self, graph: ModelGraph):
         self.graph = graph
-        self.order = _topological_layers(graph)
+        self.order = layers_in_graph_order(graph)
         self.rank = {name: i for i, name in enumerate(self.order)}
         self.cls = {layer.name: layer.class_name for layer in graph.layers}
         self.config = {layer.name: fingerprint(canonical_config(layer.config)) for layer in graph.layers}
@@ -72,7 +72,7 @@ def keras_made(name: str, class_name: str) -> bool:
     return base == snake or (class_name == "InputLayer" and base == "input")
 
 
-def _topological_layers(graph: ModelGraph) -> list[str]:
+def layers_in_graph_order(graph: ModelGraph) -> list[str]:
     """Layer names in the order of their first call, then the layers never called."""
     seen = dict.fromkeys(c.layer for c in graph.calls)
     seen.update(dict.fromkeys(layer.name for layer in graph.layers))

@@ -8,9 +8,9 @@ same era-neutral config values `inspect diff` compares. A changed `units` is one
 
 from __future__ import annotations
 
-from inspector.diff.canonical import _python, canonical_config
+from inspector.diff.canonical import canonical_config, python_text
 from inspector.diff.compare import NESTED_MODEL_KEYS
-from inspector.diff.match import _topological_layers
+from inspector.diff.match import layers_in_graph_order
 from inspector.graph import ModelGraph
 from inspector.summary import format_shape
 
@@ -34,7 +34,7 @@ def textconv(graph: ModelGraph) -> str:
         out.append(f"training optimizer {training.optimizer}")
         for key, value in sorted(training.optimizer_config.items()):
             if key != "name":
-                out.append(f"  optimizer.{key} = {_python(value)}")
+                out.append(f"  optimizer.{key} = {python_text(value)}")
         for output, loss in training.loss.items():
             weight = None if training.loss_weights is None else training.loss_weights.get(output)
             out.append(f"  loss {output}: {loss}" + ("" if weight is None else f" × {weight:g}"))
@@ -49,7 +49,7 @@ def _io(graph: ModelGraph, label: str, tensors: tuple[str, ...]) -> list[str]:
 
 def _layers(graph: ModelGraph, prefix: str) -> list[str]:
     out = []
-    for name in _topological_layers(graph):
+    for name in layers_in_graph_order(graph):
         layer = graph.layer(name)
         flags = [] if layer.trainable else ["not trainable"]
         if layer.is_shared:
@@ -63,7 +63,7 @@ def _layers(graph: ModelGraph, prefix: str) -> list[str]:
             out.append(f"  call {call.index}: {sources} -> {shapes}")
         for key, value in sorted(canonical_config(layer.config).items()):
             if layer.subgraph is None or key not in NESTED_MODEL_KEYS:
-                out.append(f"  {key} = {_python(value)}")
+                out.append(f"  {key} = {python_text(value)}")
         if layer.subgraph is not None:
             out += _layers(layer.subgraph, f"{prefix}{name}/")
     return out
