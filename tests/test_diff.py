@@ -52,6 +52,21 @@ def test_loss_weights_fix(fixtures_dir):
     assert [f.name for f in d.fixed] == ["unbalanced-loss-weights"]
 
 
+def test_activation_moved_into_the_convolutions(fixtures_dir):
+    """bn_before_activation → bn_after_activation: every layer renamed, the ReLU layers folded
+    into the convolutions; the convolutions are still paired (by their place next to the
+    BatchNormalizations), not reported as removed and added."""
+    d = diff(fixtures_dir / "bn_before_activation.keras", fixtures_dir / "bn_after_activation.keras")
+    assert d.renames == (("block_1_conv", "conv_1"), ("block_1_bn", "bn_1"), ("block_2_conv", "conv_2"),
+                         ("block_2_bn", "bn_2"))
+    assert [x.name for x in d.of_status("removed")] == ["block_1_relu", "block_2_relu"]
+    assert d.of_status("added") == ()
+    conv_2 = next(x for x in d.layers if x.name == "conv_2")
+    assert [(c.what, c.old, c.new) for c in conv_2.changes] == [
+        ("config.activation", "linear", "relu"), ("config.use_bias", False, True), ("params", 2304, 2320),
+        ("inputs", ["block_1_relu (removed)"], ["bn_1"])]
+
+
 @pytest.mark.parametrize("stem", ["dense_functional", "qa_two_inputs", "siamese_shared_lstm",
                                   "three_outputs_unweighted", "nested_submodel"])
 def test_keras2_file_and_its_keras3_twin_have_the_same_architecture(fixtures_dir, stem):

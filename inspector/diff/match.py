@@ -15,7 +15,8 @@ Deterministic, in four steps, each linear in the number of calls:
    layer inserted in front of a chain is found as added rather than shifting every pair by one.
    Among several candidates the first in file order wins.
 4. **Leftovers**: layers still unmatched with the same class and the same configuration are
-   paired in topological order (a renamed layer whose neighbours also changed).
+   paired in topological order (a renamed layer whose neighbours also changed); then step 3
+   runs once more from the pairs they anchored.
 
 What stays unmatched is added (new side) or removed (old side).
 """
@@ -80,59 +81,75 @@ def layers_in_graph_order(graph: ModelGraph) -> list[str]:
 
 
 def match_layers(old: ModelGraph, new: ModelGraph) -> Matching:
-    a, b = _Side(old), _Side(new)
-    pairs: dict[str, str] = {}
-    how: dict[str, str] = {}
-    taken: set[str] = set()
-
-    def pair(new_name: str, old_name: str, method: str) -> None:
-        pairs[new_name], how[new_name] = old_name, method
-        taken.add(old_name)
-
+    m = _Matcher(_Side(old), _Side(new))
+    b = m.b
     for name in b.order:
-        if name in a.cls and (not keras_made(name, b.cls[name])
-                              or (a.cls[name], a.config[name]) == (b.cls[name], b.config[name])):
-            pair(name, name, "name")
+        if name in m.a.cls and (not keras_made(name, b.cls[name]) or m.same(name, name)):
+            m.pair(name, name, "name")
     for method, old_ends, new_ends in (("input", old.input_names, new.input_names),
                                        ("output", old.output_names, new.output_names)):
         for old_end, new_end in zip(old_ends, new_ends):
-            if new_end not in pairs and old_end not in taken and a.cls[old_end] == b.cls[new_end]:
-                pair(new_end, old_end, method)
+            if new_end not in m.pairs and old_end not in m.taken and m.a.cls[old_end] == b.cls[new_end]:
+                m.pair(new_end, old_end, method)
+    m.neighbours(strict=True)
+    m.neighbours(strict=False)
+    m.leftovers()
+    m.neighbours(strict=False)  # what the leftovers anchored (a changed layer next to them)
+    added = tuple(layer.name for layer in new.layers if layer.name not in m.pairs)
+    removed = tuple(layer.name for layer in old.layers if layer.name not in m.taken)
+    return Matching(m.pairs, m.how, added, removed)
 
-    indexes = []  # per direction: (old layers by (class, neighbours), new layers' neighbours)
-    for old_links, new_links in ((a.up, b.up), (a.down, b.down)):
-        index: dict[tuple, list[str]] = defaultdict(list)
-        for name in a.order:
-            if old_links.get(name):
-                index[(a.cls[name], old_links[name])].append(name)
-        indexes.append((index, new_links))
 
-    for strict in (True, False):
+class _Matcher:
+    """The pairs found so far, and the steps that add to them."""
+
+    def __init__(self, a: _Side, b: _Side):
+        self.a, self.b = a, b
+        self.pairs: dict[str, str] = {}
+        self.how: dict[str, str] = {}
+        self.taken: set[str] = set()
+        self.indexes = []  # per direction: (old layers by (class, neighbours), new layers' neighbours)
+        for old_links, new_links in ((a.up, b.up), (a.down, b.down)):
+            index: dict[tuple, list[str]] = defaultdict(list)
+            for name in a.order:
+                if old_links.get(name):
+                    index[(a.cls[name], old_links[name])].append(name)
+            self.indexes.append((index, new_links))
+
+    def pair(self, new_name: str, old_name: str, method: str) -> None:
+        self.pairs[new_name], self.how[new_name] = old_name, method
+        self.taken.add(old_name)
+
+    def same(self, new_name: str, old_name: str) -> bool:
+        a, b = self.a, self.b
+        return (a.cls[old_name], a.config[old_name]) == (b.cls[new_name], b.config[new_name])
+
+    def neighbours(self, strict: bool) -> None:
+        """Step 3: forward then backward sweeps, in rounds while they find pairs."""
+        b = self.b
         for _ in range(MAX_ROUNDS):
-            found = len(pairs)
-            for (index, links), sweep in zip(indexes, (b.order, b.order[::-1])):
+            found = len(self.pairs)
+            for (index, links), sweep in zip(self.indexes, (b.order, b.order[::-1])):
                 for name in sweep:
                     neighbours = links.get(name)
-                    if name in pairs or not neighbours or any(n not in pairs for n in neighbours):
+                    if name in self.pairs or not neighbours or any(n not in self.pairs for n in neighbours):
                         continue
-                    key = (b.cls[name], tuple(pairs[n] for n in neighbours))
-                    free = [o for o in index.get(key, ()) if o not in taken]
-                    same = [o for o in free if a.config[o] == b.config[name]]
+                    key = (b.cls[name], tuple(self.pairs[n] for n in neighbours))
+                    free = [o for o in index.get(key, ()) if o not in self.taken]
+                    same = [o for o in free if self.same(name, o)]
                     if same or (free and not strict):
-                        pair(name, (same or free)[0], "neighbours")
-            if len(pairs) == found:
+                        self.pair(name, (same or free)[0], "neighbours")
+            if len(self.pairs) == found:
                 break
 
-    leftovers: dict[tuple[str, str], deque[str]] = defaultdict(deque)
-    for name in a.order:
-        if name not in taken:
-            leftovers[(a.cls[name], a.config[name])].append(name)
-    for name in b.order:
-        if name not in pairs:
-            queue = leftovers.get((b.cls[name], b.config[name]))
-            if queue:
-                pair(name, queue.popleft(), "config")
-
-    added = tuple(layer.name for layer in new.layers if layer.name not in pairs)
-    removed = tuple(layer.name for layer in old.layers if layer.name not in taken)
-    return Matching(pairs, how, added, removed)
+    def leftovers(self) -> None:
+        """Step 4: same class and configuration, in graph order."""
+        queues: dict[tuple[str, str], deque[str]] = defaultdict(deque)
+        for name in self.a.order:
+            if name not in self.taken:
+                queues[(self.a.cls[name], self.a.config[name])].append(name)
+        for name in self.b.order:
+            if name not in self.pairs:
+                queue = queues.get((self.b.cls[name], self.b.config[name]))
+                if queue:
+                    self.pair(name, queue.popleft(), "config")
