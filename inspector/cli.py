@@ -75,12 +75,13 @@ def summary(path: str, fmt: str, expand_nested: bool, textconv: bool) -> None:
     from inspector import load
     from inspector.summary import format_markdown, format_text, summary_dict
 
-    graph = load(path)  # files, SavedModel folders and `module:function` builders, like lint and render
     if textconv:
-        from inspector.diff.textconv import textconv as as_lines
+        from inspector.diff.textconv import textconv_of
 
-        click.echo(as_lines(graph), nl=False)
-    elif fmt == "json":
+        click.echo(textconv_of(path), nl=False)
+        return
+    graph = load(path)  # files, SavedModel folders and `module:function` builders, like lint and render
+    if fmt == "json":
         click.echo(json.dumps(summary_dict(graph, expand_nested), indent=2))
     elif fmt == "markdown":
         click.echo(format_markdown(graph, expand_nested), nl=False)

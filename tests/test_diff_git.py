@@ -93,3 +93,11 @@ def test_base_reports_new_files_and_bad_refs(repo, fixtures_dir):
     junk = inspect(repo, "diff", "--base", "HEAD", "junk.h5")
     assert junk.returncode == 2
     assert junk.stderr.startswith("inspect: error: HEAD:junk.h5: not a model file")  # not the temp copy
+
+
+def test_textconv_of_an_unreadable_file_keeps_git_diff_working(repo):
+    """A failing textconv aborts `git diff`; a damaged model is shown as one line and a hash."""
+    (repo / "model.keras").write_bytes(b"PK\x03\x04 truncated")
+    diff = git(repo, "diff", "model.keras")
+    assert "+unreadable model: " in diff
+    assert "-layer left_lstm (LSTM) params 1,600" in diff

@@ -19,6 +19,26 @@ def _count(value: int | None) -> str:
     return "?" if value is None else f"{value:,}"
 
 
+def textconv_of(path: str) -> str:
+    """The text form of the model at `path`; for a file no loader reads, one line saying why
+    plus its size and SHA-256, so `git diff` still runs (a failing textconv aborts it)."""
+    from inspector import load
+    from inspector.errors import InspectorError
+
+    try:
+        return textconv(load(path))
+    except InspectorError as exc:
+        import hashlib
+        from pathlib import Path
+
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            raise exc from None
+        return (f"unreadable model: {exc.reason}\n"
+                f"{len(data):,} bytes, sha256 {hashlib.sha256(data).hexdigest()}\n")
+
+
 def textconv(graph: ModelGraph) -> str:
     src = graph.source
     era = f", Keras {src.keras_version}" if src.keras_version else ""
