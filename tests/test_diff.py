@@ -106,6 +106,11 @@ def resaved(keras, tmp_path_factory):
     keras.backend.clear_session()
     build(32).save(folder / "fresh.keras")  # dense, dense_1, dense_2 again
     keras.backend.clear_session()
+    for units in (8, 12):  # a nested encoder whose inner layer widens
+        inputs = keras.Input((16,), name="features")
+        encoder = keras.Sequential([keras.Input((16,)), keras.layers.Dense(units, name="inner")], name="encoder")
+        outputs = keras.layers.Dense(3, name="head")(encoder(inputs))
+        keras.Model(inputs, outputs).save(folder / f"nested_{units}.keras")
     return folder
 
 
@@ -138,6 +143,14 @@ def test_layer_inserted_in_front_is_added_not_a_shift(resaved):
     (rewired,) = [x for x in d.layers if x.status == "changed"]
     assert rewired.name == "dense_1"
     assert [(c.what, c.old, c.new) for c in rewired.changes] == [("inputs", ["input_layer"], ["dense"])]
+
+
+def test_change_inside_a_nested_model(resaved):
+    d = diff(resaved / "nested_8.keras", resaved / "nested_12.keras")
+    inner = next(x for x in d.layers if x.name == "encoder/inner")
+    assert (inner.status, inner.old_name) == ("changed", "encoder/inner")
+    assert ("config.units", 8, 12) in [(c.what, c.old, c.new) for c in inner.changes]
+    assert "~ encoder/inner (Dense)" in format_text(d)
 
 
 def test_builder_reference_against_the_shipped_file(fixtures_dir):

@@ -79,28 +79,32 @@ def _major(graph: ModelGraph) -> str | None:
     return version.split(".")[0] if version else None
 
 
-def diff_graphs(old: ModelGraph, new: ModelGraph, findings: tuple[Sequence, Sequence] | None = None) -> ModelDiff:
-    """Compare two graphs; `findings` (old, new lint findings) adds the introduced/fixed lists."""
+def diff_graphs(old: ModelGraph, new: ModelGraph, findings: tuple[Sequence, Sequence] | None = None,
+                skipped: set[str] | None = None) -> ModelDiff:
+    """Compare two graphs; `findings` (old, new lint findings) adds the introduced/fixed lists.
+    `skipped` collects the one-era config keys left out (a nested model adds to its parent's)."""
     cross_era = None not in (_major(old), _major(new)) and _major(old) != _major(new)
     matching = match_layers(old, new)
     to_new = matching.old_to_new()
-    skipped: set[str] = set()
+    nested_call = skipped is not None
+    skipped = set() if skipped is None else skipped
     layers: list[LayerDiff] = []
     for layer in new.layers:
         if layer.name in matching.pairs:
             before = old.layer(matching.pairs[layer.name])
             changes = _layer_changes(old, new, before, layer, to_new, cross_era, skipped)
-            nested = _nested(old, new, before, layer, findings is not None)
             if changes:
                 layers.append(LayerDiff("changed", layer.name, layer.class_name, before.name, changes))
-            layers.extend(nested)
+            if before.subgraph is not None and layer.subgraph is not None:
+                inner = diff_graphs(before.subgraph, layer.subgraph, skipped=skipped)
+                layers.extend(_nested(before.name, layer.name, inner))
     notes_for = _sharing_notes(old, new, matching)
     for name in matching.added:
         layers.append(LayerDiff("added", name, new.layer(name).class_name, note=notes_for.get(("new", name))))
     for name in matching.removed:
         layers.append(LayerDiff("removed", name, old.layer(name).class_name, note=notes_for.get(("old", name))))
     notes = []
-    if skipped:
+    if skipped and not nested_call:
         notes.append(f"Keras {_major(old)} and Keras {_major(new)} files: config keys stored by one era only "
                      f"are not compared ({', '.join(sorted(skipped))})")
     introduced, fixed = _findings(findings, to_new) if findings is not None else ((), ())
@@ -108,13 +112,10 @@ def diff_graphs(old: ModelGraph, new: ModelGraph, findings: tuple[Sequence, Sequ
                      _totals(old, new), introduced, fixed, tuple(notes), findings is not None)
 
 
-def _nested(old: ModelGraph, new: ModelGraph, before: Layer, after: Layer, lint: bool) -> list[LayerDiff]:
+def _nested(old_name: str, new_name: str, inner: ModelDiff) -> list[LayerDiff]:
     """A nested model's own layer changes, named `outer/inner`."""
-    if before.subgraph is None or after.subgraph is None:
-        return []
-    inner = diff_graphs(before.subgraph, after.subgraph)
-    return [LayerDiff(d.status, f"{after.name}/{d.name}", d.class_name,
-                      None if d.old_name is None else f"{before.name}/{d.old_name}", d.changes, d.note)
+    return [LayerDiff(d.status, f"{new_name}/{d.name}", d.class_name,
+                      None if d.old_name is None else f"{old_name}/{d.old_name}", d.changes, d.note)
             for d in inner.layers]
 
 
