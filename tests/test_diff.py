@@ -47,8 +47,9 @@ def test_unsharing_is_the_reverse(fixtures_dir):
 def test_loss_weights_fix(fixtures_dir):
     d = diff(fixtures_dir / "three_outputs_unweighted.keras", fixtures_dir / "three_outputs_weighted.keras")
     assert d.layers == () and d.differs
+    # per output; no weight means 1, so income (1 → 1.0) did not change
     assert [(c.what, c.old, c.new) for c in d.model] == [
-        ("loss_weights", None, {"age": 0.25, "income": 1.0, "gender": 10.0})]
+        ("loss_weight.age", 1.0, 0.25), ("loss_weight.gender", 1.0, 10.0)]
     assert [f.name for f in d.fixed] == ["unbalanced-loss-weights"]
 
 
@@ -159,7 +160,7 @@ def test_builder_reference_against_the_shipped_file(fixtures_dir):
     d = diff(fixtures_dir / "dense_functional.keras", str(REPO / "tests/builders/chapter7.py") + ":functional_dense")
     assert d.layers == ()
     assert {c.what: (c.old, c.new) for c in d.model} == {
-        "loss": ({"digit": "sparse_categorical_crossentropy"}, {"digit": "categorical_crossentropy"}),
+        "loss.digit": ("sparse_categorical_crossentropy", "categorical_crossentropy"),
         "metrics": (["accuracy"], []),
         "optimizer": ("Adam", "RMSprop"),
     }

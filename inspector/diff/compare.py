@@ -226,14 +226,20 @@ def _model_changes(old: ModelGraph, new: ModelGraph, to_new: dict[str, str]) -> 
     if ta is None or tb is None:
         return changes
 
-    def keyed(mapping: Mapping[str, Any] | None) -> dict[str, Any] | None:
-        return None if mapping is None else {to_new.get(k, k): v for k, v in mapping.items()}
+    def keyed(mapping: Mapping[str, Any] | None) -> dict[str, Any]:
+        return {} if mapping is None else {to_new.get(k, k): v for k, v in mapping.items()}
 
-    pairs = [("loss", keyed(ta.loss), dict(tb.loss)),
-             ("loss_weights", keyed(ta.loss_weights), None if tb.loss_weights is None else dict(tb.loss_weights)),
-             ("metrics", _metrics(ta.metrics), _metrics(tb.metrics)),
-             ("optimizer", ta.optimizer, tb.optimizer)]
-    for what, a, b in pairs:
+    loss_a, loss_b = keyed(ta.loss), dict(tb.loss)
+    weights_a, weights_b = keyed(ta.loss_weights), dict(tb.loss_weights or {})
+    for output in list(loss_a) + [o for o in loss_b if o not in loss_a]:  # per output, by its new name
+        la, lb = loss_a.get(output, ABSENT), loss_b.get(output, ABSENT)
+        if la != lb:
+            changes.append(Change(f"loss.{output}", la, lb))
+        wa, wb = weights_a.get(output, 1.0), weights_b.get(output, 1.0)  # Keras weighs an output 1 by default
+        if wa != wb:
+            changes.append(Change(f"loss_weight.{output}", wa, wb))
+    for what, a, b in (("metrics", _metrics(ta.metrics), _metrics(tb.metrics)),
+                       ("optimizer", ta.optimizer, tb.optimizer)):
         if a != b:
             changes.append(Change(what, a, b))
     oa, ob = _optimizer(ta.optimizer_config), _optimizer(tb.optimizer_config)
