@@ -318,9 +318,11 @@ def lint(targets: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, .
 @click.option("--exit-code", is_flag=True, help="Exit 1 when the architectures differ, 0 when they are the same.")
 @click.option("--lint/--no-lint", "with_lint", default=True, show_default=True,
               help="Say which lint findings the change introduces and which it fixes.")
+@_diagram_options
 @report_errors
 def diff(targets: tuple[str, ...], base: str | None, fmt: str, output: str | None, exit_code: bool,
-         with_lint: bool) -> None:
+         with_lint: bool, no_shapes: bool, no_params: bool, rankdir: str, expand_nested: bool,
+         depth: int | None, collapse: tuple[str, ...], theme: str) -> None:
     """What changed from OLD to NEW (files of any format or era, or `module:function` builders):
     layers added, removed, renamed and changed, connections, sharing, training, totals, findings.
 
@@ -352,9 +354,12 @@ def diff(targets: tuple[str, ...], base: str | None, fmt: str, output: str | Non
             else:
                 results.append(compare(before, path, lint=with_lint, rules=rules, options=config.rule_options))
     if output is not None and results:
+        from dataclasses import replace
+
         from inspector.diff.picture import draw_diff
 
-        draw_diff(results[0], output)
+        options = _render_options(no_shapes, no_params, rankdir, expand_nested, depth, collapse, None, None, theme)
+        draw_diff(results[0], output, replace(options, findings=tuple(results[0].introduced)))
     if fmt == "json":
         docs = [diff_dict(r) for r in results]
         click.echo(json.dumps(docs if base is not None else docs[0], indent=2))

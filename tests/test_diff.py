@@ -233,6 +233,10 @@ def test_diagram_marks_the_changes(fixtures_dir, tmp_path):
     assert re.search(r'"removed:right_lstm" -> "merged\[0\]" \[style=dashed', dot)
     assert "changed: now shared" in dot and "changed: inputs" in dot
     assert '"legend:diff"' in dot
+    lr = tmp_path / "lr.dot"
+    assert run(str(fixtures_dir / "siamese_unshared_lstm.keras"), str(fixtures_dir / "siamese_shared_lstm.keras"),
+               "-o", str(lr), "--rankdir", "LR", "--no-shapes").exit_code == 0
+    assert "rankdir=LR" in lr.read_text() and "(None, 16)" not in lr.read_text()  # the render options apply
     svg = tmp_path / "diff.svg"
     assert run(str(fixtures_dir / "siamese_unshared_lstm.keras"), str(fixtures_dir / "siamese_shared_lstm.keras"),
                "-o", str(svg)).exit_code == 0

@@ -15,14 +15,16 @@ from inspector.diagram import RenderOptions, build_diagram, format_of, render_by
 from inspector.diagram.model import Diagram, Edge, Node
 from inspector.diagram.theme import family_of
 from inspector.diff.compare import ModelDiff
-from inspector.diff.report import is_derived
+from inspector.diff.report import DERIVED, is_derived
 from inspector.errors import UsageError
 
 
 def _what(changes) -> str:
-    """The badge: the changed config keys and kinds of change, the first three of them."""
+    """The badge: the changed config keys and kinds of change, the first three of them; shapes and
+    counts only when nothing else changed (they follow from the rest)."""
+    own = [c for c in changes if not c.what.startswith(DERIVED)]
     keys = []
-    for c in changes:
+    for c in own or changes:
         if c.what == "calls":
             keys.append("now shared" if c.new > c.old else "un-shared")
         else:
