@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from inspector.cli import main
 from inspector.diff import diff
-from inspector.diff.report import diff_dict, format_markdown, format_text
+from inspector.diff.report import counts, diff_dict, format_markdown, format_text
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -152,6 +152,8 @@ def test_change_inside_a_nested_model(resaved):
     assert (inner.status, inner.old_name) == ("changed", "encoder/inner")
     assert ("config.units", 8, 12) in [(c.what, c.old, c.new) for c in inner.changes]
     assert "~ encoder/inner (Dense)" in format_text(d)
+    # encoder's own shape and count follow, the head's count follows; only the input is untouched
+    assert counts(d) == {"changed": 3, "added": 0, "removed": 0, "renamed": 0, "unchanged": 1}
 
 
 def test_builder_reference_against_the_shipped_file(fixtures_dir):

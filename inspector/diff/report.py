@@ -11,7 +11,6 @@ from inspector.summary import format_shape
 
 SCHEMA = "keras-inspector/diff/v1"
 SIGN = {"changed": "~", "added": "+", "removed": "-"}
-TOTALS = ("layers", "calls", "params", "trainable_params", "non_trainable_params")
 
 
 def _origin(graph) -> str:
@@ -65,10 +64,12 @@ def describe(change: Change) -> tuple[str, str]:
 
 
 def counts(d: ModelDiff) -> dict[str, int]:
-    changed = sum(1 for x in d.layers if x.status == "changed" and x.changes)
-    return {"changed": changed, "added": len(d.of_status("added")), "removed": len(d.of_status("removed")),
-            "renamed": len(d.renames),
-            "unchanged": len(d.new.layers) - changed - len(d.matching.added)}
+    """Layer counts; changes inside a nested model count as changes, and make its outer layer
+    not unchanged."""
+    changed = d.of_status("changed")
+    touched = {x.name.split("/")[0] for x in changed} | set(d.matching.added)
+    return {"changed": len(changed), "added": len(d.of_status("added")), "removed": len(d.of_status("removed")),
+            "renamed": len(d.renames), "unchanged": len(d.new.layers) - len(touched)}
 
 
 def _headline(d: ModelDiff) -> str:
