@@ -1,7 +1,7 @@
 """The `inspect` command line: parse options, call the library, print, exit.
 
-Exit codes follow linters: 0 clean, 1 findings (at or above `--fail-on`), 2 usage or load error. Errors a user can cause
-print one line, `inspect: error: PATH: reason`; no traceback.
+Exit codes follow linters: 0 clean, 1 findings (at or above `--fail-on`), 2 usage or load
+error. Errors a user can cause print one line, `inspect: error: PATH: reason`; no traceback.
 """
 
 from __future__ import annotations
@@ -328,31 +328,24 @@ def diff(targets: tuple[str, ...], base: str | None, fmt: str, output: str | Non
 
     With --base REF, each PATH is compared with its committed version at REF (a file REF lacks
     is reported as new); --format json then prints a list, one diff per PATH that REF has."""
+    from inspector.config import load_config
     from inspector.diff import diff as compare
     from inspector.diff.report import diff_dict, format_markdown, format_text
+    from inspector.engine import select_rules
 
     if base is None and len(targets) != 2:
         raise UsageError(None, f"diff takes OLD and NEW (or --base REF and paths), not {len(targets)} argument"
                          + ("s" if len(targets) != 1 else ""))
     if output is not None and len(targets) != (1 if base else 2):
         raise UsageError(output, "-o draws one comparison: give one PATH with --base")
-    from inspector.config import load_config
-    from inspector.engine import select_rules
-
     config = load_config()  # the project's rule selection and options, as `inspect lint` uses them
     rules = select_rules(config.select, config.ignore) if with_lint else None
-    results, added = [], []
     if base is None:
-        results.append(compare(targets[0], targets[1], lint=with_lint, rules=rules, options=config.rule_options))
+        results, added = [compare(targets[0], targets[1], lint=with_lint, rules=rules, options=config.rule_options)], []
     else:
-        from inspector.diff.git import load_at
+        from inspector.diff import diff_at
 
-        for path in targets:
-            before = load_at(base, path)
-            if before is None:
-                added.append(path)
-            else:
-                results.append(compare(before, path, lint=with_lint, rules=rules, options=config.rule_options))
+        results, added = diff_at(base, targets, lint=with_lint, rules=rules, options=config.rule_options)
     if output is not None and results:
         from dataclasses import replace
 

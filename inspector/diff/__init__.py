@@ -11,7 +11,7 @@ from typing import Any
 
 from inspector.diff.compare import Change, LayerDiff, ModelDiff, diff_graphs
 
-__all__ = ["Change", "LayerDiff", "ModelDiff", "diff", "diff_graphs"]
+__all__ = ["Change", "LayerDiff", "ModelDiff", "diff", "diff_at", "diff_graphs"]
 
 
 def diff(old: Any, new: Any, lint: bool = True, rules: Any = None, options: Any = None) -> ModelDiff:
@@ -28,3 +28,19 @@ def diff(old: Any, new: Any, lint: bool = True, rules: Any = None, options: Any 
         chosen = all_rules() if rules is None else rules
         findings = (lint_graph(a, chosen, options), lint_graph(b, chosen, options))
     return diff_graphs(a, b, findings)
+
+
+def diff_at(ref: str, paths: Any, **options: Any) -> tuple[list[ModelDiff], list[str]]:
+    """Each of `paths` against its committed version at git revision `ref` (what a CI job
+    reviewing a pull request runs); returns the comparisons and the paths `ref` does not have.
+    `options` are `diff`'s."""
+    from inspector.diff.git import load_at
+
+    results, added = [], []
+    for path in paths:
+        before = load_at(ref, path)
+        if before is None:
+            added.append(path)
+        else:
+            results.append(diff(before, path, **options))
+    return results, added
