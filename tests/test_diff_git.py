@@ -68,7 +68,7 @@ def test_textconv_is_stable_and_path_free(repo, fixtures_dir):
 def test_ci_recipe_diffs_against_main(repo):
     """What the CI job in the README runs: every changed model against main, as Markdown."""
     git(repo, "commit", "-q", "-am", "share the LSTM")
-    changed = git(repo, "diff", "--name-only", "main...HEAD", "--", "*.keras", "*.h5").split()
+    changed = git(repo, "diff", "--name-only", "--diff-filter=d", "main...HEAD", "--", "*.keras", "*.h5").split()
     assert changed == ["model.keras"]
     report = inspect(repo, "diff", "--base", "main", *changed, "--format", "markdown", "--exit-code")
     assert report.returncode == 1, report.stderr
