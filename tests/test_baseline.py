@@ -81,3 +81,12 @@ def test_bad_baseline_is_one_line(repo):
     (repo / "b.json").write_text("[1, 2]")
     wrong = lint(".", "--baseline", "b.json")
     assert wrong.exit_code == 2 and "not a keras-inspector baseline" in wrong.output
+
+
+def test_baseline_paths_hold_from_another_working_directory(repo, monkeypatch):
+    assert lint(".", "--write-baseline", "baseline.json").exit_code == 0
+    (repo / "sub").mkdir()
+    monkeypatch.chdir(repo / "sub")
+    result = lint("../siamese_unshared_lstm.keras", "--baseline", "../baseline.json")
+    assert result.exit_code == 0, result.output
+    assert "1 known finding not shown, 0 entries fixed" in result.output
