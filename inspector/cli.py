@@ -315,7 +315,8 @@ def lint(targets: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, .
               show_default=True, help="text for the terminal, markdown for a pull request, json for tools.")
 @click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
               help="Also draw NEW with added, changed and removed layers marked (.svg .png .pdf .dot .mmd).")
-@click.option("--exit-code", is_flag=True, help="Exit 1 when the architectures differ, 0 when they are the same.")
+@click.option("--exit-code", is_flag=True,
+              help="Exit 1 when the models differ (layers, inputs, outputs or training; renames alone do not).")
 @click.option("--lint/--no-lint", "with_lint", default=True, show_default=True,
               help="Say which lint findings the change introduces and which it fixes.")
 @_diagram_options

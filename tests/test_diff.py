@@ -51,6 +51,9 @@ def test_loss_weights_fix(fixtures_dir):
     assert [(c.what, c.old, c.new) for c in d.model] == [
         ("loss_weight.age", 1.0, 0.25), ("loss_weight.gender", 1.0, 10.0)]
     assert [f.name for f in d.fixed] == ["unbalanced-loss-weights"]
+    assert "same layers, training configuration differs" in format_text(d)
+    assert run(str(fixtures_dir / "three_outputs_unweighted.keras"), str(fixtures_dir / "three_outputs_weighted.keras"),
+               "--exit-code").exit_code == 1
 
 
 def test_activation_moved_into_the_convolutions(fixtures_dir):

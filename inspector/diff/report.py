@@ -74,7 +74,9 @@ def counts(d: ModelDiff) -> dict[str, int]:
 
 def _headline(d: ModelDiff) -> str:
     c = counts(d)
-    verdict = "architectures differ" if d.differs else "same architecture"
+    layered = d.layers or any(c.what in ("inputs", "outputs") for c in d.model)
+    verdict = ("architectures differ" if layered else "same layers, training configuration differs" if d.differs
+               else "same architecture")
     renamed = f"; {c['renamed']} renamed" if c["renamed"] else ""
     return (f"{verdict}: {c['changed']} changed, {c['added']} added, {c['removed']} removed, "
             f"{c['unchanged']} unchanged layers{renamed}")
