@@ -110,6 +110,14 @@ def resaved(keras, tmp_path_factory):
     keras.backend.clear_session()
     build(32).save(folder / "fresh.keras")  # dense, dense_1, dense_2 again
     keras.backend.clear_session()
+    for name, act in (("activation", keras.layers.Activation("relu", name="act")), ("relu", keras.layers.ReLU(name="act"))):
+        inputs = keras.Input((4,), name="x")
+        hidden = keras.layers.Dense(4, name="hidden")
+        model = keras.Model(inputs, act(hidden(inputs)))
+        model.save(folder / f"{name}.keras")
+        if name == "relu":
+            hidden.trainable = False
+            model.save(folder / "frozen.keras")
     for units in (8, 12):  # a nested encoder whose inner layer widens
         inputs = keras.Input((16,), name="features")
         encoder = keras.Sequential([keras.Input((16,)), keras.layers.Dense(units, name="inner")], name="encoder")
@@ -147,6 +155,16 @@ def test_layer_inserted_in_front_is_added_not_a_shift(resaved):
     (rewired,) = [x for x in d.layers if x.status == "changed"]
     assert rewired.name == "dense_1"
     assert [(c.what, c.old, c.new) for c in rewired.changes] == [("inputs", ["input_layer"], ["dense"])]
+
+
+def test_class_and_trainable_changes(resaved):
+    d = diff(resaved / "activation.keras", resaved / "relu.keras")
+    (act,) = d.layers
+    assert act.name == "act" and ("class", "Activation", "ReLU") in [(c.what, c.old, c.new) for c in act.changes]
+    frozen = diff(resaved / "relu.keras", resaved / "frozen.keras")
+    (hidden,) = frozen.layers
+    assert [(c.what, c.old, c.new) for c in hidden.changes] == [("trainable", True, False)]
+    assert frozen.totals["trainable_params"] == (20, 0) and frozen.totals["params"] == (20, 20)
 
 
 def test_change_inside_a_nested_model(resaved):
