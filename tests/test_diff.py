@@ -214,6 +214,10 @@ def test_onnx_files(tmp_path):
     assert sorted(x.name for x in d.of_status("added")) == ["dense2", "relu2"]
     assert d.totals["params"] == (128, 192)
     assert not diff(old, _onnx_mlp(tmp_path / "same.onnx", [8, 8])).differs
+    wider = diff(old, _onnx_mlp(tmp_path / "wider.onnx", [8, 16, 8]))
+    dense1 = next(x for x in wider.layers if x.name == "dense1")  # its weights define its width
+    assert ("weight_shapes", [[8, 8]], [[8, 16]]) in [(c.what, c.old, c.new) for c in dense1.changes]
+    assert "~ dense1 (MatMul)" in format_text(wider)
 
 
 def _documented_keys(section: str) -> list[str]:

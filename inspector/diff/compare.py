@@ -136,6 +136,10 @@ def _layer_changes(old: ModelGraph, new: ModelGraph, before: Layer, after: Layer
             skipped.add(key)
             continue
         changes.append(Change(f"config.{key}", va, vb))
+    if "onnx" in (old.source.format, new.source.format):  # no config: the weights define an operator
+        wa, wb = [list(w.shape) for w in before.weights], [list(w.shape) for w in after.weights]
+        if wa != wb:
+            changes.append(Change("weight_shapes", wa, wb))
     if before.trainable != after.trainable:
         changes.append(Change("trainable", before.trainable, after.trainable))
     if before.params != after.params:
