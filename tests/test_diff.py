@@ -260,6 +260,10 @@ def test_diagram_marks_the_changes(fixtures_dir, tmp_path):
     assert re.search(r'"removed:right_lstm" -> "merged\[0\]" \[style=dashed', dot)
     assert "changed: now shared" in dot and "changed: inputs" in dot
     assert '"legend:diff"' in dot
+    mmd = tmp_path / "diff.mmd"
+    assert run(str(fixtures_dir / "siamese_unshared_lstm.keras"), str(fixtures_dir / "siamese_shared_lstm.keras"),
+               "-o", str(mmd)).exit_code == 0
+    assert re.search(r"n\d+ -\.-> n\d+", mmd.read_text()) and "stroke-dasharray:5 4" in mmd.read_text()
     lr = tmp_path / "lr.dot"
     assert run(str(fixtures_dir / "siamese_unshared_lstm.keras"), str(fixtures_dir / "siamese_shared_lstm.keras"),
                "-o", str(lr), "--rankdir", "LR", "--no-shapes").exit_code == 0

@@ -53,8 +53,11 @@ def to_mermaid(d: Diagram) -> str:
         else:
             out.append(f"{indent}end")
     link = 0
+    removed = {n.id for n in d.nodes if n.change == "removed"}
     for e in d.edges:
         arrow = f'-->|"{_text(e.label)}"|' if e.label else "-->"
+        if e.src in removed or e.dst in removed:
+            arrow = "-.->"  # to or from a layer only the old model has
         out.append(f"  {ids[e.src]} {arrow} {ids[e.dst]}")
         link += 1
     shared_colour = {key: SHARED[i % len(SHARED)] for i, (key, _) in enumerate(d.shared)}
