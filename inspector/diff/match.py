@@ -2,9 +2,10 @@
 
 Deterministic, in four steps, each linear in the number of calls:
 
-1. **Name**: layers of the same name are the same layer, except that a name Keras made up
-   (`dense_3`, `activation_97`, `input_1`) also needs the same class and configuration: Keras
-   renumbers those names, so in two builds `dense_1` may be two different layers.
+1. **Name**: layers of the same name are the same layer, except names Keras made up
+   (`dense_3`, `activation_97`, `input_1`): Keras renumbers those, so in two builds
+   `activation_7` may be two different layers. They are matched by place (steps 2 to 4), their
+   name only breaking ties, and by name last (step 5).
 2. **Ends**: model inputs, then model outputs of the same class, still unmatched are paired by
    position.
 3. **Neighbours**: sweeping the new graph in topological order, an unmatched layer is paired with
@@ -13,10 +14,12 @@ Deterministic, in four steps, each linear in the number of calls:
    repeat while they find pairs, first accepting only candidates with the same configuration,
    then any; so a renamed chain (`dense_3` → `dense_7`) is matched from both of its ends, and a
    layer inserted in front of a chain is found as added rather than shifting every pair by one.
-   Among several candidates the first in file order wins.
+   Among several candidates the one whose other-way neighbours agree wins, then the one of the
+   same name, then the first in file order.
 4. **Leftovers**: layers still unmatched with the same class and the same configuration are
    paired in topological order (a renamed layer whose neighbours also changed); then step 3
    runs once more from the pairs they anchored.
+5. **Names again**: a Keras-made name still unmatched on both sides, with the same class.
 
 What stays unmatched is added (new side) or removed (old side).
 """
@@ -84,7 +87,7 @@ def match_layers(old: ModelGraph, new: ModelGraph) -> Matching:
     m = _Matcher(_Side(old), _Side(new))
     b = m.b
     for name in b.order:
-        if name in m.a.cls and (not keras_made(name, b.cls[name]) or m.same(name, name)):
+        if name in m.a.cls and not keras_made(name, b.cls[name]):
             m.pair(name, name, "name")
     for method, old_ends, new_ends in (("input", old.input_names, new.input_names),
                                        ("output", old.output_names, new.output_names)):
@@ -95,6 +98,9 @@ def match_layers(old: ModelGraph, new: ModelGraph) -> Matching:
     m.neighbours(strict=False)
     m.leftovers()
     m.neighbours(strict=False)  # what the leftovers anchored (a changed layer next to them)
+    for name in b.order:  # step 5: a Keras-made name left over on both sides, same class
+        if name not in m.pairs and name in m.a.cls and name not in m.taken and m.a.cls[name] == b.cls[name]:
+            m.pair(name, name, "name")
     added = tuple(layer.name for layer in new.layers if layer.name not in m.pairs)
     removed = tuple(layer.name for layer in old.layers if layer.name not in m.taken)
     return Matching(m.pairs, m.how, added, removed)
@@ -108,13 +114,13 @@ class _Matcher:
         self.pairs: dict[str, str] = {}
         self.how: dict[str, str] = {}
         self.taken: set[str] = set()
-        self.indexes = []  # per direction: (old layers by (class, neighbours), new layers' neighbours)
-        for old_links, new_links in ((a.up, b.up), (a.down, b.down)):
+        self.directions = []  # (old layers by (class, neighbours), new layers' links, the other way's links)
+        for old_links, new_links, other in ((a.up, b.up, (a.down, b.down)), (a.down, b.down, (a.up, b.up))):
             index: dict[tuple, list[str]] = defaultdict(list)
             for name in a.order:
                 if old_links.get(name):
                     index[(a.cls[name], old_links[name])].append(name)
-            self.indexes.append((index, new_links))
+            self.directions.append((index, new_links, other))
 
     def pair(self, new_name: str, old_name: str, method: str) -> None:
         self.pairs[new_name], self.how[new_name] = old_name, method
@@ -129,18 +135,30 @@ class _Matcher:
         b = self.b
         for _ in range(MAX_ROUNDS):
             found = len(self.pairs)
-            for (index, links), sweep in zip(self.indexes, (b.order, b.order[::-1])):
+            for (index, links, other), sweep in zip(self.directions, (b.order, b.order[::-1])):
                 for name in sweep:
                     neighbours = links.get(name)
                     if name in self.pairs or not neighbours or any(n not in self.pairs for n in neighbours):
                         continue
                     key = (b.cls[name], tuple(self.pairs[n] for n in neighbours))
                     free = [o for o in index.get(key, ()) if o not in self.taken]
-                    same = [o for o in free if self.same(name, o)]
-                    if same or (free and not strict):
-                        self.pair(name, (same or free)[0], "neighbours")
+                    if strict:
+                        free = [o for o in free if self.same(name, o)]
+                    if free:
+                        self.pair(name, min(free, key=lambda o: self._rank(name, o, other)), "neighbours")
             if len(self.pairs) == found:
                 break
+
+    def _rank(self, name: str, candidate: str, other: tuple[dict, dict]) -> tuple:
+        """Among old layers in the same place one way, prefer (in this order) the same
+        configuration, agreement on the other way's already matched neighbours (NASNet applies
+        several identical ReLUs to one tensor; what each feeds tells them apart), the same name,
+        then file order."""
+        old_links, new_links = other
+        theirs, mine = old_links.get(candidate, ()), new_links.get(name, ())
+        agree = len(theirs) == len(mine) and all(
+            self.pairs.get(n, theirs[i]) == theirs[i] for i, n in enumerate(mine))
+        return (not self.same(name, candidate), not agree, candidate != name, self.a.rank[candidate])
 
     def leftovers(self) -> None:
         """Step 4: same class and configuration, in graph order."""
