@@ -238,6 +238,7 @@ def test_json_follows_the_documented_schema(fixtures_dir):
         for change in layer["changes"]:
             assert list(change) == _documented_keys("change")
     assert doc["layers"][0]["changes"] == [{"what": "calls", "old": 1, "new": 2, "absent": None}]
+    assert doc["renamed"] == [{"old": "left_lstm", "new": "shared_lstm", "matched_by": "neighbours"}]
     assert list(doc["findings"]["fixed"][0]) == ["path", "code", "name", "severity", "message", "layers"]
     assert doc == diff_dict(diff(fixtures_dir / "siamese_unshared_lstm.keras", fixtures_dir / "siamese_shared_lstm.h5"))
 

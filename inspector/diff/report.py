@@ -209,7 +209,7 @@ def diff_dict(d: ModelDiff) -> dict[str, Any]:
         "layers": [{"status": x.status, "name": x.name, "old_name": x.old_name, "class_name": x.class_name,
                     "changes": [change(c) for c in x.changes], "note": x.note}
                    for x in d.layers if x.status != "changed" or x.changes],
-        "renamed": [{"old": a, "new": b} for a, b in d.renames],
+        "renamed": [{"old": a, "new": b, "matched_by": d.matching.how[b]} for a, b in d.renames],
         "model": [change(c) for c in d.model],
         "totals": {k: {"old": a, "new": b} for k, (a, b) in d.totals.items()},
         "findings": {"introduced": [f.as_dict() for f in d.introduced],
