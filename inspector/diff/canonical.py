@@ -76,6 +76,9 @@ def python_text(value: Any) -> str:
         return "{" + ", ".join(f"{k!r}: {python_text(v)}" for k, v in sorted(value.items())) + "}"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(python_text(v) for v in value) + "]"
+    if isinstance(value, float):  # 7 digits: a float32 stored as 0.0010000000474974513 reads 0.001
+        text = f"{value:.7g}"
+        return text if any(c in text for c in ".en") else text + ".0"
     return repr(value)
 
 

@@ -57,7 +57,10 @@ def _shown(what: str, value: Any) -> str:
 
 def describe(change: Change) -> tuple[str, str]:
     """(label, "old → new") for one change, with the sharing made explicit."""
-    text = f"{_shown(change.what, change.old)} → {_shown(change.what, change.new)}"
+    old, new = _shown(change.what, change.old), _shown(change.what, change.new)
+    if old == new:  # values that differ beyond the digits shown (0.001 stored as float32 and float64)
+        old, new = repr(change.old), repr(change.new)
+    text = f"{old} → {new}"
     if change.what == "calls":
         text += " (now shared)" if change.new > change.old else " (no longer shared)" if change.new == 1 else ""
     return change.what, text
