@@ -51,9 +51,9 @@ def render(target: Any, out: str | Path, lint: bool = False, **options: Any) -> 
     return Path(out)
 
 
-def draw(target: Any, out: str | Path, options, lint: bool = False) -> tuple[Any, tuple]:
+def draw(target: Any, out: str | Path, options, lint: bool = False, warn=None) -> tuple[Any, tuple]:
     """The job behind `inspector.render` and `inspect render`: load, lint when asked, draw.
-    Returns the drawn Diagram and the findings put on it."""
+    Returns the drawn Diagram and the findings put on it; `warn(graph)` sees the graph first."""
     from dataclasses import replace
 
     from inspector import load
@@ -61,6 +61,8 @@ def draw(target: Any, out: str | Path, options, lint: bool = False) -> tuple[Any
     from inspector.engine import all_rules, lint_graph
 
     graph = load(target)
+    if warn is not None:
+        warn(graph)
     findings = tuple(lint_graph(graph, all_rules())) if lint else ()
     return write(graph, out, replace(options, findings=findings)), findings
 

@@ -81,8 +81,11 @@ def summary(path: str, fmt: str, expand_nested: bool, textconv: bool) -> None:
         click.echo(textconv_of(path), nl=False)
         return
     graph = load(path)  # files, SavedModel folders and `module:function` builders, like lint and render
+    _warn_payloads(graph)
     if fmt == "json":
-        click.echo(json.dumps(summary_dict(graph, expand_nested), indent=2))
+        from inspector.report.strict_json import dumps
+
+        click.echo(dumps(summary_dict(graph, expand_nested), indent=2))
     elif fmt == "markdown":
         click.echo(format_markdown(graph, expand_nested), nl=False)
     else:
@@ -168,7 +171,7 @@ def render(path: str, output: str, no_shapes: bool, no_params: bool, rankdir: st
     from inspector.api import draw
 
     options = _render_options(no_shapes, no_params, rankdir, expand_nested, depth, collapse, start, stop, theme)
-    diagram, findings = draw(path, output, options, with_lint)
+    diagram, findings = draw(path, output, options, with_lint, warn=_warn_payloads)
     blocks = sum(1 for n in diagram.nodes if n.kind == "block")
     click.echo(f"{output}: {len(diagram.nodes)} nodes" + (f" ({blocks} collapsed blocks)" if blocks else "")
                + f", {len(diagram.edges)} edges" + (f", {len(findings)} findings" if with_lint else ""))
@@ -199,7 +202,7 @@ def docs(paths: tuple[str, ...], folder: str, no_shapes: bool, no_params: bool, 
     target = Path(folder)
     files = build_docs(list(paths), options, with_lint,
                        warn=lambda message: click.echo(f"inspect: warning: {target}: {message}", err=True),
-                       folder=target)
+                       folder=target, warn_payloads=_warn_payloads)
     if check:
         stale = stale_files(files, target)
         for name in stale:
@@ -217,6 +220,15 @@ def docs(paths: tuple[str, ...], folder: str, no_shapes: bool, no_params: bool, 
         for name in written:
             click.echo(f"{target / name}: rewritten")
         sys.exit(1)
+
+
+def _warn_payloads(graph) -> None:
+    """One line on stderr when the file carries a security finding (`inspect scan` lists them)."""
+    from inspector.security import warning_line
+
+    line = warning_line(graph)
+    if line:
+        click.echo(f"inspect: warning: {graph.source.path}: {line}", err=True)
 
 
 def _split_selectors(values: tuple[str, ...]) -> list[str]:
@@ -366,6 +378,21 @@ def diff(targets: tuple[str, ...], base: str | None, fmt: str, output: str | Non
         sys.exit(1)
 
 
+@main.command()
+@click.argument("targets", nargs=-1, required=True, metavar="PATH...")
+@click.option("--output-format", "output_format", type=click.Choice(FORMATS),
+              default="text", show_default=True, help="How to print the findings.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (load errors still exit 2).")
+@click.pass_context
+def scan(ctx: click.Context, targets: tuple[str, ...], output_format: str, exit_zero: bool) -> None:
+    """Check untrusted model files and folders for payloads: `lint --select S` (the security rules).
+
+    Nothing in the files is run, unpickled or imported. Exit 0 when nothing is found, 1 when
+    something is, 2 when a file cannot be read."""
+    ctx.invoke(lint, targets=targets, select=("S",), ignore=(), output_format=output_format,
+               exit_zero=exit_zero, config_file=None, data=None)
+
+
 @main.command(name="rules")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @report_errors
@@ -375,8 +402,11 @@ def rules_command(fmt: str) -> None:
 
     rules = all_rules()
     if fmt == "json":
+        from inspector.evidence import record
+
         click.echo(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity,
-                                "summary": r.summary, "options": dict(r.options)} for r in rules], indent=2))
+                                "summary": r.summary, "options": dict(r.options),
+                                "evidence": record(r.name)} for r in rules], indent=2))
         return
     width = max(len(r.name) for r in rules)
     for r in rules:
@@ -400,3 +430,9 @@ def rule_command(name_or_code: str) -> None:
         click.echo(f"Applies to: {', '.join(sorted(r.frameworks))} models.")
     click.echo("")
     click.echo(r.doc)
+    from inspector.evidence import as_markdown, record
+
+    evidence = record(r.name)
+    if evidence is not None:
+        click.echo("")
+        click.echo(as_markdown(evidence))

@@ -225,7 +225,8 @@ NO_GRAPHVIZ = ("the Graphviz `dot` program is not installed: the pages show the 
 
 
 def build_docs(paths: Sequence[str], options: RenderOptions, lint: bool,
-               warn: Callable[[str], None] | None = None, folder: Path | None = None) -> dict[str, bytes]:
+               warn: Callable[[str], None] | None = None, folder: Path | None = None,
+               warn_payloads: Callable[[ModelGraph], None] | None = None) -> dict[str, bytes]:
     """Every file `inspect docs` writes, relative to the output folder. Without Graphviz the pages
     still work (Mermaid only): `warn` is told so once. The index lists the pages already in
     `folder` too, so runs on a few models at a time (pre-commit batches) keep it whole."""
@@ -239,6 +240,8 @@ def build_docs(paths: Sequence[str], options: RenderOptions, lint: bool,
     existing = pages_in(folder) if folder is not None else {}
     for path, stem in zip(paths, page_names(paths, existing), strict=True):
         graph = load(path)
+        if warn_payloads is not None:
+            warn_payloads(graph)
         findings = None
         if lint:
             from inspector.engine import all_rules, lint_graph

@@ -24,6 +24,16 @@ Shape = tuple[int | None, ...]
 
 
 @dataclass(frozen=True)
+class Payload:
+    """Something in the file that another tool would run when loading or calling the model, found
+    (never run) while reading it: `kind` picks the security rule that reports it (inspector.security)."""
+
+    kind: str  # "pickle", "import", "compile", "tf-op", "duplicate-member", "external-file"
+    place: str  # where in the file, e.g. "zip member model.weights.npz (2 of 2)"
+    detail: str  # what it is, e.g. "a pickle calling os.system"
+
+
+@dataclass(frozen=True)
 class Source:
     """Where a graph came from."""
 
@@ -31,6 +41,7 @@ class Source:
     format: str  # "keras", "h5", "json", "savedmodel", "onnx", "python", "live"
     keras_version: str | None = None
     backend: str | None = None
+    payloads: tuple[Payload, ...] = ()  # what the loader found that could run code elsewhere
 
 
 @dataclass(frozen=True)

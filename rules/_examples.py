@@ -182,3 +182,17 @@ def dense_chain(name: str, widths: Sequence[int], activation: str = "relu",
             h = m.add(layer(cls, f"{cls.lower()}_{i}", **REQUIRED.get(cls, {})), h)
     y = m.add(layer("Dense", "output", units=output_units, activation=output_activation), h)
     return m.build([x], [y], **compile)
+
+
+def carrying(config: Mapping[str, Any], *payloads: Any):
+    """An example for a security rule: `config` read as a file whose loader recorded `payloads`
+    (inspector.graph.Payload) while reading it. A callable, so the graph is built when tested."""
+
+    def build():
+        from inspector.graph import Source
+        from inspector.loaders.keras_config import parse_model
+
+        return parse_model(config, Source("<example>", "keras", payloads=tuple(payloads)), None,
+                           config.get("compile_config"))
+
+    return build

@@ -23,6 +23,7 @@ def _with_lambda(config):
     "S101",
     "unsafe-lambda",
     "error",
+    security_severity=9.8,
     invalid=[
         # Keras 3: a __lambda__ object with base64 marshal bytecode
         _with_lambda({"function": {"class_name": "__lambda__", "config": {
@@ -58,8 +59,10 @@ def unsafe_lambda(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
 
     ## Why it matters
     Loading such a file with `keras.models.load_model(..., safe_mode=False)` (the switch Keras 3
-    tells you to flip when it refuses the file), or with Keras 2 at all, unmarshals and runs that
-    bytecode: whoever wrote the file runs code on your machine. Bytecode is also tied to the Python
+    tells you to flip when it refuses the file) unmarshals and runs that bytecode: whoever wrote
+    the file runs code on your machine. tf_keras (tf.keras 2, 2.21 included) runs it from `.h5`
+    files and SavedModel folders with its default arguments, even under a `.keras` name: its
+    legacy loaders never check `safe_mode`. Bytecode is also tied to the Python
     version that wrote it, so the model breaks on the next interpreter upgrade. (keras-inspector
     itself reads the code as text and never runs it.)
 
@@ -82,8 +85,21 @@ def unsafe_lambda(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
             kinds = ", ".join(dict.fromkeys(kind for kind, _ in where))
             fields = ", ".join(dict.fromkeys(".".join(path) for _, path in where))
             yield Violation(f"{layer.class_name} {layer.name!r} stores Python bytecode ({kinds}, "
-                            f"in {fields}) that Keras runs when loading with safe_mode=False",
+                            f"in {fields}) that {_who_runs_it(graph.source.format, kinds, graph.source.path)}",
                             (layer.name,))
+
+
+def _who_runs_it(fmt: str, kinds: str, path: str) -> str:
+    """Which loaders run this bytecode (checked with tf_keras 2.21 and Keras 3.15): tf_keras'
+    legacy HDF5 and SavedModel loaders never check safe_mode; everything else refuses by default."""
+    if "marshal" in kinds and fmt in ("h5", "savedmodel"):
+        renamed = " (an HDF5 file named .keras: tf_keras still takes its legacy loader)" if (
+            fmt == "h5" and path.lower().endswith(".keras")) else ""
+        return ("tf_keras (tf.keras 2) runs when loading the file with default arguments"
+                f"{renamed}, and Keras 3 with safe_mode=False")
+    if "marshal" in kinds:
+        return "Keras 3 and tf_keras run when loading with safe_mode=False"
+    return "Keras 3 runs when loading with safe_mode=False"
 
 
 def _lambdas(value: Any, path: tuple[str, ...]) -> Iterator[tuple[str, tuple[str, ...]]]:

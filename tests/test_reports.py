@@ -24,7 +24,7 @@ def run(fixtures_dir):
 def test_text_one_line_per_finding_and_summary(run, fixtures_dir):
     lines = formatter("text")(run).splitlines()
     assert lines[0] == (f"{fixtures_dir}/lambda_layer.keras:double: S101 unsafe-lambda Lambda 'double' "
-                        "stores Python bytecode (Keras 3 __lambda__, in function) that Keras runs when "
+                        "stores Python bytecode (Keras 3 __lambda__, in function) that Keras 3 runs when "
                         "loading with safe_mode=False")
     assert lines[1].startswith(f"{fixtures_dir}/unused_input.h5:metadata: G102 unused-input ")
     assert lines[2].startswith(f"{fixtures_dir}/bias_before_bn.keras:hidden: N102 bias-before-normalization")

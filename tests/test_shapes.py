@@ -8,6 +8,7 @@ on every output shape and on every weight's shape and trainable flag, in ``layer
 from __future__ import annotations
 
 import json
+import math
 import random
 import sys
 from collections.abc import Callable
@@ -970,3 +971,37 @@ def test_module_imports_neither_tensorflow_nor_keras() -> None:
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --------------------------------------------------------------------------- nested wrappers
+
+
+def _nested_bidirectional(depth: int) -> dict:
+    layer: dict = {"class_name": "LSTM", "config": {"name": "lstm", "units": 4, "return_sequences": True}}
+    for i in range(depth):
+        layer = {"class_name": "Bidirectional", "config": {"name": f"bi{i}", "layer": layer}}
+    return layer["config"]
+
+
+def test_nested_bidirectional_is_linear_and_its_weights_bounded():
+    """Each Bidirectional mirrors its layer: computed once, not twice per level (2**40 calls
+    would never finish). The weight list doubles per level, so past the limit it is unknown."""
+    lstm_weights = weight_specs("LSTM", {"units": 4}, [(None, 10, 3)])
+    assert [s.shape for s in lstm_weights] == [(3, 16), (4, 16), (16,)]
+    ten = weight_specs("Bidirectional", _nested_bidirectional(10), [(None, 10, 3)])
+    assert len(ten) == 2**10 * 3
+    assert sum(math.prod(s.shape) for s in ten) == 2**10 * (3 * 16 + 4 * 16 + 16)
+    assert ten[0].name.startswith("forward_bi8/forward_bi7/")
+    assert ten[-1].name.startswith("backward_bi8/backward_bi7/")
+    deep = _nested_bidirectional(40)
+    assert output_shapes("Bidirectional", deep, [(None, 10, 3)]) == [(None, 10, 4 * 2**40)]
+    assert weight_specs("Bidirectional", deep, [(None, 10, 3)]) is None
+
+
+def test_dimensions_past_int64_are_unknown():
+    """No framework holds a dimension past int64; 45 dims of 99 digits flattened would be a
+    4,455-digit number, which Python cannot even print."""
+    big = 10**99
+    assert output_shapes("Flatten", {}, [(None, *[big] * 45)]) is None
+    assert output_shapes("Flatten", {}, [(None, 2**31, 2**31)]) == [(None, 2**62)]
+    assert weight_specs("Dense", {"units": 2**64}, [(None, 4)]) is None

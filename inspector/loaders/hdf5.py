@@ -38,6 +38,7 @@ from inspector.loaders.hdf5_lite import (
     read_metadata,
 )
 from inspector.loaders.keras_config import LayerKey, parse_model
+from inspector.loaders.limits import parse_json
 
 # The attributes any loader reads; the lite reader decodes these and only these.
 WANTED_ATTRS = frozenset({"model_config", "training_config", "keras_version", "backend", "weight_names", "layer_names"})
@@ -288,10 +289,7 @@ def load_hdf5(path: Path) -> ModelGraph:
 
 def read_json_attr(path: Path, attrs, key: str) -> Any:
     text = _text(attrs.get(key))
-    try:
-        value = json.loads(text or "")
-    except json.JSONDecodeError as exc:
-        raise LoadError(path, f"attribute {key!r} is not valid JSON: {exc}") from None
+    value = parse_json(text or "", path, f"attribute {key!r}")
     if not isinstance(value, dict):
         raise LoadError(path, f"attribute {key!r} is not a JSON object")
     return value
@@ -341,6 +339,15 @@ class LegacyWeights:
             yield weight
 
 
+def _refuse_reference(path: Path, reason: str, place: str, what: str) -> None:
+    """A reference to another file is refused, and recorded for S108 (lint and scan report it)."""
+    from inspector.graph import Payload
+    from inspector.security import CarriesPayload
+
+    detail = f"{what}: h5py, so Keras, opens that file while loading; keras-inspector never does"
+    raise CarriesPayload(path, reason, (Payload("external-file", place, detail),), "h5")
+
+
 class HDF5Index:
     """Every link of an HDF5 file, as the lite reader or the h5py child read them.
 
@@ -356,14 +363,16 @@ class HDF5Index:
             name = link.name
             if link.kind == EXTERNAL:
                 filename, target = link.external or ("?", "?")
-                raise LoadError(path, f"HDF5 external link /{name} -> {filename}:{target}; not followed")
+                _refuse_reference(path, f"HDF5 external link /{name} -> {filename}:{target}; not followed",
+                                  f"/{name}", f"an HDF5 external link to {filename}:{target}")
             if link.kind != HARD:
                 continue
             parent, _, leaf = name.rpartition("/")
             self.children.setdefault(parent, []).append(leaf)
             if link.dataset is not None:
                 if link.dataset.foreign:
-                    raise LoadError(path, f"dataset /{name} stores its data in another file; not followed")
+                    _refuse_reference(path, f"dataset /{name} stores its data in another file; not followed",
+                                      f"/{name}", "a dataset whose data is stored in another file")
                 self.arrays[name] = (link.dataset.shape, link.dataset.dtype)
             else:
                 self.children.setdefault(name, [])

@@ -3,12 +3,12 @@ are computed from the config."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from inspector.errors import LoadError
 from inspector.graph import ModelGraph, Source
 from inspector.loaders.keras_config import parse_model
+from inspector.loaders.limits import parse_json
 
 MAX_BYTES = 256 * 1024 * 1024
 
@@ -16,12 +16,7 @@ MAX_BYTES = 256 * 1024 * 1024
 def load_json(path: Path) -> ModelGraph:
     if path.stat().st_size > MAX_BYTES:
         raise LoadError(path, f"JSON file is larger than {MAX_BYTES // 2**20} MiB; not read")
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise LoadError(path, f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
-    except json.JSONDecodeError as exc:
-        raise LoadError(path, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    config = parse_json(path.read_bytes(), path, "the JSON")
     if not isinstance(config, dict) or "class_name" not in config or "config" not in config:
         raise LoadError(path, "JSON is not a Keras model config (expected 'class_name' and 'config' keys)")
     version, backend = config.get("keras_version"), config.get("backend")

@@ -12,7 +12,7 @@ import heapq
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple, Protocol
 
 from inspector import shapes
@@ -28,6 +28,8 @@ from inspector.graph import (
     Weight,
     tensor_id,
 )
+from inspector.loaders.limits import OUTPUT_SLACK
+from inspector.security.config_scan import config_payloads
 
 MODEL_CLASSES = {"Model", "Functional", "Sequential"}
 Ref = tuple[str, int, int]  # (layer name, call index, output index): Keras' keras_history
@@ -79,6 +81,8 @@ def parse_model(
     if not isinstance(model, Mapping):
         raise UnsupportedError(source.path, f"malformed model config: it is {_kind(model)}, not an object")
     notes = list(notes)
+    compile_label = "training_config" if source.format in ("h5", "savedmodel") else "compile_config"
+    source = replace(source, payloads=source.payloads + config_payloads(model, training_config, compile_label))
     if training_config is not None and not isinstance(training_config, Mapping):
         notes.append(f"the compile config is {_kind(training_config)}, not an object: not read")
         training_config = None
@@ -151,6 +155,9 @@ class _Parser:
         self.weights = weights
         self.slots: dict[int, LayerKey] = {}  # id(layer entry) -> where storage keeps it
         self.current: list[str] = []  # the names of the layers being read, outermost first
+        # Outputs a call may have beyond those inferred from its config: a reference to output k
+        # creates outputs 0..k, so these are bounded by the references the file holds.
+        self.spare_outputs = OUTPUT_SLACK
 
     def where(self) -> str:
         """`layer 'a/b': ` for the layer being read when parsing failed, or nothing."""
@@ -263,8 +270,10 @@ class _Parser:
             stored = {_shifted(r, shift): v for r, v in stored.items()}
             output_refs = [_shifted(r, shift) for r in output_refs]
         needed: dict[tuple[str, int], int] = {}  # call -> how many of its outputs are read
-        for ref in [r for calls in specs.values() for c in calls for r in c.refs] + output_refs:
+        all_refs = [r for calls in specs.values() for c in calls for r in c.refs] + output_refs
+        for ref in all_refs:
             needed[ref[:2]] = max(needed.get(ref[:2], 1), ref[2] + 1)
+        self.spare_outputs += len(all_refs)
         # Resolve calls in dependency order: a call's output shapes need its input shapes.
         waiting: dict[tuple[str, int], set[tuple[str, int]]] = {}
         users: dict[tuple[str, int], list[tuple[str, int]]] = {}
@@ -364,6 +373,13 @@ class _Parser:
                 inferred = shapes.output_shapes(layer.class_name, layer.config, in_shapes) or []
                 dtypes = []
             count = max(len(inferred), needed.get((name, spec.index), 1))
+            self.spare_outputs -= count - max(len(inferred), 1)
+            if self.spare_outputs < 0:
+                raise UnsupportedError(
+                    self.source.path,
+                    f"a call reads output {count - 1:,} of {name!r} call {spec.index}, which has "
+                    f"{len(inferred) or 'an unknown number of'} output(s): more than the file references",
+                )
             out_shapes, out_dtypes = [], []
             for i in range(count):
                 kept = stored.get((name, spec.index, i))

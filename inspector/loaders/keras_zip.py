@@ -9,19 +9,28 @@ from array headers only; an object array (a pickle) is reported, never unpickled
 from __future__ import annotations
 
 import io
-import json
+import lzma
 import re
 import struct
+import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 from inspector.errors import LoadError
-from inspector.graph import ModelGraph, Source, Weight
+from inspector.graph import ModelGraph, Payload, Source, Weight
 from inspector.loaders.hdf5 import FileWindow, HDF5Index, open_metadata
 from inspector.loaders.keras_config import LayerKey, parse_model
+from inspector.loaders.limits import MAX_INFLATED_IN_MEMORY, parse_json
+from inspector.security.npz import read_npz
+from inspector.security.zip_members import duplicate_members
 
 MAX_JSON_BYTES = 256 * 1024 * 1024
 MAX_RATIO = 1000  # a Keras member never compresses a thousandfold; a zip bomb does
+# What inflating a damaged member raises: zipfile's own errors, and each decompressor's
+# (zlib.error for deflate, LZMAError for a member whose method says LZMA, OSError for bzip2).
+MEMBER_READ_ERRORS = (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError,
+                      zlib.error, lzma.LZMAError)
 LAYER_GROUPS = ("layers", "_layer_checkpoint_dependencies")
 
 
@@ -31,27 +40,31 @@ def load_keras_zip(path: Path) -> ModelGraph:
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise LoadError(path, f"not a readable zip archive (truncated or corrupt): {exc}") from None
     with archive, open(path, "rb") as raw:
-        members = {info.filename: info for info in archive.infolist()}
+        members = {info.filename: info for info in archive.infolist()}  # the last of a name, as Keras reads
+        payloads = duplicate_members(archive.infolist())
         if "config.json" not in members:
             listed = ", ".join(sorted(members)[:5]) or "no members"
             raise LoadError(path, f"zip archive has no config.json, so it is not a .keras model (it holds {listed})")
         config = _read_json(path, archive, members["config.json"])
         metadata = _read_json(path, archive, members["metadata.json"]) if "metadata.json" in members else {}
+        npz = None
+        if "model.weights.npz" in members:  # scanned even beside model.weights.h5, which Keras prefers
+            npz = NpzWeights(path, [_member_bytes(path, archive, info) for info in archive.infolist()
+                                    if info.filename == "model.weights.npz"])
+            payloads += npz.payloads
         source = Source(
             path=str(path),
             format="keras",
             keras_version=str(metadata.get("keras_version")) if metadata.get("keras_version") else None,
             backend=None,
+            payloads=tuple(payloads),
         )
         training = config.get("compile_config") if isinstance(config.get("compile_config"), dict) else None
         if "model.weights.h5" in members:
             fileobj = _member_file(path, archive, raw, members["model.weights.h5"])
             with open_metadata(path, fileobj) as h5:
                 return parse_model(config, source, ZipWeights(path, h5), training)
-        if "model.weights.npz" in members:
-            weights = NpzWeights(path, _member_bytes(path, archive, members["model.weights.npz"]))
-            return parse_model(config, source, weights, training)
-        return parse_model(config, source, None, training)
+        return parse_model(config, source, npz, training)
 
 
 def _check_member(path: Path, info: zipfile.ZipInfo, limit: int | None = None) -> None:
@@ -70,10 +83,13 @@ def _check_member(path: Path, info: zipfile.ZipInfo, limit: int | None = None) -
 
 def _member_bytes(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int | None = None) -> bytes:
     _check_member(path, info, limit)
+    if info.compress_type != zipfile.ZIP_STORED and info.file_size > MAX_INFLATED_IN_MEMORY:
+        raise LoadError(path, f"zip member {info.filename} inflates to {info.file_size:,} bytes, over the "
+                              f"{MAX_INFLATED_IN_MEMORY // 2**20} MiB read into memory from compressed members; not read")
     try:
         with archive.open(info) as member:
             data = member.read(info.file_size + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+    except MEMBER_READ_ERRORS as exc:
         raise LoadError(path, f"zip member {info.filename} cannot be read: {exc}") from None
     if len(data) != info.file_size:
         raise LoadError(path, f"zip member {info.filename} is not the size it declares")
@@ -82,10 +98,7 @@ def _member_bytes(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, l
 
 def _read_json(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict:
     data = _member_bytes(path, archive, info, MAX_JSON_BYTES)
-    try:
-        value = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise LoadError(path, f"{info.filename} is not valid JSON: {exc}") from None
+    value = parse_json(data, path, info.filename)
     if not isinstance(value, dict):
         raise LoadError(path, f"{info.filename} is not a JSON object")
     return value
@@ -93,11 +106,11 @@ def _read_json(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> d
 
 def _member_file(path: Path, archive: zipfile.ZipFile, raw, info: zipfile.ZipInfo):
     """A seekable read-only view of one member: in place when stored (a FileWindow, which the
-    h5py child, if needed, reads by path and offsets), else inflated to memory (bounded by
-    _check_member; the child then gets a temporary copy)."""
+    h5py child, if needed, reads by path and offsets), else inflated (the child then gets a
+    temporary copy)."""
     _check_member(path, info)
     if info.compress_type != zipfile.ZIP_STORED:
-        return io.BytesIO(_member_bytes(path, archive, info))
+        return _inflated(path, archive, info)
     raw.seek(info.header_offset)
     header = raw.read(30)
     if len(header) != 30 or header[:4] != b"PK\x03\x04":
@@ -108,6 +121,27 @@ def _member_file(path: Path, archive: zipfile.ZipFile, raw, info: zipfile.ZipInf
     if start + info.file_size > raw.tell():
         raise LoadError(path, f"zip member {info.filename} runs past the end of the file (truncated)")
     return FileWindow(raw, start, info.file_size, path)
+
+
+def _inflated(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo):
+    """A compressed member inflated in chunks: into memory up to MAX_INFLATED_IN_MEMORY, then
+    into a temporary file, so a member inflating to gigabytes under the ratio guard costs disk
+    (bounded by that guard), never memory."""
+    out = tempfile.SpooledTemporaryFile(max_size=MAX_INFLATED_IN_MEMORY, prefix="inspect-")  # noqa: SIM115 - the caller reads it
+    try:
+        with archive.open(info) as member:
+            while chunk := member.read(1 << 20):
+                if out.tell() + len(chunk) > info.file_size:
+                    break
+                out.write(chunk)
+    except MEMBER_READ_ERRORS as exc:
+        out.close()
+        raise LoadError(path, f"zip member {info.filename} cannot be read: {exc}") from None
+    if chunk or out.tell() != info.file_size:
+        out.close()
+        raise LoadError(path, f"zip member {info.filename} is not the size it declares")
+    out.seek(0)
+    return out
 
 
 class ZipWeights:
@@ -158,36 +192,25 @@ def _under_nested(name: str, prefix: str) -> bool:
 
 
 class NpzWeights:
-    """`model.weights.npz`: arrays named `<layer path>/vars/<i>`; headers only, no pickle."""
+    """`model.weights.npz`: arrays named `<layer path>/vars/<i>`, read from their headers; every
+    member of that name is scanned for pickles (inspector.security.npz), the last one is read."""
 
-    def __init__(self, path: Path, data: bytes):
-        import numpy as np
-
+    def __init__(self, path: Path, members: list[bytes]):
         self.path = path
-        self.arrays: dict[str, Weight] = {}
-        try:
-            npz = zipfile.ZipFile(io.BytesIO(data))
-        except zipfile.BadZipFile as exc:
-            raise LoadError(path, f"model.weights.npz is not a readable archive: {exc}") from None
-        for info in npz.infolist():
-            _check_member(path, info)
-            with npz.open(info) as f:
-                try:
-                    version = np.lib.format.read_magic(f)
-                    reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-                    shape, _, dtype = reader(f)
-                except ValueError as exc:
-                    raise LoadError(path, f"model.weights.npz member {info.filename}: {exc}") from None
-            if dtype.hasobject:
-                raise LoadError(
-                    path,
-                    f"model.weights.npz member {info.filename} is an object array (a pickle, which "
-                    "could run code when loaded); refused",
-                )
-            name = info.filename.removesuffix(".npy")
-            self.arrays[name] = Weight(name, tuple(int(d) for d in shape), str(dtype))
+        self.payloads: list[Payload] = []
+        for i, data in enumerate(members, 1):
+            place = "zip member model.weights.npz" + (f" ({i} of {len(members)})" if len(members) > 1 else "")
+            contents = read_npz(path, data, place, lambda info: _check_member(path, info))
+            self.payloads += contents.payloads
+        self.arrays = contents.arrays
+        self.readable = contents.readable
 
     def layer_weights(self, path: tuple[LayerKey, ...]) -> list[Weight] | None:
+        if not self.readable:
+            return None
         prefix = "".join(f"layers/{key.slot}/" for key in path)
-        return [w for key, w in sorted(self.arrays.items()) if key.startswith(prefix)
-                and not _under_nested(key, prefix)]
+        found = [w for key, w in sorted(self.arrays.items()) if w is not None and key.startswith(prefix)
+                 and not _under_nested(key, prefix)]
+        if not found and None in self.arrays.values():
+            return None  # Keras' own layout: each layer's variables pickled as one object array
+        return found

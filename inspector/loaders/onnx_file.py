@@ -25,6 +25,8 @@ from typing import Any
 
 from inspector.errors import LoadError, one_line
 from inspector.graph import GraphBuilder, Layer, ModelGraph, Shape, Source, Weight
+from inspector.loaders.onnx_checks import check_dimensions
+from inspector.loaders.onnx_infer import inferred_value_infos
 
 MAX_LIST = 64  # attribute lists longer than this are summarized, not copied into the config
 SHARED_WEIGHT_MIN = 64  # a shared initializer this large is a weight worth naming, not a constant
@@ -50,18 +52,21 @@ def load_onnx(path: Path) -> ModelGraph:
             f"the ONNX graph declares no outputs ({len(graph.node)} nodes read): the file is truncated "
             "or not a model",
         )
-    return _build(path, model)
+    notes = check_dimensions(path, model)  # before any native code sees the model
+    return _build(path, model, notes)
 
 
-def _build(path: Path, model) -> ModelGraph:
+def _build(path: Path, model, checked_notes: list[str]) -> ModelGraph:
     graph = model.graph
     initializers = {t.name: t for t in graph.initializer}
     for sparse in graph.sparse_initializer:
         initializers.setdefault(sparse.values.name, sparse)
     shapes, dtypes = _value_types(model)
-    notes = _model_notes(model)
+    notes = _model_notes(model) + checked_notes
     if _needs_inference(graph, shapes):
-        inferred = _inferred(model)
+        inferred, failure = inferred_value_infos(model)
+        if failure:
+            notes.append(f"ONNX shape inference failed on this file, so shapes it does not store are unknown: {failure}")
         if inferred is not None:
             more_shapes, more_dtypes = _value_types(inferred)
             for k, v in more_shapes.items():
@@ -167,15 +172,6 @@ def _value_types(model) -> tuple[dict[str, Shape | None], dict[str, str | None]]
 def _needs_inference(graph, shapes: Mapping[str, Any]) -> bool:
     """Some node output has no stored shape: only then is ONNX shape inference worth its cost."""
     return any(o and o not in shapes for node in graph.node for o in node.output)
-
-
-def _inferred(model):
-    from onnx import shape_inference
-
-    try:
-        return shape_inference.infer_shapes(model, strict_mode=False)
-    except Exception:  # noqa: BLE001 - inference is best effort: unknown shapes stay unknown
-        return None
 
 
 def _weight(init) -> Weight:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from inspector.report import LintRun
+from inspector.report.strict_json import dumps
 
 
 def format_json(run: LintRun) -> str:
-    return json.dumps([f.as_dict() for f in run.findings], indent=2) + "\n"
+    return dumps([f.as_dict() for f in run.findings], indent=2) + "\n"

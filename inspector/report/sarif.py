@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import json
 import os
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ from urllib.parse import quote
 from inspector import __version__, is_builder_reference
 from inspector.engine import Finding, Rule, section
 from inspector.report import LintRun
+from inspector.report.strict_json import dumps
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -30,7 +30,7 @@ SRCROOT = "%SRCROOT%"
 def _rule(r: Rule) -> dict[str, Any]:
     full = section(r.doc, "What it does") or r.summary
     why = section(r.doc, "Why it matters")
-    return {
+    descriptor = {
         "id": r.code,
         "name": r.name,
         "shortDescription": {"text": r.summary},
@@ -39,6 +39,10 @@ def _rule(r: Rule) -> dict[str, Any]:
         "defaultConfiguration": {"level": LEVELS[r.severity]},
         "properties": {"tags": [r.family], "why": " ".join(why.split())},
     }
+    if r.security_severity is not None:  # GitHub code scanning ranks security alerts by it
+        descriptor["properties"]["security-severity"] = f"{r.security_severity:.1f}"
+        descriptor["properties"]["tags"].append("security")
+    return descriptor
 
 
 def sarif_dict(run: LintRun, root: str | Path | None = None) -> dict[str, Any]:
@@ -174,4 +178,4 @@ def _directory_uri(folder: Path) -> str:
 
 
 def format_sarif(run: LintRun) -> str:
-    return json.dumps(sarif_dict(run), indent=2) + "\n"
+    return dumps(sarif_dict(run), indent=2) + "\n"

@@ -1,0 +1,84 @@
+"""The large fuzz run: many damaged fixtures through `inspect summary` and `inspect lint`, with
+what a reader of the robustness claim wants to know: how many runs, how each ended, the failures
+(there should be none), the slowest runs and the largest memory.
+
+    .venv/bin/python benchmarks/fuzz_bench.py --cases 1000 --seed 1
+
+Each case runs in a long-lived worker (benchmarks/fuzzing.py), so peak RSS is the worker's peak
+so far: a run that raised it is named as the largest. Writes results/fuzz.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import fuzzing
+from common import REPO_ROOT, RESULTS_DIR
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=1000, help="damaged files (each runs 2 commands)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds a run may take: more is a hang")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "fuzz.md")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="ki-fuzz-") as work:
+        started = time.perf_counter()
+        cases = fuzzing.make_cases(REPO_ROOT / "fixtures", Path(work), args.cases, args.seed)
+        outcomes, peak, peak_case = [], 0.0, None
+        for outcome in fuzzing.run_cases(cases, timeout=args.timeout):
+            outcomes.append(outcome)
+            if outcome.rss_mib > peak:
+                peak, peak_case = outcome.rss_mib, outcome
+            if outcome.failed:
+                print(f"FAIL {outcome.verdict} {outcome.command} {outcome.case.damage}: "
+                      f"{outcome.case.how}: {outcome.detail}", file=sys.stderr)
+        total = time.perf_counter() - started
+    report = _report(args, outcomes, peak, peak_case, total)
+    args.out.write_text(report)
+    print(report)
+    return 1 if any(o.failed for o in outcomes) else 0
+
+
+def _report(args, outcomes, peak, peak_case, total) -> str:
+    verdicts = collections.Counter(o.verdict for o in outcomes)
+    by_damage: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    for o in outcomes:
+        by_damage[o.case.damage][o.verdict] += 1
+    columns = ["exit 0", "exit 1", "exit 2", "hang", "crash", "memory", "invalid"]
+    lines = [
+        "# Fuzz run",
+        "",
+        (f"{len(outcomes)} runs (`summary --format json` and `lint --output-format json` on each of "
+        f"{args.cases} damaged fixtures, seed {args.seed}) in {total:.0f} s on "
+        f"{platform.machine()} Python {platform.python_version()}; a run over {args.timeout:.0f} s is a hang, "
+        f"over {fuzzing.MAX_RSS_MIB} MiB a memory failure."),
+        "",
+        "| damage | " + " | ".join(columns) + " |",
+        "| --- |" + " ---: |" * len(columns),
+    ]
+    for damage in fuzzing.DAMAGE:
+        lines.append(f"| {damage} | " + " | ".join(str(by_damage[damage][c]) for c in columns) + " |")
+    lines.append("| **all** | " + " | ".join(f"**{verdicts[c]}**" for c in columns) + " |")
+    lines += ["", "Slowest runs:", ""]
+    for o in sorted(outcomes, key=lambda o: -o.seconds)[:5]:
+        lines.append(f"- {o.seconds:.2f} s `{o.command}` ({o.case.damage}: {o.case.how}): {o.verdict}")
+    if peak_case is not None:
+        lines += ["", (f"Largest memory: {peak:.0f} MiB peak RSS of the worker, first reached by `{peak_case.command}` "
+                      f"({peak_case.case.damage}: {peak_case.case.how}).")]
+    failures = [o for o in outcomes if o.failed]
+    lines += ["", f"Failures: {len(failures)}"]
+    lines += [f"- {o.verdict} `{o.command}` ({o.case.damage}: {o.case.how}): {o.detail}" for o in failures]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

