@@ -56,11 +56,11 @@ def test_baseline_reports_only_new_findings_and_names_fixed_entries(repo, fixtur
     assert quiet.exit_code == 0 and "No findings in 3 files." in quiet.output
     assert "2 known findings not shown, 0 entries fixed" in quiet.output
 
-    shutil.copy(fixtures_dir / "deep_no_normalization.h5", repo / "deep.h5")  # a new warning
+    shutil.copy(fixtures_dir / "unused_input.keras", repo / "two_inputs.keras")  # a new warning
     shutil.copy(fixtures_dir / "siamese_shared_lstm.keras", repo / "siamese_unshared_lstm.keras")  # fixed
     noisy = lint(".", "--baseline", "baseline.json")
     assert noisy.exit_code == 1
-    assert "deep.h5:hidden_1: N101 missing-normalization" in noisy.output
+    assert "two_inputs.keras:metadata: G102 unused-input" in noisy.output
     assert "W101" not in noisy.output.split("fixed, can be dropped")[0]
     assert "fixed, can be dropped: siamese_unshared_lstm.keras:left_lstm,right_lstm: W101" in noisy.output
 
