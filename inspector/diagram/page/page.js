@@ -351,12 +351,13 @@
       if (k === "onclick") el.addEventListener("click", attrs[k]);
       else el.setAttribute(k, attrs[k]);
     });
-    (function add(items) { // children: nodes, text, nested lists; null and false are skipped
-      items.forEach(function (x) {
-        if (Array.isArray(x)) add(x);
-        else if (x !== null && x !== undefined && x !== false) el.append(x instanceof Node ? x : String(x));
-      });
-    })(Array.prototype.slice.call(arguments, 2));
+    return fill(el, Array.prototype.slice.call(arguments, 2));
+  }
+  function fill(el, items) { // children: nodes, text, nested lists; null and false are skipped
+    items.forEach(function (x) {
+      if (Array.isArray(x)) fill(el, x);
+      else if (x !== null && x !== undefined && x !== false) el.append(x instanceof Node ? x : String(x));
+    });
     return el;
   }
   function num(v) { return v === null || v === undefined ? "unknown" : v.toLocaleString("en-US"); }
@@ -409,7 +410,7 @@
     box.replaceChildren();
     if (!selected) {
       var src = data.source;
-      box.append(h("h2", null, data.name),
+      fill(box, [h("h2", null, data.name),
         h("div", { "class": "sub" }, data["class"] + " · " + src.format +
           (src.keras_version ? " · Keras " + src.keras_version : "")),
         h("div", { "class": "sub mono" }, src.path),
@@ -420,7 +421,7 @@
         h("h3", null, "Inputs"), tensors(data.inputs),
         h("h3", null, "Outputs"), tensors(data.outputs),
         h("p", { "class": "sub" }, "Select a node for its config, shapes, parameters and weights; " +
-          "click a block to open it. Press ? for the keyboard."));
+          "click a block to open it. Press ? for the keyboard.")]);
       return;
     }
     var n = data.nodes[selected];
@@ -429,7 +430,7 @@
       onclick: function () { toggle(selected); showDetails(); } }, opened ? "Close" : "Open") : null;
     if (n.kind === "block") {
       var members = (children[n.opens] || []);
-      box.append(h("h2", null, n.name),
+      fill(box, [h("h2", null, n.name),
         h("div", { "class": "sub" }, "block of " + n.layers.length + " layers · " + num(n.params) + " parameters"),
         h("div", { "class": "actions" }, toggleButton),
         findingsBlock(n.layers),
@@ -437,14 +438,14 @@
         h("ul", { "class": "plain" }, members.map(function (id) {
           return h("li", null, link(data.nodes[id].name, id), " ",
             h("span", { "class": "sub" }, data.nodes[id]["class"]));
-        })));
+        }))]);
       return;
     }
     var path = n.layers[0], layer = data.layers[path];
     var call = layer.calls[n.call] || { inputs: [], outputs: [] };
     var nonTrainable = layer.params === null || layer.trainable_params === null ? null
       : layer.params - layer.trainable_params;
-    box.append(h("h2", null, n.name),
+    fill(box, [h("h2", null, n.name),
       h("div", { "class": "sub" }, layer["class"] + (layer.module ? " · " + layer.module : "") +
         (n.calls > 1 ? " · call " + (n.call + 1) + " of " + n.calls : "") +
         (layer.trainable ? "" : " · frozen")),
@@ -465,7 +466,7 @@
           return h("li", null, id === selected ? "call " + (i + 1) + " (this one)" : link("call " + (i + 1), id));
         }))] : null,
       h("details", { open: "" }, h("summary", null, "Config"),
-        h("pre", { "class": "config" }, JSON.stringify(layer.config, null, 2))));
+        h("pre", { "class": "config" }, JSON.stringify(layer.config, null, 2)))]);
   }
   function findingsBlock(paths) {
     var found = findingsOf(paths);
@@ -474,11 +475,11 @@
   function showFindings() {
     var box = document.getElementById("findings");
     if (!data.linted) {
-      box.append(h("h3", null, "Findings"),
-        h("p", { "class": "sub" }, "Not linted: render with --lint to see the findings here."));
+      fill(box, [h("h3", null, "Findings"),
+        h("p", { "class": "sub" }, "Not linted: render with --lint to see the findings here.")]);
       return;
     }
-    box.append(h("h3", null, "Findings (" + data.findings.length + ")"),
+    fill(box, [h("h3", null, "Findings (" + data.findings.length + ")"),
       data.findings.length ? data.findings.map(function (f) {
         var first = f.layers.length && byLayer[f.layers[0]] ? byLayer[f.layers[0]][0] : null;
         return h("button", { type: "button", "class": "finding " + f.severity,
@@ -488,7 +489,7 @@
             h("span", { "class": "code" }, f.code), " ", f.name),
           h("div", { "class": "where" }, f.layers.length ? f.layers.join(", ") : "whole model"),
           h("div", null, f.message));
-      }) : h("p", { "class": "sub" }, "No findings."));
+      }) : h("p", { "class": "sub" }, "No findings.")]);
   }
 
   // -- toolbar, keyboard, theme ----------------------------------------------------------------
