@@ -175,7 +175,7 @@ def test_resnet50_search_finds_and_selects_inside_a_closed_block(browser, resnet
 
 
 def test_resnet50_click_opens_a_block_in_place(browser, resnet_page) -> None:
-    graph, out = resnet_page
+    _, out = resnet_page
     open_page(browser, out)
     block = browser.find_element("css selector", 'g.node[id="node:block:conv2_block1"]')
     below = browser.find_element("css selector", 'g.node[id="node:block:conv2_block2"]')
