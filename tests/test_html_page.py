@@ -122,6 +122,17 @@ def test_nested_model_opens_in_place_and_shows_its_layers(browser, tmp_path: Pat
     assert console_errors(browser) == []
 
 
+def test_expand_nested_opens_the_nested_models_when_the_page_loads(browser, tmp_path: Path) -> None:
+    graph = load(FIXTURES / "nested_submodel.keras")
+    out = tmp_path / "nested.html"
+    out.write_bytes(to_html(graph, RenderOptions(depth=-1)))
+    open_page(browser, out)
+    views = browser.find_elements("css selector", "g.view")
+    assert len(views) == 3 and all(v.is_displayed() for v in views)  # the page, encoder, its projector
+    browser.find_element("id", "stage").send_keys("c")  # collapse all
+    assert [v.is_displayed() for v in views] == [True, False, False]
+
+
 def test_onnx_model_page(browser, tmp_path: Path) -> None:
     from test_onnx_loader import _mlp, _save
 

@@ -34,12 +34,14 @@ class View:
     host: str | None
     label: str
     diagram: Diagram
+    opened: bool = False  # shown open when the page loads (nested models within --depth)
 
 
 def to_html(graph: ModelGraph, options: RenderOptions | None = None, path: str | None = None,
             linted: bool | None = None) -> bytes:
-    """The page for `graph`: `options.collapse` decides which blocks start closed (all blocks and
-    nested models can be opened in the page); `options.findings` are shown and outlined, and
+    """The page for `graph`: `options.collapse` decides which blocks start closed and
+    `options.depth` which nested models start open (all of them open and close in the page);
+    `options.findings` are shown and outlined, and
     `linted` (default: whether there are findings) says the list is complete."""
     from inspector.diagram import run_dot
 
@@ -68,14 +70,15 @@ def to_html(graph: ModelGraph, options: RenderOptions | None = None, path: str |
 # -- views -----------------------------------------------------------------------------------------
 def _views(graph: ModelGraph, options: RenderOptions) -> Iterator[View]:
     top = build_diagram(graph, replace(options, depth=0))
-    yield from _level(graph, top, options, ROOT, None, None, graph.name, "", "")
+    yield from _level(graph, top, options, ROOT, None, None, graph.name, "", "", 0, False)
 
 
 def _level(graph: ModelGraph, drawn: Diagram, options: RenderOptions, view_id: str, parent: str | None,
-           host: str | None, label: str, ids: str, names: str) -> Iterator[View]:
+           host: str | None, label: str, ids: str, names: str, level: int, opened: bool) -> Iterator[View]:
     """`drawn` (a drawing of `graph` or part of it) as view `view_id`, then the views its block and
-    nested-model nodes open. `ids`/`names` prefix node ids and layer paths to make them global."""
-    yield View(view_id, parent, host, label, _prefixed(drawn, ids, names))
+    nested-model nodes open. `ids`/`names` prefix node ids and layer paths to make them global;
+    `level` counts the nested models around `graph`, for `options.depth`."""
+    yield View(view_id, parent, host, label, _prefixed(drawn, ids, names), opened)
     flat = None
     for node in drawn.nodes:
         gid = ids + node.id
@@ -84,7 +87,7 @@ def _level(graph: ModelGraph, drawn: Diagram, options: RenderOptions, view_id: s
                 flat = build_diagram(graph, replace(options, depth=0, collapse=(), findings=drawn.options.findings))
             inner = _members(flat, node)
             yield from _level(graph, inner, options, gid, view_id, gid,
-                              f"{node.name} · block of {node.layer_count} layers", ids, names)
+                              f"{node.name} · block of {node.layer_count} layers", ids, names, level, False)
         elif node.kind == "model":
             layer = graph.layer(node.name)
             sub = layer.subgraph
@@ -95,8 +98,8 @@ def _level(graph: ModelGraph, drawn: Diagram, options: RenderOptions, view_id: s
                 for f in options.findings if any(p.startswith(prefix) for p in f.layers))
             sub_opts = replace(options, start=None, stop=None, findings=findings)
             inner = build_diagram(sub, replace(sub_opts, depth=0))
-            yield from _level(sub, inner, sub_opts, gid, view_id, gid,
-                              f"{layer.name} · {layer.class_name}", gid + "/", prefix)
+            yield from _level(sub, inner, sub_opts, gid, view_id, gid, f"{layer.name} · {layer.class_name}",
+                              gid + "/", prefix, level + 1, options.depth < 0 or level < options.depth)
 
 
 def _members(flat: Diagram, block: Node) -> Diagram:
@@ -234,6 +237,7 @@ def _page_data(graph: ModelGraph, views: Sequence[View], findings: Sequence[Any]
         "findings": [{"code": f.code, "name": f.name, "severity": f.severity, "message": f.message,
                       "layers": list(f.layers)} for f in findings],
         "linted": linted,
+        "open": [v.id for v in views if v.opened],
         "order": {v.id: [n.id for n in v.diagram.nodes] for v in views},
         "rules": rules,
     }

@@ -565,6 +565,7 @@
   var callCount = order.filter(function (id) { return data.nodes[id].kind !== "model"; }).length;
   document.getElementById("stats").textContent = data["class"] + " · " + callCount + " calls · " +
     num(data.params) + " parameters" + (data.linted ? " · " + data.findings.length + " findings" : "");
+  data.open.forEach(function (v) { open.add(v); });
   relayout();
   start();
   showFindings();
