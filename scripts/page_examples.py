@@ -14,9 +14,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from browser import chromium, console_errors, open_page  # noqa: E402
+from browser import chromium, console_errors, open_page
 
-import inspector  # noqa: E402
+import inspector
 
 EXAMPLES = REPO / "docs" / "examples"
 FIXTURE_PAGES = ["siamese_shared_lstm", "siamese_unshared_lstm", "nested_submodel", "inception_module",
