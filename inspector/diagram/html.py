@@ -256,6 +256,6 @@ def _assemble(graph: ModelGraph, scene: str, data: dict[str, Any]) -> str:
         "CSS": _asset("page.css"),
         "SCENE": scene,
         "DATA": blob,
-        "JS": _asset("page.js"),
+        "JS": _asset("layout.js") + _asset("page.js"),
     }
     return re.sub(r"/\*\{(\w+)\}\*/", lambda m: parts[m.group(1)], template)
