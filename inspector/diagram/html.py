@@ -142,6 +142,9 @@ def _prefixed(d: Diagram, ids: str, names: str) -> Diagram:
 _GRAPH_G = re.compile(r'<g id="[^"]*graph0" class="graph"[^>]*>(.*)</g>\s*</svg>', re.DOTALL)
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
 _TRANSLATE = re.compile(r'<g id="[^"]*graph0" class="graph" transform="[^"]*translate\(([-\d.]+) ([-\d.]+)\)"')
+# a tenth of a large page: the font is set once by the page's CSS, and the <title>s (node ids,
+# "a->b") only repeat what the side panel shows
+_REDUNDANT = re.compile(r' font-family="Helvetica,sans-Serif"|<title>[^<]*</title>\n?')
 _CALL_NUMBER = re.compile(r"\[\d+\]$")
 _AUTO_ID = re.compile(r' id="(?:page[\d,]+_)?((?:graph|edge|clust)\d+|a_[^"]*)"')  # a later graph's are page0,N_
 
@@ -161,7 +164,8 @@ def _svg_body(svg: str, index: int) -> tuple[str, str]:
         raise ValueError("Graphviz wrote an SVG of an unexpected form")
     width, height = float(box.group(3)), float(box.group(4))
     tx, ty = float(shift.group(1)), float(shift.group(2))
-    body = _AUTO_ID.sub(lambda m: f' id="v{index}-{m.group(1)}"', match.group(1)).strip()
+    body = _AUTO_ID.sub(lambda m: f' id="v{index}-{m.group(1)}"', match.group(1))
+    body = _REDUNDANT.sub("", body).strip()
     return body, f"{-tx:g} {-ty:g} {width - tx:g} {height - ty:g}"
 
 

@@ -48,7 +48,12 @@ var KerasInspectorLayout = (function () {
             if (s.tagName === "text") {
               g.texts.push({ el: s, x: +s.getAttribute("x"), y: +s.getAttribute("y") });
             } else {
-              g.points.push({ el: s, attr: shapeAttr(s), orig: s.getAttribute(shapeAttr(s)) });
+              var entry = { el: s, attr: shapeAttr(s), orig: s.getAttribute(shapeAttr(s)) };
+              if (s.tagName === "polygon" && el.classList.contains("edge")) { // an arrowhead moves whole
+                var box = extent(entry.orig);
+                entry.cx = (box.x0 + box.x1) / 2; entry.cy = (box.y0 + box.y1) / 2;
+              }
+              g.points.push(entry);
             }
           });
         }
@@ -89,8 +94,10 @@ var KerasInspectorLayout = (function () {
       }
       var identity = !stretches.length;
       g.points.forEach(function (p) {
+        var dx = 0, dy = 0, rigid = p.cx !== undefined;
+        if (rigid && !identity) { dx = X(p.cx) - p.cx; dy = Y(p.cy) - p.cy; }
         p.el.setAttribute(p.attr, identity ? p.orig : p.orig.replace(PAIR, function (m, x, y) {
-          return r2(X(+x)) + "," + r2(Y(+y));
+          return rigid ? r2(+x + dx) + "," + r2(+y + dy) : r2(X(+x)) + "," + r2(Y(+y));
         }));
       });
       g.texts.forEach(function (t) {

@@ -108,7 +108,7 @@
     var r = el.getBoundingClientRect(), sr = svg.getBoundingClientRect();
     if (!r.width && !r.height) return;
     var ux = cam.x + (r.left + r.width / 2 - sr.left) / cam.s, uy = cam.y + (r.top + r.height / 2 - sr.top) / cam.s;
-    if (r.width < 150) cam.s = Math.min(1.5, cam.s * 170 / Math.max(r.width, 1)); // small: zoom to read it
+    if (r.width < 120) cam.s = Math.min(1.1, cam.s * 150 / Math.max(r.width, 1)); // small: zoom to read it
     cam.x = ux - stage.clientWidth / 2 / cam.s; cam.y = uy - stage.clientHeight / 2 / cam.s;
     applyCamera();
   }
@@ -275,7 +275,7 @@
   }
   function tensors(list) {
     return table(["tensor", "shape", "dtype"], list.map(function (t) {
-      return [h("code", null, t[0]), h("code", null, t[1]), t[2] || "?"];
+      return [h("code", { "class": "name" }, t[0]), h("code", { "class": "shape" }, t[1]), t[2] || "?"];
     }));
   }
   function findingCard(f) {
@@ -358,7 +358,8 @@
           [[num(layer.params), num(layer.trainable_params), num(nonTrainable)]], [0, 1, 2])],
       layer.weights.length ? [h("h3", null, "Weights"), table(["name", "shape", "dtype"],
         layer.weights.map(function (w) {
-          return [h("code", null, w[0]) , h("code", null, w[1]), w[2] + (w[3] ? "" : " · frozen")];
+          return [h("code", { "class": "name" }, w[0]), h("code", { "class": "shape" }, w[1]),
+            w[2] + (w[3] ? "" : " · frozen")];
         }))] : null,
       n.calls > 1 ? [h("h3", null, "Shared: " + n.calls + " calls, one set of weights"),
         h("ul", { "class": "plain" }, byLayer[path].map(function (id, i) {
