@@ -24,7 +24,7 @@ PAGE_FORMATS = ("html",)  # the interactive page (inspector/diagram/html.py); ne
 FORMATS = TEXT_FORMATS + GRAPHVIZ_FORMATS + PAGE_FORMATS
 
 INSTALL_HINT = (
-    "the Graphviz `dot` program is not installed (needed for .svg, .png and .pdf; .dot, .mmd and "
+    "the Graphviz `dot` program is not installed (needed for .svg, .png, .pdf and .html; .dot, .mmd and "
     ".md work without it): install it with `apt-get install graphviz`, `brew install graphviz` or "
     "`conda install graphviz`"
 )
