@@ -15,6 +15,7 @@ navigation to the first painted frame and the time to open every block ("Expand 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -137,7 +138,7 @@ def main() -> None:
         "to the first painted frame, and opening every block and nested model (\"Expand all\").\n\n"
         + markdown_table(["model (224×224, weights=None)", "generate s", "size MB", "generate peak MiB",
                           "first paint s", "expand all s"], page_rows)
-        + f"\n{machine_description()}; keras {package_version('keras')}, tensorflow "
+        + f"\n{machine_description()}; load average {os.getloadavg()[0]:.1f} when the run ended; keras {package_version('keras')}, tensorflow "
         f"{package_version('tensorflow')}, graphviz (Python) {package_version('graphviz')}, "
         f"pydot {package_version('pydot')}, selenium {package_version('selenium')}, {chromium_version()}.\n"
     )

@@ -226,6 +226,11 @@ def test_resnet50_url_fragment_and_keyboard(browser, resnet_page) -> None:
     assert browser.switch_to.active_element.get_attribute("id") == "search"
     browser.switch_to.active_element.send_keys("predictions", Keys.ENTER)
     assert selected(browser) == "predictions[0]"
+    # the colour scheme, from the keyboard too: auto -> light -> dark
+    stage_el.send_keys("t", "t")
+    assert browser.execute_script("return document.documentElement.dataset.theme") == "dark"
+    assert browser.execute_script("return getComputedStyle(document.body).backgroundColor") == "rgb(13, 17, 23)"
+    stage_el.send_keys("t")
     # the findings list selects a layer
     browser.find_element("css selector", "#findings button.finding").click()
     first = browser.execute_script("return JSON.parse(document.getElementById('model-data').textContent)"
