@@ -164,6 +164,8 @@ def test_resnet50_search_finds_and_selects_inside_a_closed_block(browser, resnet
     box = browser.find_element("id", "search")
     box.send_keys("conv3_block2_2_c")
     assert browser.find_element("id", "search-count").text == "1 found"
+    marked = browser.find_elements("css selector", "#canvas g.node.match")  # the closed block holding it
+    assert [m.get_attribute("id") for m in marked] == ["node:block:conv3_block2"]
     box.send_keys("\n")
     assert selected(browser) == "conv3_block2_2_conv[0]"
     assert view.is_displayed()  # the block opened to show it

@@ -183,8 +183,8 @@
     }
     showDetails();
     if (how.hash !== false) {
-      history.replaceState(null, "", id ? "#" + encodeURIComponent(hashOf(id)).replace(/%2F/g, "/")
-        : location.pathname + location.search);
+      var url = id ? "#" + encodeURIComponent(hashOf(id)).replace(/%2F/g, "/") : location.pathname + location.search;
+      try { history.replaceState(null, "", url); } catch (err) { /* a browser that refuses it for file:// pages */ }
     }
   }
   svg.addEventListener("click", function (e) {
