@@ -228,6 +228,9 @@ def test_resnet50_url_fragment_and_keyboard(browser, resnet_page) -> None:
     assert browser.switch_to.active_element.get_attribute("id") == "search"
     browser.switch_to.active_element.send_keys("predictions", Keys.ENTER)
     assert selected(browser) == "predictions[0]"
+    edges = browser.find_elements("css selector", "#canvas g.edge.selected")  # its edges stand out
+    assert [(e.get_attribute("data-src"), e.get_attribute("data-dst")) for e in edges] == [
+        ("avg_pool[0]", "predictions[0]")]
     # the colour scheme, from the keyboard too: auto -> light -> dark
     stage_el.send_keys("t", "t")
     assert browser.execute_script("return document.documentElement.dataset.theme") == "dark"

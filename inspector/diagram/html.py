@@ -145,6 +145,7 @@ _TRANSLATE = re.compile(r'<g id="[^"]*graph0" class="graph" transform="[^"]*tran
 # a tenth of a large page: the font is set once by the page's CSS, and the <title>s (node ids,
 # "a->b") only repeat what the side panel shows
 _REDUNDANT = re.compile(r' font-family="Helvetica,sans-Serif"|<title>[^<]*</title>\n?')
+_EDGE_TITLE = re.compile(r'(<g id="[^"]*" class="edge")>\n<title>(.*?)&#45;&gt;(.*?)</title>\n?')
 _CALL_NUMBER = re.compile(r"\[\d+\]$")
 _AUTO_ID = re.compile(r' id="(?:page[\d,]+_)?((?:graph|edge|clust)\d+|a_[^"]*)"')  # a later graph's are page0,N_
 
@@ -165,6 +166,7 @@ def _svg_body(svg: str, index: int) -> tuple[str, str]:
     width, height = float(box.group(3)), float(box.group(4))
     tx, ty = float(shift.group(1)), float(shift.group(2))
     body = _AUTO_ID.sub(lambda m: f' id="v{index}-{m.group(1)}"', match.group(1))
+    body = _EDGE_TITLE.sub(r'\1 data-src="\2" data-dst="\3">', body)  # the page highlights a node's edges
     body = _REDUNDANT.sub("", body).strip()
     return body, f"{-tx:g} {-ty:g} {width - tx:g} {height - ty:g}"
 

@@ -168,7 +168,10 @@
   }
   function markSelection() {
     scene.querySelectorAll(".selected").forEach(function (el) { el.classList.remove("selected"); });
-    if (selected) shownElement(selected).classList.add("selected");
+    if (!selected) return;
+    shownElement(selected).classList.add("selected");
+    scene.querySelectorAll('g.edge[data-src="' + CSS.escape(selected) + '"], g.edge[data-dst="' +
+      CSS.escape(selected) + '"]').forEach(function (el) { el.classList.add("selected"); });
   }
   function select(id, how) {
     how = how || {};
