@@ -64,6 +64,36 @@ var KerasInspectorLayout = (function () {
     function r2(v) { return Math.round(v * 100) / 100; }
     function clamp01(v) { return v < 0 ? 0 : v > 1 ? 1 : v; }
 
+    /* The map of one axis: opened nodes whose spans overlap (a rank of side-by-side blocks in y,
+     * a chain of blocks in x) stretch their spans' union once. In x (`shift` 0.5: both ways) the
+     * union grows to the widest frame, centred; in y (`shift` 0: downwards) it grows until every
+     * node's own span holds its frame, so a frame's top meets the edges coming in. */
+    function axis(stretches, lo, hi, size, shift) {
+      var spans = stretches.map(function (s) { return { a: s.h[lo], b: s.h[hi], need: s[size] }; })
+        .sort(function (p, q) { return p.a - q.a; });
+      var groups = [];
+      spans.forEach(function (s) {
+        var last = groups[groups.length - 1];
+        if (last && s.a < last.b) { last.b = Math.max(last.b, s.b); last.members.push(s); }
+        else groups.push({ a: s.a, b: s.b, members: [s] });
+      });
+      groups = groups.filter(function (gr) {
+        var len = gr.b - gr.a;
+        gr.e = Math.max.apply(null, gr.members.map(function (s) {
+          return shift ? s.need - len : (s.need / Math.max(s.b - s.a, 1) - 1) * len;
+        }));
+        return gr.e > 0;
+      });
+      return function (v) {
+        var d = 0;
+        for (var i = 0; i < groups.length; i++) {
+          var gr = groups[i];
+          d += gr.e * (clamp01((v - gr.a) / (gr.b - gr.a)) - shift);
+        }
+        return v + d;
+      };
+    }
+
     /* Lay `view` out with its opened descendants; returns its extent in its own units. */
     function layout(view) {
       var g = geom(view), stretches = [];
@@ -72,26 +102,10 @@ var KerasInspectorLayout = (function () {
         if (!open.has(h.view)) { el.style.display = "none"; return; }
         var b = layout(h.view);
         var fw = b.x1 - b.x0 + 2 * PAD, fh = b.y1 - b.y0 + 2 * PAD + LABEL;
-        stretches.push({ h: h, b: b, fw: fw, fh: fh,
-          ex: Math.max(0, fw - (h.x1 - h.x0)), ey: Math.max(0, fh - (h.y1 - h.y0)) });
+        stretches.push({ h: h, b: b, fw: fw, fh: fh });
       });
       if (!stretches.length && !g.dirty) return g.bounds;
-      function X(x) {
-        var d = 0;
-        for (var i = 0; i < stretches.length; i++) {
-          var s = stretches[i];
-          d += s.ex * (clamp01((x - s.h.x0) / (s.h.x1 - s.h.x0)) - 0.5);
-        }
-        return x + d;
-      }
-      function Y(y) {
-        var d = 0;
-        for (var i = 0; i < stretches.length; i++) {
-          var s = stretches[i];
-          d += s.ey * clamp01((y - s.h.y0) / (s.h.y1 - s.h.y0));
-        }
-        return y + d;
-      }
+      var X = axis(stretches, "x0", "x1", "fw", 0.5), Y = axis(stretches, "y0", "y1", "fh", 0);
       var identity = !stretches.length;
       g.points.forEach(function (p) {
         var dx = 0, dy = 0, rigid = p.cx !== undefined;
@@ -114,8 +128,8 @@ var KerasInspectorLayout = (function () {
       stretches.forEach(function (s) {
         var el = viewEls[s.h.view], b = s.b;
         var fx = b.x0 - PAD, fy = b.y0 - PAD - LABEL;
-        var cx = (X(s.h.x0) + X(s.h.x1)) / 2, cy = (Y(s.h.y0) + Y(s.h.y1)) / 2;
-        el.setAttribute("transform", "translate(" + r2(cx - (fx + s.fw / 2)) + "," + r2(cy - (fy + s.fh / 2)) + ")");
+        var cx = (X(s.h.x0) + X(s.h.x1)) / 2, top = Y(s.h.y0);
+        el.setAttribute("transform", "translate(" + r2(cx - (fx + s.fw / 2)) + "," + r2(top - fy) + ")");
         var frame = el.querySelector(":scope > rect.frame"), label = el.querySelector(":scope > text.frame-label");
         frame.setAttribute("x", r2(fx)); frame.setAttribute("y", r2(fy));
         frame.setAttribute("width", r2(s.fw)); frame.setAttribute("height", r2(s.fh));

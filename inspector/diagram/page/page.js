@@ -38,22 +38,22 @@
   })(ROOT);
   var byLayer = {}; // layer path -> node ids of its calls
   order.forEach(function (id) {
-    var n = data.nodes[id];
-    (byLayer[n.layers[0]] = byLayer[n.layers[0]] || [])[n.call] = id;
+    var n = data.nodes[id], calls = byLayer[n.layers[0]] = byLayer[n.layers[0]] || [];
+    if (calls[n.call] === undefined) calls[n.call] = id; // else: inside a nested model called twice
   });
 
   function nodeOfHash(hash) {
     var key = decodeURIComponent(hash.replace(/^#/, ""));
     if (!key) return null;
     if (byLayer[key]) return byLayer[key][0];
-    if (data.nodes[key]) return data.nodes[key].kind === "block" ? key : key;
+    if (data.nodes[key]) return key;
     var at = key.lastIndexOf("@");
     if (at > 0 && byLayer[key.slice(0, at)]) return byLayer[key.slice(0, at)][+key.slice(at + 1) - 1] || null;
     return null;
   }
   function hashOf(id) {
     var n = data.nodes[id];
-    if (n.kind === "block") return id;
+    if (n.kind === "block" || byLayer[n.layers[0]][n.call] !== id) return id;
     return n.layers[0] + (n.calls > 1 ? "@" + (n.call + 1) : "");
   }
 
