@@ -108,7 +108,7 @@
     var r = el.getBoundingClientRect(), sr = svg.getBoundingClientRect();
     if (!r.width && !r.height) return;
     var ux = cam.x + (r.left + r.width / 2 - sr.left) / cam.s, uy = cam.y + (r.top + r.height / 2 - sr.top) / cam.s;
-    if (r.width < 120) cam.s = Math.min(1.1, cam.s * 150 / Math.max(r.width, 1)); // small: zoom to read it
+    if (r.width < 150) cam.s = Math.min(1.2, cam.s * 170 / Math.max(r.width, 1)); // small: zoom to read it
     cam.x = ux - stage.clientWidth / 2 / cam.s; cam.y = uy - stage.clientHeight / 2 / cam.s;
     applyCamera();
   }
