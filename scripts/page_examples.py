@@ -33,8 +33,11 @@ def resnet50(folder: Path) -> Path:
 
 
 def shoot(page: Path, png: Path, fragment: str = "", dark: bool = False) -> None:
-    with chromium(width=1440, height=900) as driver:
+    with chromium(width=1440, height=1000) as driver:
         open_page(driver, page, fragment)
+        if fragment:  # one step back from the selected layer: its closed neighbour blocks show too
+            driver.find_element("id", "zoom-out").click()
+            driver.execute_script("document.activeElement.blur()")
         if dark:
             driver.find_element("id", "theme").click()  # auto -> light
             driver.find_element("id", "theme").click()  # light -> dark
