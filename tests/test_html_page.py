@@ -210,6 +210,31 @@ def test_resnet50_click_opens_a_block_in_place(browser, resnet_page) -> None:
     assert console_errors(browser) == []
 
 
+def test_resnet50_expand_all_keeps_blocks_apart(browser, resnet_page) -> None:
+    _, out = resnet_page
+    open_page(browser, out)
+    browser.find_element("id", "expand-all").click()
+    frames, strays = browser.execute_script("""
+        var frames = [], strays = [];
+        document.querySelectorAll('#canvas g.view[data-view^="block:"]').forEach(function (v) {
+          var f = v.querySelector(':scope > rect.frame').getBoundingClientRect();
+          frames.push([f.left, f.top, f.right, f.bottom]);
+          v.querySelectorAll(':scope > g.content > g.node').forEach(function (n) {
+            var r = n.getBoundingClientRect();
+            if (r.left < f.left - 0.5 || r.right > f.right + 0.5 || r.top < f.top - 0.5 || r.bottom > f.bottom + 0.5)
+              strays.push(n.id);
+          });
+        });
+        return [frames, strays];""")
+    blocks = browser.find_elements("css selector", '#canvas g.node[id^="node:block:"]')
+    assert len(frames) == len(blocks) == 17  # conv1 and the 16 residual blocks, all open...
+    assert strays == []  # ...with their calls inside their frames
+    frames.sort(key=lambda f: f[1])
+    for upper, lower in zip(frames, frames[1:]):
+        assert upper[3] <= lower[1] + 0.5  # stacked, never overlapping
+    assert console_errors(browser) == []
+
+
 def test_resnet50_url_fragment_and_keyboard(browser, resnet_page) -> None:
     from selenium.webdriver.common.keys import Keys
 
