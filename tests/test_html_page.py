@@ -6,6 +6,7 @@ Without a browser these tests skip on a workstation but fail in CI (CI=true)."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import subprocess
@@ -230,7 +231,7 @@ def test_resnet50_expand_all_keeps_blocks_apart(browser, resnet_page) -> None:
     assert len(frames) == len(blocks) == 17  # conv1 and the 16 residual blocks, all open...
     assert strays == []  # ...with their calls inside their frames
     frames.sort(key=lambda f: f[1])
-    for upper, lower in zip(frames, frames[1:]):
+    for upper, lower in itertools.pairwise(frames):
         assert upper[3] <= lower[1] + 0.5  # stacked, never overlapping
     assert console_errors(browser) == []
 
