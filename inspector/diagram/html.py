@@ -142,9 +142,9 @@ def _prefixed(d: Diagram, ids: str, names: str) -> Diagram:
 _GRAPH_G = re.compile(r'<g id="[^"]*graph0" class="graph"[^>]*>(.*)</g>\s*</svg>', re.DOTALL)
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
 _TRANSLATE = re.compile(r'<g id="[^"]*graph0" class="graph" transform="[^"]*translate\(([-\d.]+) ([-\d.]+)\)"')
-# a tenth of a large page: the font is set once by the page's CSS, and the <title>s (node ids,
-# "a->b") only repeat what the side panel shows
-_REDUNDANT = re.compile(r' font-family="Helvetica,sans-Serif"|<title>[^<]*</title>\n?')
+# a tenth of a large page: the font is set once by the page's CSS, `start` is SVG's default
+# anchor, and the <title>s (node ids; edges' become data-src/data-dst) repeat the side panel
+_REDUNDANT = re.compile(r' font-family="Helvetica,sans-Serif"| text-anchor="start"|<title>[^<]*</title>\n?')
 _EDGE_TITLE = re.compile(r'(<g id="[^"]*" class="edge")>\n<title>(.*?)&#45;&gt;(.*?)</title>\n?')
 _CALL_NUMBER = re.compile(r"\[\d+\]$")
 _AUTO_ID = re.compile(r' id="(?:page[\d,]+_)?((?:graph|edge|clust)\d+|a_[^"]*)"')  # a later graph's are page0,N_
