@@ -40,7 +40,7 @@ def summarize(target: Any, expand_nested: bool = False) -> dict[str, Any]:
 
 
 def render(target: Any, out: str | Path, lint: bool = False, **options: Any) -> Path:
-    """Draw `target` to `out` (format from the suffix: .svg .png .pdf .dot .mmd .md).
+    """Draw `target` to `out` (format from the suffix: .svg .png .pdf .dot .mmd .md .html).
 
     `options` are RenderOptions fields (show_shapes, show_params, rankdir, depth, collapse,
     start, stop, theme); `lint=True` outlines the layers with findings.
@@ -64,7 +64,7 @@ def draw(target: Any, out: str | Path, options, lint: bool = False, warn=None) -
     if warn is not None:
         warn(graph)
     findings = tuple(lint_graph(graph, default_rules())) if lint else ()
-    return write(graph, out, replace(options, findings=findings)), findings
+    return write(graph, out, replace(options, findings=findings), linted=lint), findings
 
 
 def export_onnx(target: Any, out: str | Path, **options: Any):

@@ -158,7 +158,7 @@ def _diagram_options(command):
 @main.command()
 @click.argument("path", type=str)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="The file to write; the suffix picks the format: .svg .png .pdf .dot .mmd .md")
+              help="The file to write; the suffix picks the format: .svg .png .pdf .dot .mmd .md .html")
 @_diagram_options
 @click.option("--from", "start", metavar="LAYER", default=None, help="Draw from this layer on.")
 @click.option("--to", "stop", metavar="LAYER", default=None, help="Draw up to this layer.")
