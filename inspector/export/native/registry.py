@@ -1,0 +1,59 @@
+"""What a layer converter receives, and the table from Keras class name to converter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from inspector.errors import UnsupportedError
+from inspector.export.native.emitter import Emitter, Value
+from inspector.graph import Layer, Shape
+
+
+@dataclass
+class LayerCall:
+    """One call of one layer, as a converter sees it."""
+
+    em: Emitter
+    layer: Layer
+    inputs: list[Value]
+    output_shapes: list[Shape | None]
+    load_weights: Callable[[], list[Any]]
+    source: str
+    _weights: list[Any] | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> Mapping[str, Any]:
+        return self.layer.config
+
+    @property
+    def name(self) -> str:
+        return self.layer.name
+
+    @property
+    def weights(self) -> list[Any]:
+        """The layer's arrays in the file's order (read on first use, once per call)."""
+        if self._weights is None:
+            self._weights = self.load_weights()
+        return self._weights
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.config.get(key, default)
+        return default if value is None else value
+
+    def refuse(self, why: str) -> UnsupportedError:
+        return UnsupportedError(self.source, f"layer {self.name!r} ({self.layer.class_name}): {why}")
+
+
+Converter = Callable[[LayerCall], list[Value]]
+CONVERTERS: dict[str, Converter] = {}
+
+
+def converts(*class_names: str) -> Callable[[Converter], Converter]:
+    def register(fn: Converter) -> Converter:
+        for name in class_names:
+            CONVERTERS[name] = fn
+        return fn
+
+    return register
