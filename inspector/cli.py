@@ -94,17 +94,24 @@ def summary(path: str, fmt: str, expand_nested: bool) -> None:
               help="Largest absolute difference per output accepted by --verify.")
 @click.option("--custom-objects", "custom_objects", metavar="MODULE", default=None,
               help="Python module (dotted name or .py file) defining the model's custom layers.")
+@click.option("--converter", type=click.Choice(["auto", "native", "tf2onnx"]), default="auto", show_default=True,
+              help="native: from the file, without TensorFlow; tf2onnx: through Keras; auto: native when "
+                   "every layer class is supported, else tf2onnx.")
+@click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME=D1,D2,...",
+              help="Verify on this shape of input NAME, batch first (repeatable), e.g. posts=3,500.")
 @report_errors
 def export(path: str, output: str, opset: int | None, verify: bool, tolerance: float,
-           custom_objects: str | None) -> None:
+           custom_objects: str | None, converter: str, input_shapes: tuple[str, ...]) -> None:
     """Export a .keras/.h5 model or a `module:function` builder to ONNX, verified against Keras.
 
     Exit 1 when verification finds an output differing by more than the tolerance."""
     from inspector.export import export_onnx
+    from inspector.export.probe import parse_input_shapes
     from inspector.export.report import format_report
 
     result = export_onnx(path, output, opset=opset, verify=verify, tolerance=tolerance,
-                         custom_objects=custom_objects)
+                         custom_objects=custom_objects, converter=converter,
+                         input_shapes=parse_input_shapes(input_shapes, path))
     click.echo(format_report(result), nl=False)
     if result.verification is not None and not result.verification.passed:
         # the report above lists each failure; stderr only says the export is not to be trusted

@@ -14,17 +14,19 @@ as they are get their config translated (inspector.export.legacy) and their weig
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect as pyinspect
 import os
 import time
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from inspector.errors import InspectorError, LoadError, UnsupportedError, UsageError, one_line
 from inspector.graph import ModelGraph
+from inspector.loaders import load_path
 from inspector.loaders.keras_config import MODEL_CLASSES, layer_classes
 from inspector.tf_runtime import import_tensorflow_quietly
 
@@ -61,6 +63,12 @@ class ExportResult:
     seconds: Mapping[str, float]
     verification: Any = None  # inspector.export.verify.Verification, when verified
     metadata: Mapping[str, str] = field(default_factory=dict)
+    converter: str = "tf2onnx"  # "native" (from the file, no TensorFlow) or "tf2onnx"
+    fallback: str | None = None  # why `auto` did not use the native converter
+
+
+CONVERTERS = ("auto", "native", "tf2onnx")
+TF_EXTRA = "pip install 'keras-inspector[tf,onnx]'"
 
 
 def export_onnx(
@@ -70,14 +78,51 @@ def export_onnx(
     verify: bool = True,
     tolerance: float = 1e-4,
     custom_objects: str | None = None,
+    converter: str = "auto",
+    input_shapes: Mapping[str, tuple[int, ...]] | None = None,
 ) -> ExportResult:
-    """Load `target` (a .keras/.h5 file, a builder reference or a live keras.Model) with Keras,
-    convert it to ONNX at `output`, and optionally verify parity."""
+    """Convert `target` (a .keras/.h5 file, a builder reference or a live keras.Model) to ONNX
+    at `output`, and optionally verify it. `converter`: "native" reads the file without
+    TensorFlow; "tf2onnx" loads it with Keras; "auto" is native when every layer class has a
+    converter, else tf2onnx. `input_shapes` ({input: full shape}) fixes the verification shapes."""
+    from inspector.export.native_export import export_native, native_refusal, tensorflow_available
+
     output = Path(output)
     if output.suffix.lower() != ".onnx":
         raise UsageError(str(output), "the output file must end in .onnx")
     if output.parent and not output.parent.exists():
         raise UsageError(str(output), f"the folder {output.parent} does not exist")
+    if converter not in CONVERTERS:
+        raise UsageError(None, f"converter {converter!r}: expected one of {', '.join(CONVERTERS)}")
+    where = str(target) if isinstance(target, (str, Path)) else None
+    _require("onnx", where, "pip install 'keras-inspector[onnx]'")
+    fallback = None
+    if converter != "tf2onnx":
+        fallback = native_refusal(target, opset, custom_objects)
+        if fallback is None:
+            return export_native(target, output, opset, verify, tolerance, input_shapes or {})
+        if converter == "native":
+            raise UnsupportedError(where, f"{fallback} (--converter auto falls back to tf2onnx, which needs "
+                                          f"TensorFlow: {TF_EXTRA})")
+    if not tensorflow_available():
+        why = f"{fallback}, and the tf2onnx fallback" if fallback else "the tf2onnx converter"
+        raise UnsupportedError(where, f"{why} needs TensorFlow, which is not installed: {TF_EXTRA}")
+    _require("tf2onnx", where, TF_EXTRA)
+    result = _export_tf2onnx(target, output, opset, verify, tolerance, custom_objects, input_shapes or {})
+    return replace(result, fallback=fallback)
+
+
+def _require(module: str, where: str | None, install: str) -> None:
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise UnsupportedError(where, f"export needs the {module} package, which is not installed: {install}")
+
+
+def _export_tf2onnx(target: Any, output: Path, opset: int | None, verify: bool, tolerance: float,
+                    custom_objects: str | None, input_shapes: Mapping[str, tuple[int, ...]]) -> ExportResult:
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     import_tensorflow_quietly("tf2onnx")
@@ -102,17 +147,22 @@ def export_onnx(
 
     verification = None
     if verify:
-        from inspector.export.verify import verify_onnx
+        from inspector import load
+        from inspector.export.probe import probes
+        from inspector.export.verify import keras_reference, smallest_vocab, verify_onnx
 
         started = time.perf_counter()
-        verification = verify_onnx(loaded.model, proto, input_names, output_names, tolerance)
+        graph = load_path(Path(target)) if loaded.how in ("keras", "legacy") else load(loaded.model)
+        plans = probes(graph, input_names, input_shapes, loaded.source)
+        verification = verify_onnx(proto, input_names, output_names, plans, keras_reference(loaded.model),
+                                   tolerance, smallest_vocab(graph))
         seconds["verify"] = time.perf_counter() - started
     return ExportResult(
         source=str(target),
         output=output,
         opset=_opset(proto),
-        inputs=tuple(_tensor_info(v) for v in proto.graph.input),
-        outputs=tuple(_tensor_info(v) for v in proto.graph.output),
+        inputs=tuple(tensor_info(v) for v in proto.graph.input),
+        outputs=tuple(tensor_info(v) for v in proto.graph.output),
         how=loaded.how,
         translations=loaded.translations,
         keras_error=loaded.keras_error,
@@ -438,13 +488,14 @@ def _metadata(loaded: LoadedModel) -> dict[str, str]:
         "tensorflow_version": tf.__version__,
         "tf2onnx_version": tf2onnx.__version__,
         "loaded_by": loaded.how,
+        "converter": "tf2onnx",
     }
     if loaded.translations:
         meta["translations"] = "; ".join(loaded.translations)
     return meta
 
 
-def _tensor_info(value) -> TensorInfo:
+def tensor_info(value) -> TensorInfo:
     from onnx import helper
 
     tt = value.type.tensor_type
