@@ -95,12 +95,21 @@ def _walk(graph: ModelGraph, values: dict[str, Value], em: Emitter, weights: Wei
             shapes = [graph.tensor(t).shape for t in call.outputs]
             outs = CONVERTERS[layer.class_name](LayerCall(
                 em, layer, inputs, shapes, lambda layer=layer, where=where, slot=slot: weights.arrays(where, slot, layer),
-                source))
+                source, _feeds_masking_embedding(graph, call.inputs)))
         if len(outs) != len(call.outputs):
             raise UnsupportedError(source, f"layer {layer.name!r}: {len(call.outputs)} outputs in the file, "
                                            f"{len(outs)} converted")
         values.update(zip(call.outputs, outs))
     return values
+
+
+def _feeds_masking_embedding(graph: ModelGraph, tensors: tuple[str, ...]) -> bool:
+    for t in tensors:
+        for consumer in graph.tensor(t).consumers:
+            layer = graph.layer_of(consumer)
+            if layer.class_name == "Embedding" and layer.config.get("mask_zero"):
+                return True
+    return False
 
 
 def _dims(name: str, shape) -> list:

@@ -31,8 +31,13 @@ def conv_layout(call: LayerCall, value: Value) -> tuple[int, ...]:
     return channels_first(value.rank)
 
 
-def padding_attrs(call: LayerCall, kernel: list[int], dilation: list[int]) -> dict[str, Any]:
+def padding_attrs(call: LayerCall, kernel: list[int], dilation: list[int], strides: list[int]) -> dict[str, Any]:
+    """Explicit pads where they do not depend on the input size (stride 1, where onnxruntime
+    also refuses SAME_UPPER with dilation); SAME_UPPER otherwise (TensorFlow forbids dilation there)."""
     padding = str(call.get("padding", "valid")).lower()
+    if padding == "same" and all(s == 1 for s in strides):
+        total = [(k - 1) * d for k, d in zip(kernel, dilation)]
+        return {"pads": [t // 2 for t in total] + [t - t // 2 for t in total]}
     if padding == "same":
         return {"auto_pad": "SAME_UPPER"}
     if padding == "causal":
@@ -62,7 +67,7 @@ def _conv(call: LayerCall, x_name: str, kernel: np.ndarray, bias: np.ndarray | N
     inputs = [x_name, em.const(kernel, f"{hint}_kernel")]
     if bias is not None:
         inputs.append(em.const(bias, f"{hint}_bias"))
-    attrs = pads if pads is not None else padding_attrs(call, spatial, dilation)
+    attrs = pads if pads is not None else padding_attrs(call, spatial, dilation, strides)
     return em.op("Conv", inputs, hint, kernel_shape=spatial, strides=strides, dilations=dilation, group=group,
                  **attrs)
 

@@ -244,3 +244,18 @@ def normalization(call: LayerCall) -> list[Value]:
         out = em.op("Div", [em.op("Sub", [x.name, em.const(mean, f"{call.name}_mean")], f"{call.name}_sub"),
                             em.const(std, f"{call.name}_std")], call.name)
     return [Value(out, x.perm, "float32", x.mask)]
+
+
+@converts("NotEqual")
+def not_equal(call: LayerCall) -> list[Value]:
+    """The mask Keras 3 writes into a functional model after Embedding(mask_zero=True):
+    `ops.not_equal(ids, 0)`. The layer graph keeps tensor operands only, so any other use,
+    whose second operand is not recorded, is refused rather than guessed."""
+    if len(call.inputs) != 1 or not call.embedding_mask:
+        raise call.refuse("a keras.ops not_equal other than Embedding(mask_zero=True)'s mask is not supported")
+    x = call.inputs[0]
+    em = call.em
+    ids = em.keras(x)
+    zero = em.const(np.zeros((), np.dtype(x.dtype)), f"{call.name}_zero", None)
+    out = em.op("Not", [em.op("Equal", [ids, zero], f"{call.name}_eq")], call.name)
+    return [Value(out, identity(x.rank), "bool")]

@@ -85,6 +85,13 @@ class Emitter:
         self.nodes.append(helper.make_node(op_type, inputs, names, name=names[0], **attrs))
         return names[0] if outputs == 1 else names
 
+    def reduce(self, op: str, name: str, axes: list[int], hint: str, keepdims: bool) -> str:
+        """A Reduce* node over `axes`: ReduceSum takes them as an input since opset 13, the
+        others as an attribute until opset 18."""
+        if op == "ReduceSum":
+            return self.op(op, [name, self.ints(axes, f"{hint}_axes")], hint, keepdims=int(keepdims))
+        return self.op(op, [name], hint, axes=axes, keepdims=int(keepdims))
+
     def layout(self, value: Value, perm: tuple[int, ...]) -> str:
         """The ONNX name of `value` stored in permutation `perm` (a Transpose when it differs)."""
         if value.perm == perm:

@@ -59,8 +59,8 @@ def dot(call: LayerCall) -> list[Value]:
     names = [em.keras(x), em.keras(y)]
     if call.get("normalize", False):
         for i, a in enumerate(ax):
-            sq = em.op("ReduceSum", [em.op("Mul", [names[i], names[i]], f"{call.name}_sq{i}")],
-                       f"{call.name}_ss{i}", axes=[a], keepdims=1)
+            sq = em.reduce("ReduceSum", em.op("Mul", [names[i], names[i]], f"{call.name}_sq{i}"), [a],
+                           f"{call.name}_ss{i}", keepdims=True)
             inv = em.op("Reciprocal", [em.op("Sqrt", [em.op("Max", [sq, em.const(1e-12, "eps12")],
                                                             f"{call.name}_cl{i}")], f"{call.name}_n{i}")],
                         f"{call.name}_inv{i}")

@@ -48,9 +48,10 @@ def _direction_weights(kind: str, cfg: Mapping[str, Any], arrays: list[np.ndarra
 
 
 def _activations(call: LayerCall, kind: str, cfg: Mapping[str, Any]) -> list[str]:
+    """ONNX's f, g (and h for LSTM): the gate activation, then the cell/output activation."""
     names = [activation_name(cfg.get("activation", "tanh"))]
     if kind != "SimpleRNN":
-        names = [activation_name(cfg.get("recurrent_activation", "sigmoid"))] + names * 2
+        names = [activation_name(cfg.get("recurrent_activation", "sigmoid"))] + names * (2 if kind == "LSTM" else 1)
     unsupported = [n for n in names if n not in ONNX_ACTIVATIONS]
     if unsupported:
         raise call.refuse(f"recurrent activation {unsupported[0]!r} is not supported by the native converter")
@@ -61,16 +62,14 @@ def _run(call: LayerCall, kind: str, cfg: Mapping[str, Any], weights: list[list[
          direction: str, hint: str) -> tuple[str, str, str | None]:
     """One ONNX recurrent node: (Y [T, dirs, B, H], Y_h [dirs, B, H], Y_c or None)."""
     em = call.em
-    x = call.inputs[0]
-    if len(call.inputs) > 1:
-        raise call.refuse("an initial_state passed to the layer is not supported by the native converter")
+    x, mask = call.inputs[0], _mask(call)
     per_dir = [_direction_weights(kind, cfg, w) for w in weights]
     w, r, b = (np.stack([d[i] for d in per_dir]) for i in range(3))
     units = r.shape[-1]
     seq_lens = ""
-    if x.mask is not None:
-        seq_lens = em.op("ReduceSum", [em.cast(x.mask, "int32", f"{hint}_mask_i")], f"{hint}_lens", axes=[1],
-                         keepdims=0)
+    if mask is not None:
+        seq_lens = em.reduce("ReduceSum", em.cast(mask, "int32", f"{hint}_mask_i"), [1], f"{hint}_lens",
+                             keepdims=False)
     acts = _activations(call, kind, cfg) * len(weights)
     op = {"LSTM": "LSTM", "GRU": "GRU", "SimpleRNN": "RNN"}[kind]
     attrs: dict[str, Any] = {"hidden_size": units, "direction": direction, "activations": acts}
@@ -80,6 +79,15 @@ def _run(call: LayerCall, kind: str, cfg: Mapping[str, Any], weights: list[list[
               seq_lens]
     outs = em.op(op, inputs, hint, outputs=3 if kind == "LSTM" else 2, **attrs)
     return outs[0], outs[1], outs[2] if kind == "LSTM" else None
+
+
+def _mask(call: LayerCall) -> str | None:
+    """The [batch, time] mask: a bool tensor passed with the sequence (Keras 3 records the mask
+    as a call input), or the one carried along from Embedding(mask_zero=True) or Masking."""
+    extra = call.inputs[1:]
+    if any(v.dtype != "bool" for v in extra):
+        raise call.refuse("an initial_state passed to the layer is not supported by the native converter")
+    return call.em.keras(extra[-1]) if extra else call.inputs[0].mask
 
 
 def _reverse_time(call: LayerCall, name: str, hint: str) -> str:
@@ -93,7 +101,7 @@ def _squeeze(call: LayerCall, name: str, axis: int, hint: str) -> str:
 
 
 def _mask_out(call: LayerCall, cfg: Mapping[str, Any]) -> str | None:
-    return call.inputs[0].mask if cfg.get("return_sequences") else None
+    return _mask(call) if cfg.get("return_sequences") else None
 
 
 @converts("LSTM", "GRU", "SimpleRNN")
@@ -116,6 +124,18 @@ def recurrent(call: LayerCall) -> list[Value]:
     return outputs
 
 
+def _forward_backward(call: LayerCall) -> list[list[np.ndarray]]:
+    """The forward layer's arrays and the backward layer's, told apart by their names (a .keras
+    file lists `backward_layer` first, Keras 2 files `forward_lstm` first)."""
+    named = list(zip((w.name for w in call.layer.weights), call.weights))
+    forward = [a for n, a in named if "/forward" in f"/{n}"]
+    backward = [a for n, a in named if "/backward" in f"/{n}"]
+    if len(forward) + len(backward) != len(named) or len(forward) != len(backward):
+        half = len(named) // 2
+        forward, backward = [a for _, a in named[:half]], [a for _, a in named[half:]]
+    return [forward, backward]
+
+
 @converts("Bidirectional")
 def bidirectional(call: LayerCall) -> list[Value]:
     em = call.em
@@ -128,8 +148,7 @@ def bidirectional(call: LayerCall) -> list[Value]:
         raise call.refuse("a Bidirectional with a backward layer of another class is not supported")
     if cfg.get("return_state"):
         raise call.refuse("a Bidirectional with return_state is not supported by the native converter")
-    half = len(call.weights) // 2
-    y, y_h, _ = _run(call, kind, cfg, [call.weights[:half], call.weights[half:]], "bidirectional", call.name)
+    y, y_h, _ = _run(call, kind, cfg, _forward_backward(call), "bidirectional", call.name)
     mode = call.config.get("merge_mode", "concat")
     if cfg.get("return_sequences"):
         both = em.op("Transpose", [y], f"{call.name}_tbdh", perm=[0, 2, 1, 3])  # [T, B, 2, H]
@@ -140,9 +159,9 @@ def bidirectional(call: LayerCall) -> list[Value]:
     if mode == "concat":
         out = em.op("Reshape", [both, em.ints(shape, f"{call.name}_shape")], call.name)
     elif mode in ("sum", "ave"):
-        out = em.op("ReduceSum" if mode == "sum" else "ReduceMean", [both], call.name, axes=[axis], keepdims=0)
+        out = em.reduce("ReduceSum" if mode == "sum" else "ReduceMean", both, [axis], call.name, keepdims=False)
     elif mode == "mul":
-        out = em.op("ReduceProd", [both], call.name, axes=[axis], keepdims=0)
+        out = em.reduce("ReduceProd", both, [axis], call.name, keepdims=False)
     else:
         raise call.refuse(f"merge_mode {mode!r} is not supported by the native converter")
     return [Value(out, perm, "float32", _mask_out(call, cfg))]

@@ -21,6 +21,7 @@ class LayerCall:
     output_shapes: list[Shape | None]
     load_weights: Callable[[], list[Any]]
     source: str
+    embedding_mask: bool = False  # the input also feeds an Embedding(mask_zero=True)
     _weights: list[Any] | None = field(default=None, repr=False)
 
     @property
