@@ -96,7 +96,7 @@ def export_native(target: str | Path, output: Path, opset: int | None, verify: b
 
 
 def _verify(path: Path, graph, proto, in_names, out_names, plans, tolerance):
-    from inspector.export.verify import keras_reference, smallest_vocab, verify_onnx
+    from inspector.export.verify import keras_reference, masks_zero, smallest_vocab, verify_onnx
 
     reference, why = None, None
     if not tensorflow_available():
@@ -112,4 +112,5 @@ def _verify(path: Path, graph, proto, in_names, out_names, plans, tolerance):
             why = f"Keras cannot load the file ({exc.reason})"
         except ImportError as exc:
             why = f"TensorFlow cannot be imported ({one_line(exc)})"
-    return verify_onnx(proto, in_names, out_names, plans, reference, tolerance, smallest_vocab(graph), why)
+    return verify_onnx(proto, in_names, out_names, plans, reference, tolerance, smallest_vocab(graph), why,
+                       masks_zero(graph))

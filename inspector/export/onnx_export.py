@@ -149,13 +149,13 @@ def _export_tf2onnx(target: Any, output: Path, opset: int | None, verify: bool, 
     if verify:
         from inspector import load
         from inspector.export.probe import probes
-        from inspector.export.verify import keras_reference, smallest_vocab, verify_onnx
+        from inspector.export.verify import keras_reference, masks_zero, smallest_vocab, verify_onnx
 
         started = time.perf_counter()
         graph = load_path(Path(target)) if loaded.how in ("keras", "legacy") else load(loaded.model)
         plans = probes(graph, input_names, input_shapes, loaded.source)
         verification = verify_onnx(proto, input_names, output_names, plans, keras_reference(loaded.model),
-                                   tolerance, smallest_vocab(graph))
+                                   tolerance, smallest_vocab(graph), padded=masks_zero(graph))
         seconds["verify"] = time.perf_counter() - started
     return ExportResult(
         source=str(target),

@@ -78,9 +78,10 @@ def keras_reference(model: Any) -> Callable[[list], list]:
 
 def verify_onnx(proto: Any, input_names: Sequence[str], output_names: Sequence[str], probes: Sequence[Any],
                 reference: Callable[[list], list] | None, tolerance: float = 1e-4, vocab: int | None = None,
-                no_reference: str | None = None, seed: int = 0) -> Verification:
+                no_reference: str | None = None, padded: bool = False, seed: int = 0) -> Verification:
     """Check `proto` and run it on every probe (inspector.export.probe.Probe); compare with
-    `reference` (flat inputs -> flat outputs) when there is one."""
+    `reference` (flat inputs -> flat outputs) when there is one. `padded`: integer sequences
+    are ids from 1 padded with zeros at the end, as batches for Embedding(mask_zero=True) are."""
     import numpy as np
     import onnx
     import onnxruntime as ort
@@ -109,7 +110,11 @@ def verify_onnx(proto: Any, input_names: Sequence[str], output_names: Sequence[s
             dtype = np.dtype(_np_dtype(onnx_inputs[name].type) if name in onnx_inputs else "float32")
             if dtype.kind in "iu":
                 int_range = vocab or DEFAULT_VOCAB
-                feeds.append(rng.integers(0, int_range, size=shape).astype(dtype))
+                ids = rng.integers(1 if padded else 0, int_range, size=shape)
+                if padded and len(shape) == 2:
+                    lengths = rng.integers(1, shape[1] + 1, size=shape[0])
+                    ids[np.arange(shape[1])[None, :] >= lengths[:, None]] = 0
+                feeds.append(ids.astype(dtype))
             elif dtype.kind == "b":
                 feeds.append(rng.integers(0, 2, size=shape).astype(bool))
             else:
@@ -145,6 +150,11 @@ def smallest_vocab(graph: ModelGraph) -> int | None:
             except (KeyError, TypeError, ValueError):
                 continue
     return min(sizes) if sizes else None
+
+
+def masks_zero(graph: ModelGraph) -> bool:
+    """Whether some Embedding treats id 0 as padding (mask_zero=True)."""
+    return any(layer.class_name == "Embedding" and layer.config.get("mask_zero") for _, layer in graph.walk())
 
 
 def _np_dtype(onnx_type: str) -> str:
