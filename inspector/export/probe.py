@@ -56,8 +56,8 @@ def probes(graph: ModelGraph, input_names: list[str], given: Mapping[str, tuple[
                                  f"(the model's inputs: {', '.join(input_names)})")
     for name, shape in zip(input_names, stored):
         if name in given and shape is not None and len(given[name]) != len(shape):
-            raise UsageError(source, f"--input-shape {name}: {len(given[name])} dimensions given, the input has "
-                                     f"{len(shape)} (batch first)")
+            raise UsageError(source, f"--input-shape {name}: the input has {len(shape)} dimensions (batch first), "
+                                     f"{len(given[name])} given")
         if name in given and shape is not None and any(
                 d is not None and d != g for d, g in zip(shape[1:], given[name][1:])):
             raise UsageError(source, f"--input-shape {name}: the model fixes its shape to {_text(shape)}")
