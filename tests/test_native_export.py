@@ -7,7 +7,6 @@ TensorFlow cannot be imported.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -247,43 +246,28 @@ def test_native_names_the_missing_layer_class_and_auto_falls_back(tmp_path):
 
 
 # -- the light install ---------------------------------------------------------------------------
-WITHOUT_TENSORFLOW = r"""
-import json, sys
-class Absent:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("tensorflow", "keras", "tf_keras", "tf2onnx"):
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-sys.meta_path.insert(0, Absent())
-from inspector.cli import main
-sys.argv = ["inspect", *sys.argv[1:]]
-try:
-    main()
-except SystemExit as exc:
-    code = exc.code
-print(json.dumps({"code": code, "tensorflow": "tensorflow" in sys.modules}))
-"""
+LIGHT = Path(__file__).resolve().parents[1] / "benchmarks" / "without_tensorflow.py"
 
 
-def _without_tensorflow(*args: str) -> tuple[dict, str, str]:
-    done = subprocess.run([sys.executable, "-c", WITHOUT_TENSORFLOW, *args], capture_output=True, text=True,
-                          timeout=300, check=False)
-    lines = done.stdout.strip().splitlines()
-    return json.loads(lines[-1]), "\n".join(lines[:-1]), done.stderr
+def _without_tensorflow(*args: str) -> subprocess.CompletedProcess:
+    """`inspect ARGS` in a process where TensorFlow, Keras and tf2onnx cannot be imported."""
+    return subprocess.run([sys.executable, str(LIGHT), *args], capture_output=True, text=True, timeout=300,
+                          check=False)
 
 
 def test_export_works_where_tensorflow_cannot_be_imported(tmp_path):
     out = tmp_path / "three.onnx"
-    status, report, _ = _without_tensorflow("export", str(_fixture("three_outputs_weighted.keras")), "-o", str(out))
-    assert status == {"code": 0, "tensorflow": False}, report
+    done = _without_tensorflow("export", str(_fixture("three_outputs_weighted.keras")), "-o", str(out))
+    report = done.stdout
+    assert done.returncode == 0, done.stderr
     assert "native converter" in report
     assert "no Keras reference was available: TensorFlow is not installed" in report
     assert "posts[8,50]: ran, finite outputs age[8,1], income[8,10], gender[8,1]" in report
     assert onnx.load(str(out)).graph.output[1].name == "income"
     # what only tf2onnx could convert says which extra to install, in one line
-    status, report, err = _without_tensorflow("export", str(_fixture("lambda_layer.keras")), "-o",
-                                              str(tmp_path / "l.onnx"))
-    assert status["code"] == 2 and not status["tensorflow"]
+    done = _without_tensorflow("export", str(_fixture("lambda_layer.keras")), "-o", str(tmp_path / "l.onnx"))
+    assert done.returncode == 2
     expected = (f"inspect: error: {_fixture('lambda_layer.keras')}: layer 'double' is a Lambda, which the native "
                 "converter does not support, and the tf2onnx fallback needs TensorFlow, which is not installed: "
                 "pip install 'keras-inspector[tf,onnx]'")
-    assert err.strip().splitlines() == [expected]
+    assert done.stderr.strip().splitlines() == [expected]
