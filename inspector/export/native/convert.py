@@ -41,8 +41,9 @@ def unsupported_layers(graph: ModelGraph) -> list[tuple[str, str]]:
     return missing
 
 
-def convert_graph(graph: ModelGraph, path: Path, kind: str, opset: int = OPSET):
-    """(ModelProto, input names, output names) for a model file read into `graph`."""
+def convert_graph(graph: ModelGraph, path: Path, kind: str, opset: int = OPSET, also: tuple[str, ...] = ()):
+    """(ModelProto, input names, output names) for a model file read into `graph`; the tensors
+    whose ids are in `also` become extra outputs, named by id (to compare inner layers)."""
     missing = unsupported_layers(graph)
     if missing:
         name, cls = missing[0]
@@ -64,7 +65,7 @@ def convert_graph(graph: ModelGraph, path: Path, kind: str, opset: int = OPSET):
     with WeightFile(path, kind) as weights:
         values = _walk(graph, values, em, weights, (), (), str(path))
     outputs = []
-    for tensor_id, name in zip(graph.outputs, out_names):
+    for tensor_id, name in [*zip(graph.outputs, out_names), *((t, t) for t in also)]:
         value = values[tensor_id]
         em.nodes.append(helper.make_node("Identity", [em.keras(value)], [name], name=f"{name}_output"))
         shape = graph.tensor(tensor_id).shape

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from inspector.export.native.emitter import Value, identity
+from inspector.export.native.emitter import Value, channels_first, identity
 from inspector.export.native.registry import LayerCall, converts
 
 INT64_MAX = np.iinfo(np.int64).max
@@ -14,6 +14,12 @@ INT64_MAX = np.iinfo(np.int64).max
 def reshape(call: LayerCall) -> list[Value]:
     x = call.inputs[0]
     target = [int(d) for d in call.config["target_shape"]]
+    if x.rank == 2 and len(target) > 1 and all(d == 1 for d in target[:-1]):
+        # (batch, C) -> (batch, 1, .., 1, C), as squeeze-and-excitation blocks do before a Conv:
+        # written channels-first at no cost, since only unit dimensions move
+        shape = [0, target[-1], *target[:-1]]
+        out = call.em.op("Reshape", [call.em.keras(x), call.em.ints(shape, f"{call.name}_shape")], call.name)
+        return [Value(out, channels_first(len(target) + 1), x.dtype)]
     out = call.em.op("Reshape", [call.em.keras(x), call.em.ints([0, *target], f"{call.name}_shape")], call.name)
     return [Value(out, identity(len(target) + 1), x.dtype)]
 
