@@ -44,7 +44,9 @@ def native_refusal(target: Any, opset: int | None, custom_objects: str | None) -
     path = Path(target)
     kind = sniff(path)
     if kind not in ("keras", "h5"):
-        return f"it reads .keras and .h5 model files, not {kind}"
+        from inspector.export.onnx_export import not_exportable
+
+        raise not_exportable(str(target), kind)
     missing = unsupported_layers(load_path(path))
     if missing:
         name, cls = missing[0]

@@ -96,6 +96,8 @@ def export_onnx(
         raise UsageError(None, f"converter {converter!r}: expected one of {', '.join(CONVERTERS)}")
     where = str(target) if isinstance(target, (str, Path)) else None
     _require("onnx", where, "pip install 'keras-inspector[onnx]'")
+    if verify:
+        _require("onnxruntime", where, "pip install 'keras-inspector[onnx]', or pass --no-verify")
     fallback = None
     if converter != "tf2onnx":
         fallback = native_refusal(target, opset, custom_objects)
@@ -118,7 +120,8 @@ def _require(module: str, where: str | None, install: str) -> None:
     except (ImportError, ValueError):
         found = False
     if not found:
-        raise UnsupportedError(where, f"export needs the {module} package, which is not installed: {install}")
+        raise UnsupportedError(where, f"export{' --verify' if module == 'onnxruntime' else ''} needs the {module} "
+                                      f"package, which is not installed: {install}")
 
 
 def _export_tf2onnx(target: Any, output: Path, opset: int | None, verify: bool, tolerance: float,
@@ -174,6 +177,16 @@ def _export_tf2onnx(target: Any, output: Path, opset: int | None, verify: bool, 
 
 
 # -- loading ---------------------------------------------------------------------------------
+def not_exportable(target: str, kind: str) -> UnsupportedError:
+    """The error for a file no converter can export."""
+    why = {
+        "json": "an architecture JSON holds no weights",
+        "savedmodel": "Keras 3 cannot load a SavedModel directory as a Keras model",
+        "onnx": "it is already ONNX",
+    }.get(kind, "")
+    return UnsupportedError(target, f"export reads .keras and .h5 model files and Python builders, not {kind} ({why})")
+
+
 def _exportable_live_model(obj: Any) -> Any:
     """`obj` itself when it is a Keras 3 model this exporter can convert; a UsageError otherwise."""
     from inspector.loaders.python_builder import is_keras_model
@@ -198,12 +211,7 @@ def load_keras_model(target: str, custom_objects: str | None = None) -> LoadedMo
     path = Path(target)
     kind = sniff(path)
     if kind not in ("keras", "h5"):
-        why = {
-            "json": "an architecture JSON holds no weights",
-            "savedmodel": "Keras 3 cannot load a SavedModel directory as a Keras model",
-            "onnx": "it is already ONNX",
-        }.get(kind, "")
-        raise UnsupportedError(target, f"export reads .keras and .h5 model files and Python builders, not {kind} ({why})")
+        raise not_exportable(target, kind)
     # Our own reading of the file (size limits, every config era, no Keras) says what Keras would
     # have to run before Keras sees it.
     check_user_code(load_path(path), objects, target)
