@@ -87,7 +87,7 @@ def export_native(target: str | Path, output: Path, opset: int | None, verify: b
     verification = None
     if verify:
         started = time.perf_counter()
-        verification = _verify(path, graph, proto, in_names, out_names, plans, tolerance)
+        verification = _verify(path, graph, output, in_names, out_names, plans, tolerance)
         seconds["verify"] = time.perf_counter() - started
     return ExportResult(
         source=str(target), output=output, opset=opset or OPSET,
@@ -97,7 +97,7 @@ def export_native(target: str | Path, output: Path, opset: int | None, verify: b
         verification=verification, metadata=metadata, converter="native")
 
 
-def _verify(path: Path, graph, proto, in_names, out_names, plans, tolerance):
+def _verify(path: Path, graph, written: Path, in_names, out_names, plans, tolerance):
     from inspector.export.verify import keras_reference, masks_zero, smallest_vocab, verify_onnx
 
     reference, why = None, None
@@ -114,5 +114,5 @@ def _verify(path: Path, graph, proto, in_names, out_names, plans, tolerance):
             why = f"Keras cannot load the file ({exc.reason})"
         except ImportError as exc:
             why = f"TensorFlow cannot be imported ({one_line(exc)})"
-    return verify_onnx(proto, in_names, out_names, plans, reference, tolerance, smallest_vocab(graph), why,
+    return verify_onnx(written, in_names, out_names, plans, reference, tolerance, smallest_vocab(graph), why,
                        masks_zero(graph))

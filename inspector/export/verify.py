@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from inspector.errors import one_line
@@ -79,15 +80,17 @@ def keras_reference(model: Any) -> Callable[[list], list]:
 def verify_onnx(proto: Any, input_names: Sequence[str], output_names: Sequence[str], probes: Sequence[Any],
                 reference: Callable[[list], list] | None, tolerance: float = 1e-4, vocab: int | None = None,
                 no_reference: str | None = None, padded: bool = False, seed: int = 0) -> Verification:
-    """Check `proto` and run it on every probe (inspector.export.probe.Probe); compare with
+    """Check `proto` (a ModelProto, or the path of the file written) and run it on every probe (inspector.export.probe.Probe); compare with
     `reference` (flat inputs -> flat outputs) when there is one. `padded`: integer sequences
     are ids from 1 padded with zeros at the end, as batches for Embedding(mask_zero=True) are."""
     import numpy as np
     import onnx
     import onnxruntime as ort
 
+    # a written file is checked and opened from disk: a large model is not serialized again
+    source = str(proto) if isinstance(proto, (str, Path)) else proto
     try:
-        onnx.checker.check_model(proto, full_check=True)
+        onnx.checker.check_model(source, full_check=True)
         checker = "passed"
     except Exception as exc:  # noqa: BLE001 - onnx raises ValidationError, InferenceError and more
         checker = one_line(exc)
@@ -95,7 +98,8 @@ def verify_onnx(proto: Any, input_names: Sequence[str], output_names: Sequence[s
     options = ort.SessionOptions()
     options.log_severity_level = 3
     try:
-        session = ort.InferenceSession(proto.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(source if isinstance(source, str) else proto.SerializeToString(), options,
+                                       providers=["CPUExecutionProvider"])
     except Exception as exc:  # noqa: BLE001 - a runtime that refuses the model fails verification
         return Verification(checker, tolerance, (), None, f"{type(exc).__name__}: {one_line(exc)}", label,
                             no_reference)

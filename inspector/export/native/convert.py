@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from onnx import helper
+from onnx import ModelProto, helper
 
 from inspector.errors import UnsupportedError
 from inspector.export.native import (  # noqa: F401 - each module registers its converters
@@ -49,7 +49,8 @@ def convert_graph(graph: ModelGraph, path: Path, kind: str, opset: int = OPSET, 
         name, cls = missing[0]
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
         raise UnsupportedError(path, f"layer {name!r} is a {cls}, which the native converter does not support{more}")
-    em = Emitter()
+    model = ModelProto()
+    em = Emitter(graph=model.graph)
     in_names = _unique(list(graph.input_names))
     out_names = _unique(list(graph.output_names))
     for name in in_names + out_names:
@@ -71,9 +72,13 @@ def convert_graph(graph: ModelGraph, path: Path, kind: str, opset: int = OPSET, 
         shape = graph.tensor(tensor_id).shape
         outputs.append(helper.make_tensor_value_info(name, onnx_type(value.dtype), _dims(name, shape)
                                                      if shape is not None else None))
-    onnx_graph = helper.make_graph(em.nodes, graph.name, inputs, outputs, em.initializers)
-    model = helper.make_model(onnx_graph, opset_imports=[helper.make_opsetid("", opset)],
-                              producer_name="keras-inspector")
+    onnx_graph = em.graph  # model.graph itself, its initializers written already
+    onnx_graph.name = graph.name
+    onnx_graph.node.extend(em.nodes)
+    onnx_graph.input.extend(inputs)
+    onnx_graph.output.extend(outputs)
+    model.opset_import.append(helper.make_opsetid("", opset))
+    model.producer_name = "keras-inspector"
     model.ir_version = 8  # onnxruntime reads IR 8 (opset 17) everywhere it is installed
     return model, in_names, out_names
 

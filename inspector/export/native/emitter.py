@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from onnx import TensorProto, helper, numpy_helper
+from onnx import GraphProto, TensorProto, helper
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def onnx_type(dtype: str) -> int:
 @dataclass
 class Emitter:
     nodes: list[Any] = field(default_factory=list)
-    initializers: list[Any] = field(default_factory=list)
+    graph: Any = field(default_factory=GraphProto)  # initializers are written straight into it
     _names: set[str] = field(default_factory=set)
     _transposed: dict[tuple[str, tuple[int, ...]], str] = field(default_factory=dict)
 
@@ -73,7 +73,11 @@ class Emitter:
         if dtype is not None:
             data = data.astype(dtype)
         name = self.fresh(hint)
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(data), name))
+        tensor = self.graph.initializer.add()  # in place: a 100 MB model's weights are copied once
+        tensor.name = name
+        tensor.data_type = onnx_type(data.dtype.name)
+        tensor.dims.extend(data.shape)
+        tensor.raw_data = np.ascontiguousarray(data).astype(data.dtype.newbyteorder("<"), copy=False).tobytes()
         return name
 
     def ints(self, values: Any, hint: str) -> str:
