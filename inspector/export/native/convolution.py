@@ -72,7 +72,7 @@ def _conv(call: LayerCall, x_name: str, kernel: np.ndarray, bias: np.ndarray | N
                  **attrs)
 
 
-@converts("Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D")
+@converts("Conv1D", "Conv2D", "Conv3D")
 def conv(call: LayerCall) -> list[Value]:
     x = call.inputs[0]
     n = x.rank - 2
@@ -96,7 +96,7 @@ def depthwise(call: LayerCall) -> list[Value]:
     return [apply_activation(call, Value(out, perm), call.config.get("activation"))]
 
 
-@converts("SeparableConv1D", "SeparableConv2D", "SeparableConvolution2D")
+@converts("SeparableConv1D", "SeparableConv2D")
 def separable(call: LayerCall) -> list[Value]:
     """A depthwise Conv (strides, padding, dilation) then a 1x1 pointwise Conv with the bias."""
     x = call.inputs[0]
