@@ -41,10 +41,11 @@ def _fixture(name: str) -> Path:
     return path
 
 
-def _native_vs(model, path: Path):
-    """Convert `path` natively and verify it against the live Keras `model` on the probes."""
+def _native_vs(model, path: Path, also: tuple[str, ...] = ()):
+    """Convert `path` natively (exposing the tensors `also` as extra outputs) and verify its
+    outputs against the live Keras `model` on the probes."""
     graph = load_path(path)
-    proto, ins, outs = convert_graph(graph, path, sniff(path))
+    proto, ins, outs = convert_graph(graph, path, sniff(path), also=also)
     v = verify_onnx(proto, ins, outs, probes(graph, ins), keras_reference(model), TOLERANCE,
                     smallest_vocab(graph), padded=masks_zero(graph))
     return proto, v
@@ -75,18 +76,18 @@ def test_every_fixture_exports_natively_and_matches_keras(name, tmp_path, keras)
 
 def test_the_application_models_match_keras(application_name, keras, keras_applications):
     app = keras_applications(application_name)
-    proto, v = _native_vs(app.model, app.keras)
+    graph = load_path(app.keras)
+    head = graph.producer(graph.outputs[0])
+    features = head.inputs[0]
+    proto, v = _native_vs(app.model, app.keras, also=(features,))
     _assert_parity(v)
     # a softmax over 10 classes of an untrained model is near uniform and would hide differences:
     # the features the classifier reads are compared too, relative to their scale (untrained,
     # EfficientNetB0's are ~1e-8, ResNet50's ~0.2); every model measured within 3e-6 of it
-    graph = load_path(app.keras)
-    head = graph.producer(graph.outputs[0])
-    features = head.inputs[0]
-    proto, ins, _ = convert_graph(graph, app.keras, "keras", also=(features,))
     x = np.random.default_rng(2).standard_normal((3, *app.model.input_shape[1:])).astype("float32")
-    want = np.asarray(keras.Model(app.model.inputs, app.model.get_layer(head.layer).input)(x))
-    got = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"]).run([features], {ins[0]: x})[0]
+    want = np.asarray(keras.Model(app.model.inputs, app.model.get_layer(head.layer).input)([x]))
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    got = session.run([features], {proto.graph.input[0].name: x})[0]
     scale = float(np.max(np.abs(want)))
     assert scale > 0 and np.max(np.abs(want - got)) <= TOLERANCE * scale
     # channels-last in and out, channels-first inside: transposes only at the edges of conv chains
