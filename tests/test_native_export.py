@@ -21,6 +21,7 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
 from inspector.cli import main
+from inspector.engine import lint_graph, select_rules
 from inspector.errors import UnsupportedError
 from inspector.export import export_onnx
 from inspector.export.native import convert_graph, supported_classes
@@ -72,6 +73,10 @@ def test_every_fixture_exports_natively_and_matches_keras(name, tmp_path, keras)
     assert all(i.type.tensor_type.shape.dim[0].dim_param == "batch" for i in proto.graph.input)
     meta = {p.key: p.value for p in proto.metadata_props}
     assert meta["source"] == name and meta["converter"] == "native" and meta["keras_version"]
+    # the export reads back through the ONNX loader under the same names, with no dead node
+    back = load_path(out)
+    assert (back.input_names, back.output_names) == (stored.input_names, stored.output_names)
+    assert lint_graph(back, select_rules(["disconnected-graph"], None)) == []
 
 
 def test_the_application_models_match_keras(application_name, keras, keras_applications):
