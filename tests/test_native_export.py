@@ -154,7 +154,8 @@ def _masked(keras):
     s = layers.LSTM(5, return_sequences=True, name="lstm_masked")(x)
     last = layers.GRU(4, name="gru_masked")(s)
     bi = layers.Bidirectional(layers.LSTM(3), name="bi_masked")(x)
-    return keras.Model(ids, [last, bi], name="masked")
+    mean = layers.GlobalAveragePooling1D(name="mean_masked")(x)
+    return keras.Model(ids, [last, bi, mean], name="masked")
 
 
 def _everything_else(keras):

@@ -102,7 +102,12 @@ def export_onnx(
     if converter != "tf2onnx":
         fallback = native_refusal(target, opset, custom_objects)
         if fallback is None:
-            return export_native(target, output, opset, verify, tolerance, input_shapes or {})
+            try:
+                return export_native(target, output, opset, verify, tolerance, input_shapes or {})
+            except UnsupportedError as exc:  # a use of a supported class it cannot convert
+                if converter == "native" or not tensorflow_available():
+                    raise
+                fallback = exc.reason
         if converter == "native":
             raise UnsupportedError(where, f"{fallback} (--converter auto falls back to tf2onnx, which needs "
                                           f"TensorFlow: {TF_EXTRA})")

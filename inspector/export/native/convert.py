@@ -18,7 +18,7 @@ from inspector.export.native import (  # noqa: F401 - each module registers its 
     reshaping,
 )
 from inspector.export.native.emitter import Emitter, Value, identity, onnx_type
-from inspector.export.native.registry import CONVERTERS, LayerCall
+from inspector.export.native.registry import CONVERTERS, TENSOR_INPUTS, LayerCall
 from inspector.export.native.weights import WeightFile, slots_of
 from inspector.graph import ModelGraph
 
@@ -97,6 +97,11 @@ def _walk(graph: ModelGraph, values: dict[str, Value], em: Emitter, weights: Wei
             inner = _walk(sub, inner, em, weights, path + (layer.name,), slot_path + (slots[layer.name],), source)
             outs = [inner[t] for t in sub.outputs]
         else:
+            expected = TENSOR_INPUTS[layer.class_name]
+            if expected is not None and len(inputs) > expected:
+                raise UnsupportedError(source, f"layer {layer.name!r} ({layer.class_name}) is called with "
+                                               f"{len(inputs)} tensors (a mask or a state?); the native converter "
+                                               f"reads {expected}")
             where, slot = path + (layer.name,), slot_path + (slots[layer.name],)
             shapes = [graph.tensor(t).shape for t in call.outputs]
             outs = CONVERTERS[layer.class_name](LayerCall(

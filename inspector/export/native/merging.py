@@ -22,7 +22,7 @@ def _aligned(call: LayerCall) -> tuple[list[str], tuple[int, ...]]:
     return names, perm
 
 
-@converts(*ELEMENTWISE)
+@converts(*ELEMENTWISE, inputs=None)
 def elementwise(call: LayerCall) -> list[Value]:
     names, perm = _aligned(call)
     em = call.em
@@ -40,7 +40,7 @@ def elementwise(call: LayerCall) -> list[Value]:
     return [Value(out, perm, call.inputs[0].dtype, call.inputs[0].mask)]
 
 
-@converts("Concatenate")
+@converts("Concatenate", inputs=None)
 def concatenate(call: LayerCall) -> list[Value]:
     names, perm = _aligned(call)
     axis = int(call.get("axis", -1)) % len(perm)
@@ -48,7 +48,7 @@ def concatenate(call: LayerCall) -> list[Value]:
     return [Value(out, perm, call.inputs[0].dtype)]
 
 
-@converts("Dot")
+@converts("Dot", inputs=2)
 def dot(call: LayerCall) -> list[Value]:
     """keras.ops batch_dot over the given axes, as one Einsum (after L2 normalisation if asked)."""
     em = call.em

@@ -4,7 +4,7 @@ spatial axes in whatever layout the input already has."""
 from __future__ import annotations
 
 from inspector.export.native.convolution import conv_layout, spatial_tuple
-from inspector.export.native.emitter import Value
+from inspector.export.native.emitter import Value, identity
 from inspector.export.native.registry import LayerCall, converts
 
 
@@ -35,9 +35,14 @@ def drop_axes(perm: tuple[int, ...], dropped: set[int]) -> tuple[int, ...]:
 @converts("GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
           "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
           "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D",
-          "GlobalMaxPool3D")
+          "GlobalMaxPool3D", inputs=2)
 def global_pool(call: LayerCall) -> list[Value]:
     x = call.inputs[0]
+    mask = call.inputs[1] if len(call.inputs) > 1 else None
+    if mask is not None:
+        if call.layer.class_name not in ("GlobalAveragePooling1D", "GlobalAvgPool1D") or mask.dtype != "bool":
+            raise call.refuse("a mask or second input is only supported for GlobalAveragePooling1D")
+        return [_masked_average(call, x, mask)]
     first = call.config.get("data_format") == "channels_first"
     spatial = set(range(2, x.rank)) if first else set(range(1, x.rank - 1))
     keepdims = bool(call.get("keepdims", False))
@@ -45,3 +50,14 @@ def global_pool(call: LayerCall) -> list[Value]:
     axes = sorted(x.onnx_axis(a) for a in spatial)
     out = call.em.op(op, [x.name], call.name, axes=axes, keepdims=int(keepdims))
     return [Value(out, x.perm if keepdims else drop_axes(x.perm, spatial))]
+
+
+def _masked_average(call: LayerCall, x: Value, mask: Value) -> Value:
+    """Keras averages over the unmasked steps only: sum(x * mask) / sum(mask) over time."""
+    em = call.em
+    weights = em.op("Unsqueeze", [em.cast(em.keras(mask), "float32", f"{call.name}_maskf"),
+                                  em.ints([-1], "last_axis")], f"{call.name}_w")
+    total = em.reduce("ReduceSum", em.op("Mul", [em.keras(x), weights], f"{call.name}_masked"), [1],
+                      f"{call.name}_sum", keepdims=bool(call.get("keepdims", False)))
+    count = em.reduce("ReduceSum", weights, [1], f"{call.name}_count", keepdims=bool(call.get("keepdims", False)))
+    return Value(em.op("Div", [total, count], call.name), identity(2 if not call.get("keepdims", False) else 3))

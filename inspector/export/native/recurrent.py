@@ -104,7 +104,7 @@ def _mask_out(call: LayerCall, cfg: Mapping[str, Any]) -> str | None:
     return _mask(call) if cfg.get("return_sequences") else None
 
 
-@converts("LSTM", "GRU", "SimpleRNN")
+@converts("LSTM", "GRU", "SimpleRNN", inputs=None)
 def recurrent(call: LayerCall) -> list[Value]:
     kind, cfg = call.layer.class_name, call.config
     backwards = bool(cfg.get("go_backwards", False))
@@ -136,7 +136,7 @@ def _forward_backward(call: LayerCall) -> list[list[np.ndarray]]:
     return [forward, backward]
 
 
-@converts("Bidirectional")
+@converts("Bidirectional", inputs=None)
 def bidirectional(call: LayerCall) -> list[Value]:
     em = call.em
     inner = call.config["layer"]

@@ -49,12 +49,16 @@ class LayerCall:
 
 Converter = Callable[[LayerCall], list[Value]]
 CONVERTERS: dict[str, Converter] = {}
+TENSOR_INPUTS: dict[str, int | None] = {}  # class -> how many input tensors it reads (None: any)
 
 
-def converts(*class_names: str) -> Callable[[Converter], Converter]:
+def converts(*class_names: str, inputs: int | None = 1) -> Callable[[Converter], Converter]:
+    """Register a converter; `inputs` is how many tensors it reads, so a call passing more (a
+    mask, a state) is refused instead of silently dropped."""
     def register(fn: Converter) -> Converter:
         for name in class_names:
             CONVERTERS[name] = fn
+            TENSOR_INPUTS[name] = inputs
         return fn
 
     return register
