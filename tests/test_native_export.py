@@ -264,6 +264,17 @@ def test_native_names_the_missing_layer_class_and_auto_falls_back(tmp_path):
     assert "Lambda" not in supported_classes() and {"LSTM", "Conv2D", "Bidirectional"} <= set(supported_classes())
 
 
+def test_a_tensor_the_converter_does_not_read_is_refused_not_dropped(tmp_path, keras):
+    layers = keras.layers
+    seq, h, c = keras.Input((5, 3), name="seq"), keras.Input((4,), name="h"), keras.Input((4,), name="c")
+    model = keras.Model([seq, h, c], layers.LSTM(4, name="stateful")(seq, initial_state=[h, c]))
+    path = tmp_path / "initial_state.keras"
+    model.save(path)
+    with pytest.raises(UnsupportedError, match=r"layer 'stateful' \(LSTM\): an initial_state passed to the layer "
+                                               "is not supported"):
+        export_onnx(path, tmp_path / "x.onnx", converter="native")
+
+
 # -- the light install ---------------------------------------------------------------------------
 LIGHT = Path(__file__).resolve().parents[1] / "benchmarks" / "without_tensorflow.py"
 
