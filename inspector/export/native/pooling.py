@@ -38,10 +38,11 @@ def drop_axes(perm: tuple[int, ...], dropped: set[int]) -> tuple[int, ...]:
           "GlobalMaxPool3D", inputs=2)
 def global_pool(call: LayerCall) -> list[Value]:
     x = call.inputs[0]
-    mask = call.inputs[1] if len(call.inputs) > 1 else None
-    if mask is not None:
-        if call.layer.class_name not in ("GlobalAveragePooling1D", "GlobalAvgPool1D") or mask.dtype != "bool":
-            raise call.refuse("a mask or second input is only supported for GlobalAveragePooling1D")
+    if len(call.inputs) > 1 and call.inputs[1].dtype != "bool":
+        raise call.refuse("a second input that is not a mask is not supported")
+    # Keras 3 passes the mask as a call input; Keras 2 files leave it implicit (x.mask)
+    mask = call.em.keras(call.inputs[1]) if len(call.inputs) > 1 else x.mask
+    if mask is not None and call.layer.class_name in ("GlobalAveragePooling1D", "GlobalAvgPool1D"):
         return [_masked_average(call, x, mask)]
     first = call.config.get("data_format") == "channels_first"
     spatial = set(range(2, x.rank)) if first else set(range(1, x.rank - 1))
@@ -52,10 +53,10 @@ def global_pool(call: LayerCall) -> list[Value]:
     return [Value(out, x.perm if keepdims else drop_axes(x.perm, spatial))]
 
 
-def _masked_average(call: LayerCall, x: Value, mask: Value) -> Value:
+def _masked_average(call: LayerCall, x: Value, mask: str) -> Value:
     """Keras averages over the unmasked steps only: sum(x * mask) / sum(mask) over time."""
     em = call.em
-    weights = em.op("Unsqueeze", [em.cast(em.keras(mask), "float32", f"{call.name}_maskf"),
+    weights = em.op("Unsqueeze", [em.cast(mask, "float32", f"{call.name}_maskf"),
                                   em.ints([-1], "last_axis")], f"{call.name}_w")
     total = em.reduce("ReduceSum", em.op("Mul", [em.keras(x), weights], f"{call.name}_masked"), [1],
                       f"{call.name}_sum", keepdims=bool(call.get("keepdims", False)))
