@@ -264,6 +264,31 @@ def test_native_names_the_missing_layer_class_and_auto_falls_back(tmp_path):
     assert "Lambda" not in supported_classes() and {"LSTM", "Conv2D", "Bidirectional"} <= set(supported_classes())
 
 
+def test_a_keras2_file_with_implicit_masks_matches_tf_keras(tmp_path):
+    """tf.keras 2 leaves masks implicit and names Bidirectional weights forward_gru/backward_gru."""
+    tf_keras = pytest.importorskip("tf_keras")
+    layers = tf_keras.layers
+    ids = tf_keras.Input((None,), dtype="int32", name="ids")
+    x = layers.Embedding(30, 6, mask_zero=True)(ids)
+    seq = layers.Bidirectional(layers.GRU(3))(layers.LSTM(5, return_sequences=True)(x))
+    img = tf_keras.Input((12, 12, 3), name="img")
+    y = layers.BatchNormalization()(layers.Conv2D(4, 3, padding="same")(img))
+    y = layers.SeparableConv2D(5, 3, strides=2, padding="same", activation="relu")(y)
+    y = layers.GlobalMaxPooling2D()(layers.DepthwiseConv2D(3)(y))
+    model = tf_keras.Model([ids, img], [seq, layers.GlobalAveragePooling1D()(x), y])
+    path = tmp_path / "k2.h5"
+    model.save(path)
+    proto, ins, outs = convert_graph(load_path(path), path, "h5")
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(1, 30, (3, 9)).astype("int32")
+    tokens[0, 5:], tokens[1, 2:] = 0, 0
+    image = rng.standard_normal((3, 12, 12, 3)).astype("float32")
+    got = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"]).run(
+        outs, {"ids": tokens, "img": image})
+    for want, have in zip(model([tokens, image]), got):
+        assert np.max(np.abs(np.asarray(want) - have)) <= TOLERANCE
+
+
 def test_a_tensor_the_converter_does_not_read_is_refused_not_dropped(tmp_path, keras):
     layers = keras.layers
     seq, h, c = keras.Input((5, 3), name="seq"), keras.Input((4,), name="h"), keras.Input((4,), name="c")
