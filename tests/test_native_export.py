@@ -279,6 +279,7 @@ def test_a_keras2_file_with_implicit_masks_matches_tf_keras(tmp_path):
     path = tmp_path / "k2.h5"
     model.save(path)
     proto, ins, outs = convert_graph(load_path(path), path, "h5")
+    assert ins == ["ids", "img"]
     rng = np.random.default_rng(0)
     tokens = rng.integers(1, 30, (3, 9)).astype("int32")
     tokens[0, 5:], tokens[1, 2:] = 0, 0
