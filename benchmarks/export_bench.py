@@ -113,6 +113,7 @@ def main() -> None:
     env = bench_env()
     light = [venv_python(), str(Path(__file__).resolve().parent / "without_tensorflow.py")]
     rows = []
+    load_before = os.getloadavg()[0]
     for label, path in models():
         native = out_dir / f"{path.stem}.native.onnx"
         tf2onnx = out_dir / f"{path.stem}.tf2onnx.onnx"
@@ -154,7 +155,8 @@ def main() -> None:
     text = (
         "# Export to ONNX: the native converter vs tf2onnx and Keras `model.export(format=\"onnx\")`\n\n"
         "Whole processes (Python start, imports, loading, conversion), median of "
-        f"{args.runs} run(s) each, on {machine_description()}; wall seconds, and in brackets the "
+        f"{args.runs} run(s) each, on {machine_description()} (load average {load_before:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end); wall seconds, and in brackets the "
         "process's user+system CPU seconds, which stay meaningful when other work shares the cores; "
         f"TensorFlow {package_version('tensorflow')}, Keras {package_version('keras')}, "
         f"tf2onnx {package_version('tf2onnx')}, onnx {package_version('onnx')}, onnxruntime "
