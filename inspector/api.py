@@ -72,6 +72,6 @@ def export_onnx(target: Any, out: str | Path, **options: Any):
     opset, verify, tolerance, custom_objects, converter ("auto", "native", "tf2onnx") and
     input_shapes ({input: shape}). Returns the ExportResult with the parity report.
     """
-    from inspector.export.onnx_export import export_onnx as convert
+    from inspector.export.route import export_onnx as convert
 
     return convert(target, out, **options)

@@ -87,7 +87,8 @@ def summary(path: str, fmt: str, expand_nested: bool) -> None:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The ONNX file to write (.onnx).")
 @click.option("--opset", type=click.IntRange(9, 18), default=None,
-              help="ONNX opset (tf2onnx 1.17 writes 9 to 18); its default, 15, when not given.")
+              help="ONNX opset: native writes 13 to 17 (default 17), tf2onnx 1.17 writes 9 to 18 "
+                   "(default 15); auto uses tf2onnx for an opset native does not write.")
 @click.option("--verify/--no-verify", default=True, show_default=True,
               help="Check the file and compare onnxruntime with Keras on random inputs.")
 @click.option("--tolerance", type=click.FloatRange(min=0), default=1e-4, show_default=True,
@@ -102,7 +103,8 @@ def summary(path: str, fmt: str, expand_nested: bool) -> None:
 @report_errors
 def export(path: str, output: str, opset: int | None, verify: bool, tolerance: float,
            custom_objects: str | None, converter: str, input_shapes: tuple[str, ...]) -> None:
-    """Export a .keras/.h5 model or a `module:function` builder to ONNX, verified against Keras.
+    """Export a .keras/.h5 model (natively, no TensorFlow needed) or a `module:function` builder
+    to ONNX, checked with onnxruntime, against Keras when TensorFlow is installed.
 
     Exit 1 when verification finds an output differing by more than the tolerance."""
     from inspector.export import export_onnx

@@ -18,12 +18,16 @@ from inspector.errors import LoadError, UnsupportedError, one_line
 OPSETS = range(13, 18)  # what the emitted operators mean identically in
 
 
-def tensorflow_available() -> bool:
-    """Whether `import tensorflow` can succeed, without importing it."""
+def installed(*modules: str) -> bool:
+    """Whether every module can be imported, without importing any."""
     try:
-        return all(importlib.util.find_spec(name) is not None for name in ("tensorflow", "keras"))
+        return all(importlib.util.find_spec(name) is not None for name in modules)
     except (ImportError, ValueError):
         return False
+
+
+def tensorflow_available() -> bool:
+    return installed("tensorflow", "keras")
 
 
 def native_refusal(target: Any, opset: int | None, custom_objects: str | None) -> str | None:

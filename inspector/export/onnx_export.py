@@ -1,4 +1,4 @@
-"""Export a Keras model to ONNX with the model's own input and output names.
+"""Export a Keras model to ONNX through Keras and tf2onnx, with the model's own input and output names.
 
 With TensorFlow 2.21 / Keras 3, `tf2onnx.convert.from_keras` fails on Sequential models; a
 `tf.function` with one named `TensorSpec` per input, returning a dict keyed by output layer name,
@@ -14,13 +14,12 @@ as they are get their config translated (inspector.export.legacy) and their weig
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import inspect as pyinspect
 import os
 import time
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -67,70 +66,12 @@ class ExportResult:
     fallback: str | None = None  # why `auto` did not use the native converter
 
 
-CONVERTERS = ("auto", "native", "tf2onnx")
 TF_EXTRA = "pip install 'keras-inspector[tf,onnx]'"
 
 
-def export_onnx(
-    target: Any,
-    output: str | Path,
-    opset: int | None = None,
-    verify: bool = True,
-    tolerance: float = 1e-4,
-    custom_objects: str | None = None,
-    converter: str = "auto",
-    input_shapes: Mapping[str, tuple[int, ...]] | None = None,
-) -> ExportResult:
-    """Convert `target` (a .keras/.h5 file, a builder reference or a live keras.Model) to ONNX
-    at `output`, and optionally verify it. `converter`: "native" reads the file without
-    TensorFlow; "tf2onnx" loads it with Keras; "auto" is native when every layer class has a
-    converter, else tf2onnx. `input_shapes` ({input: full shape}) fixes the verification shapes."""
-    from inspector.export.native_export import export_native, native_refusal, tensorflow_available
-
-    output = Path(output)
-    if output.suffix.lower() != ".onnx":
-        raise UsageError(str(output), "the output file must end in .onnx")
-    if output.parent and not output.parent.exists():
-        raise UsageError(str(output), f"the folder {output.parent} does not exist")
-    if converter not in CONVERTERS:
-        raise UsageError(None, f"converter {converter!r}: expected one of {', '.join(CONVERTERS)}")
-    where = str(target) if isinstance(target, (str, Path)) else None
-    _require("onnx", where, "pip install 'keras-inspector[onnx]'")
-    if verify:
-        _require("onnxruntime", where, "pip install 'keras-inspector[onnx]', or pass --no-verify")
-    fallback = None
-    if converter != "tf2onnx":
-        fallback = native_refusal(target, opset, custom_objects)
-        if fallback is None:
-            try:
-                return export_native(target, output, opset, verify, tolerance, input_shapes or {})
-            except UnsupportedError as exc:  # a use of a supported class it cannot convert
-                if converter == "native" or not tensorflow_available():
-                    raise
-                fallback = exc.reason
-        if converter == "native":
-            raise UnsupportedError(where, f"{fallback} (--converter auto falls back to tf2onnx, which needs "
-                                          f"TensorFlow: {TF_EXTRA})")
-    if not tensorflow_available():
-        why = f"{fallback}, and the tf2onnx fallback" if fallback else "the tf2onnx converter"
-        raise UnsupportedError(where, f"{why} needs TensorFlow, which is not installed: {TF_EXTRA}")
-    _require("tf2onnx", where, TF_EXTRA)
-    result = _export_tf2onnx(target, output, opset, verify, tolerance, custom_objects, input_shapes or {})
-    return replace(result, fallback=fallback)
-
-
-def _require(module: str, where: str | None, install: str) -> None:
-    try:
-        found = importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        found = False
-    if not found:
-        raise UnsupportedError(where, f"export{' --verify' if module == 'onnxruntime' else ''} needs the {module} "
-                                      f"package, which is not installed: {install}")
-
-
-def _export_tf2onnx(target: Any, output: Path, opset: int | None, verify: bool, tolerance: float,
-                    custom_objects: str | None, input_shapes: Mapping[str, tuple[int, ...]]) -> ExportResult:
+def export_tf2onnx(target: Any, output: Path, opset: int | None, verify: bool, tolerance: float,
+                   custom_objects: str | None, input_shapes: Mapping[str, tuple[int, ...]]) -> ExportResult:
+    """Load `target` with Keras, convert it with tf2onnx, verify it against the loaded model."""
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     import_tensorflow_quietly("tf2onnx")
