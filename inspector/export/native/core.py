@@ -189,7 +189,7 @@ def masking(call: LayerCall) -> list[Value]:
     return [Value(out, identity(x.rank), x.dtype, mask)]
 
 
-def _broadcast(array: np.ndarray, value: Value, axes: list[int]) -> np.ndarray:
+def per_feature(array: np.ndarray, value: Value, axes: list[int]) -> np.ndarray:
     """A per-feature array (over Keras `axes` of `value`) reshaped to broadcast in its layout."""
     shape = [1] * value.rank
     order = sorted(axes, key=lambda a: value.onnx_axis(a))
@@ -214,9 +214,9 @@ def rescaling(call: LayerCall) -> list[Value]:
     scale, offset = np.asarray(call.get("scale", 1.0), np.float32), np.asarray(call.get("offset", 0.0), np.float32)
     data = x.name if np.dtype(x.dtype).kind == "f" else em.cast(x.name, "float32", f"{call.name}_cast")
     if scale.ndim:  # a per-channel list applies to the last axis
-        scale = _broadcast(scale, x, [x.rank - 1])
+        scale = per_feature(scale, x, [x.rank - 1])
     if offset.ndim:
-        offset = _broadcast(offset, x, [x.rank - 1])
+        offset = per_feature(offset, x, [x.rank - 1])
     out = em.op("Add", [em.op("Mul", [data, em.const(scale, f"{call.name}_scale")], f"{call.name}_mul"),
                         em.const(offset, f"{call.name}_offset")], call.name)
     return [Value(out, x.perm, "float32", x.mask)]
@@ -235,8 +235,8 @@ def normalization(call: LayerCall) -> list[Value]:
     axes = feature_axes(call, x)
     std = np.maximum(np.sqrt(var), 1e-7)
     if mean.size > 1:
-        mean, std = _broadcast(mean.reshape(-1) if len(axes) == 1 else mean, x, axes), \
-            _broadcast(std.reshape(-1) if len(axes) == 1 else std, x, axes)
+        mean, std = per_feature(mean.reshape(-1) if len(axes) == 1 else mean, x, axes), \
+            per_feature(std.reshape(-1) if len(axes) == 1 else std, x, axes)
     if call.get("invert", False):
         out = em.op("Add", [em.op("Mul", [x.name, em.const(std, f"{call.name}_std")], f"{call.name}_mul"),
                             em.const(mean, f"{call.name}_mean")], call.name)

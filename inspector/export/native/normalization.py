@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from inspector.export.native.core import _broadcast, feature_axes
+from inspector.export.native.core import feature_axes, per_feature
 from inspector.export.native.emitter import Value
 from inspector.export.native.registry import LayerCall, converts
 
@@ -22,8 +22,8 @@ def batch_normalization(call: LayerCall) -> list[Value]:
     offset = beta - mean * scale
     axes = feature_axes(call, x)
     em = call.em
-    out = em.op("Mul", [x.name, em.const(_broadcast(scale, x, axes), f"{call.name}_scale")], f"{call.name}_mul")
-    out = em.op("Add", [out, em.const(_broadcast(offset, x, axes), f"{call.name}_offset")], call.name)
+    out = em.op("Mul", [x.name, em.const(per_feature(scale, x, axes), f"{call.name}_scale")], f"{call.name}_mul")
+    out = em.op("Add", [out, em.const(per_feature(offset, x, axes), f"{call.name}_offset")], call.name)
     return [Value(out, x.perm, x.dtype, x.mask)]
 
 
@@ -42,8 +42,8 @@ def layer_normalization(call: LayerCall) -> list[Value]:
                                         f"{call.name}_std")], f"{call.name}_normed")
     arrays = list(call.weights)
     if call.get("scale", True) and arrays:
-        out = em.op("Mul", [out, em.const(_broadcast(arrays.pop(0), x, axes), f"{call.name}_gamma")],
+        out = em.op("Mul", [out, em.const(per_feature(arrays.pop(0), x, axes), f"{call.name}_gamma")],
                     f"{call.name}_scaled")
     if call.get("center", True) and arrays:
-        out = em.op("Add", [out, em.const(_broadcast(arrays.pop(0), x, axes), f"{call.name}_beta")], call.name)
+        out = em.op("Add", [out, em.const(per_feature(arrays.pop(0), x, axes), f"{call.name}_beta")], call.name)
     return [Value(out, x.perm, x.dtype, x.mask)]
