@@ -132,9 +132,10 @@ def verify_onnx(proto: Any, input_names: Sequence[str], output_names: Sequence[s
             continue
         out_shapes = {n: tuple(a.shape) for n, a in zip(output_names, got)}
         diffs, error = {}, None
-        for name, have in zip(output_names, got):
-            if have.dtype.kind == "f" and not np.all(np.isfinite(have)):
-                error = f"output {name!r} holds NaN or infinity"
+        broken = [n for n, have in zip(output_names, got) if have.dtype.kind == "f" and not np.all(np.isfinite(have))]
+        if broken:
+            many = len(broken) > 1
+            error = f"output{'s' if many else ''} {', '.join(map(repr, broken))} hold{'' if many else 's'} NaN or infinity"
         for name, want, have in zip(output_names, expected or [], got):
             if want.shape != have.shape:
                 error = f"output {name!r} has shape {have.shape} in ONNX but {want.shape} in Keras"
