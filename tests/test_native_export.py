@@ -137,12 +137,12 @@ def _recurrent(keras):
     layers = keras.layers
     seq = keras.Input((12, 6), name="seq")
     a = layers.GRU(8, return_sequences=True, name="gru_seq")(seq)
-    b = layers.GRU(5, reset_after=False, go_backwards=True, name="gru_back")(a)
+    b = layers.GRU(5, reset_after=False, go_backwards=True, recurrent_activation="hard_sigmoid", name="gru_back")(a)
     c = layers.SimpleRNN(4, return_sequences=True, go_backwards=True, name="rnn_back")(seq)
     d = layers.Bidirectional(layers.LSTM(3, return_sequences=True), name="bi_seq")(c)
     e = layers.Bidirectional(layers.GRU(3), merge_mode="sum", name="bi_sum")(d)
     f = layers.Bidirectional(layers.SimpleRNN(2), merge_mode="ave", name="bi_ave")(a)
-    g = layers.Bidirectional(layers.LSTM(2), merge_mode="mul", name="bi_mul")(a)
+    g = layers.Bidirectional(layers.LSTM(2, recurrent_activation="hard_sigmoid"), merge_mode="mul", name="bi_mul")(a)
     h, hs, cs = layers.LSTM(4, return_state=True, name="lstm_state")(seq)
     return keras.Model(seq, [b, e, f, g, layers.Concatenate(name="states")([h, hs, cs])], name="recurrent")
 

@@ -19,7 +19,8 @@ from inspector.export.native.core import activation_name
 from inspector.export.native.emitter import Value, identity
 from inspector.export.native.registry import LayerCall, converts
 
-ONNX_ACTIVATIONS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu"}
+ONNX_ACTIVATIONS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "hard_sigmoid": "HardSigmoid"}
+HARD_SIGMOID = (1 / 6, 0.5)  # Keras 3: relu6(x + 3) / 6, as Keras 3 runs every file (Keras 2's was 0.2x + 0.5)
 TIME_MAJOR = (1, 0, 2)
 
 
@@ -73,6 +74,9 @@ def _run(call: LayerCall, kind: str, cfg: Mapping[str, Any], weights: list[list[
     acts = _activations(call, kind, cfg) * len(weights)
     op = {"LSTM": "LSTM", "GRU": "GRU", "SimpleRNN": "RNN"}[kind]
     attrs: dict[str, Any] = {"hidden_size": units, "direction": direction, "activations": acts}
+    if "HardSigmoid" in acts:  # onnxruntime reads one alpha and beta per activation that takes them
+        attrs["activation_alpha"] = [HARD_SIGMOID[0] for a in acts if a == "HardSigmoid"]
+        attrs["activation_beta"] = [HARD_SIGMOID[1] for a in acts if a == "HardSigmoid"]
     if kind == "GRU":
         attrs["linear_before_reset"] = int(bool(cfg.get("reset_after", True)))
     inputs = [em.layout(x, TIME_MAJOR), em.const(w, f"{hint}_W"), em.const(r, f"{hint}_R"), em.const(b, f"{hint}_B"),
