@@ -290,15 +290,19 @@ def test_a_keras2_file_with_implicit_masks_matches_tf_keras(tmp_path):
         assert np.max(np.abs(np.asarray(want) - have)) <= TOLERANCE
 
 
-def test_a_tensor_the_converter_does_not_read_is_refused_not_dropped(tmp_path, keras):
+def test_an_encoder_decoder_passing_states_matches_keras(tmp_path, keras):
+    """The seq2seq pattern: the decoder LSTM starts from the encoder's final h and c (and a
+    Bidirectional from four states, the forward layer's first)."""
     layers = keras.layers
-    seq, h, c = keras.Input((5, 3), name="seq"), keras.Input((4,), name="h"), keras.Input((4,), name="c")
-    model = keras.Model([seq, h, c], layers.LSTM(4, name="stateful")(seq, initial_state=[h, c]))
-    path = tmp_path / "initial_state.keras"
+    source, target = keras.Input((6, 4), name="source"), keras.Input((5, 3), name="target")
+    _, h, c = layers.LSTM(8, return_state=True, name="encoder")(source)
+    decoded = layers.LSTM(8, return_sequences=True, name="decoder")(target, initial_state=[h, c])
+    gru = layers.GRU(8, name="gru_from_h")(target, initial_state=h)
+    both = layers.Bidirectional(layers.LSTM(8, return_sequences=True), name="both")(target, initial_state=[h, c, c, h])
+    model = keras.Model([source, target], [layers.Dense(3, name="next")(decoded), gru, both])
+    path = tmp_path / "seq2seq.keras"
     model.save(path)
-    with pytest.raises(UnsupportedError, match=r"layer 'stateful' \(LSTM\): an initial_state passed to the layer "
-                                               "is not supported"):
-        export_onnx(path, tmp_path / "x.onnx", converter="native")
+    _assert_parity(_native_vs(model, path)[1])
 
 
 # -- the light install ---------------------------------------------------------------------------

@@ -63,7 +63,7 @@ def _run(call: LayerCall, kind: str, cfg: Mapping[str, Any], weights: list[list[
          direction: str, hint: str) -> tuple[str, str, str | None]:
     """One ONNX recurrent node: (Y [T, dirs, B, H], Y_h [dirs, B, H], Y_c or None)."""
     em = call.em
-    x, mask = call.inputs[0], _mask(call)
+    x, mask, states = call.inputs[0], _mask(call), _states(call, kind, len(weights))
     per_dir = [_direction_weights(kind, cfg, w) for w in weights]
     w, r, b = (np.stack([d[i] for d in per_dir]) for i in range(3))
     units = r.shape[-1]
@@ -81,6 +81,9 @@ def _run(call: LayerCall, kind: str, cfg: Mapping[str, Any], weights: list[list[
         attrs["linear_before_reset"] = int(bool(cfg.get("reset_after", True)))
     inputs = [em.layout(x, TIME_MAJOR), em.const(w, f"{hint}_W"), em.const(r, f"{hint}_R"), em.const(b, f"{hint}_B"),
               seq_lens]
+    for i, per_direction in enumerate(states):  # initial_h (and initial_c): [directions, batch, units]
+        stacked = [em.op("Unsqueeze", [em.keras(v), em.ints([0], "axis0")], f"{hint}_init{i}") for v in per_direction]
+        inputs.append(stacked[0] if len(stacked) == 1 else em.op("Concat", stacked, f"{hint}_init{i}", axis=0))
     outs = em.op(op, inputs, hint, outputs=3 if kind == "LSTM" else 2, **attrs)
     return outs[0], outs[1], outs[2] if kind == "LSTM" else None
 
@@ -88,10 +91,20 @@ def _run(call: LayerCall, kind: str, cfg: Mapping[str, Any], weights: list[list[
 def _mask(call: LayerCall) -> str | None:
     """The [batch, time] mask: a bool tensor passed with the sequence (Keras 3 records the mask
     as a call input), or the one carried along from Embedding(mask_zero=True) or Masking."""
-    extra = call.inputs[1:]
-    if any(v.dtype != "bool" for v in extra):
-        raise call.refuse("an initial_state passed to the layer is not supported by the native converter")
-    return call.em.keras(extra[-1]) if extra else call.inputs[0].mask
+    masks = [v for v in call.inputs[1:] if v.dtype == "bool"]
+    return call.em.keras(masks[-1]) if masks else call.inputs[0].mask
+
+
+def _states(call: LayerCall, kind: str, directions: int) -> list[list[Value]]:
+    """The initial_state tensors passed after the sequence ((h, c) for an LSTM, h otherwise; the
+    forward layer's then the backward one's for a Bidirectional), as [h per direction, c per direction]."""
+    states = [v for v in call.inputs[1:] if v.dtype != "bool"]
+    per = 2 if kind == "LSTM" else 1
+    if not states:
+        return []
+    if len(states) != per * directions:
+        raise call.refuse(f"{len(states)} initial states given, the native converter expects {per * directions}")
+    return [[states[d * per + k] for d in range(directions)] for k in range(per)]
 
 
 def _reverse_time(call: LayerCall, name: str, hint: str) -> str:
