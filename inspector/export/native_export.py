@@ -121,6 +121,6 @@ def _keras_reference(path: Path):
         import_tensorflow_quietly()
         return keras_reference(load_keras_model(str(path)).model), None
     except (LoadError, UnsupportedError) as exc:
-        return None, f"Keras cannot load the file ({exc.reason})"
+        return None, exc.reason  # "Keras cannot load it (...)"
     except ImportError as exc:
         return None, f"TensorFlow cannot be imported ({one_line(exc)})"
