@@ -10,8 +10,10 @@ match its own config is refused instead of producing a wrong ONNX model.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -60,7 +62,7 @@ class WeightFile:
         if self._h5 is not None:
             self._h5.close()
 
-    def arrays(self, path: tuple[str, ...], slots: tuple[str, ...], layer: Layer) -> list[np.ndarray]:
+    def arrays(self, path: tuple[str, ...], slots: tuple[Slot, ...], layer: Layer) -> list[np.ndarray]:
         """The layer's arrays in the order the graph lists its weights, each of the recorded
         shape. `path` is the layer's nesting path by name, itself last; `slots` the same path
         by Keras 3 storage slot (see slots_of)."""
@@ -74,14 +76,17 @@ class WeightFile:
             out.append(array)
         return out
 
-    def _read(self, path: tuple[str, ...], slots: tuple[str, ...], prefix: str, name: str) -> np.ndarray:
+    def _read(self, path: tuple[str, ...], slots: tuple[Slot, ...], prefix: str, name: str) -> np.ndarray:
         rest = name.removeprefix(prefix)
-        by_slot = "layers/" + "/layers/".join(slots) + "/" + rest
+        by_slot = "layers/" + "/layers/".join(s.keras3 for s in slots) + "/" + rest
         if self._npz is not None:
             candidates = [name, by_slot]
             source = self._npz
         elif self.kind == "keras":
             candidates = [by_slot, "layers/" + "/layers/".join(path) + "/" + rest]
+            legacy = self._tf_keras_group(slots)
+            if legacy is not None:
+                candidates.append(f"{legacy}/{rest}")
             source = self._h5
         else:
             group = f"model_weights/{path[0]}/"
@@ -93,15 +98,45 @@ class WeightFile:
         raise UnsupportedError(self.path, f"layer {'/'.join(path)!r}: cannot find weight {name!r} in the file "
                                           "(a layout of weights the native converter does not read)")
 
+    def _tf_keras_group(self, slots: tuple[Slot, ...]) -> str | None:
+        """tf.keras 2.13 to 2.15 keep layers under `_layer_checkpoint_dependencies`, numbering a
+        class once per dependency (a layer with weights counts twice): the n-th layer of a class
+        takes the n-th group of that class, as the loader (keras_zip) reads them."""
+        group = ""
+        for slot in slots:
+            container = f"{group}_layer_checkpoint_dependencies"
+            if container not in self._h5:
+                return None
+            pattern = re.compile(re.escape(slot.base) + r"(?:_(\d+))?")
+            numbered = sorted((int(m.group(1) or 0), child) for child in self._h5[container]
+                              if (m := pattern.fullmatch(child)))
+            if slot.rank >= len(numbered):
+                return None
+            group = f"{container}/{numbered[slot.rank][1]}/"
+        return group.rstrip("/")
 
-def slots_of(graph: ModelGraph) -> dict[str, str]:
-    """Layer name -> the group Keras 3 saves it under: its snake-case class name, numbered per
-    class in the model's layer order (`dense`, `dense_1`...), as keras_config reads them."""
+
+class Slot(NamedTuple):
+    """Where a model's saver puts a layer: its snake-case class name and its rank among the
+    layers of that class in the model's layer order."""
+
+    base: str
+    rank: int
+
+    @property
+    def keras3(self) -> str:
+        """Keras 3's group name: `dense`, `dense_1`..."""
+        return self.base if self.rank == 0 else f"{self.base}_{self.rank}"
+
+
+def slots_of(graph: ModelGraph) -> dict[str, Slot]:
+    """Layer name -> its Slot, numbered per class in the model's layer order, as keras_config
+    reads them."""
     used: dict[str, int] = {}
     slots = {}
     for layer in graph.layers:
         base = snake_case(layer.class_name)
         rank = used.get(base, 0)
         used[base] = rank + 1
-        slots[layer.name] = base if rank == 0 else f"{base}_{rank}"
+        slots[layer.name] = Slot(base, rank)
     return slots
