@@ -68,11 +68,12 @@ def draw(target: Any, out: str | Path, options, lint: bool = False, warn=None) -
 
 
 def export_onnx(target: Any, out: str | Path, **options: Any):
-    """Convert to ONNX with tf2onnx and verify it against Keras with onnxruntime.
+    """Convert to ONNX (natively from the file, or with tf2onnx) and verify it with onnxruntime.
 
     `target` is a .keras/.h5 file, a builder reference or a live keras.Model; `options` are
-    opset, verify, tolerance and custom_objects. Returns the ExportResult with the parity report.
+    opset, verify, tolerance, custom_objects, converter ("auto", "native", "tf2onnx") and
+    input_shapes ({input: shape}). Returns the ExportResult with the parity report.
     """
-    from inspector.export.onnx_export import export_onnx as convert
+    from inspector.export.route import export_onnx as convert
 
     return convert(target, out, **options)

@@ -97,24 +97,33 @@ def summary(path: str, fmt: str, expand_nested: bool, textconv: bool) -> None:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The ONNX file to write (.onnx).")
 @click.option("--opset", type=click.IntRange(9, 18), default=None,
-              help="ONNX opset (tf2onnx 1.17 writes 9 to 18); its default, 15, when not given.")
+              help="ONNX opset: native writes 13 to 17 (default 17), tf2onnx 1.17 writes 9 to 18 "
+                   "(default 15); auto uses tf2onnx for an opset native does not write.")
 @click.option("--verify/--no-verify", default=True, show_default=True,
               help="Check the file and compare onnxruntime with Keras on random inputs.")
 @click.option("--tolerance", type=click.FloatRange(min=0), default=1e-4, show_default=True,
               help="Largest absolute difference per output accepted by --verify.")
 @click.option("--custom-objects", "custom_objects", metavar="MODULE", default=None,
               help="Python module (dotted name or .py file) defining the model's custom layers.")
+@click.option("--converter", type=click.Choice(["auto", "native", "tf2onnx"]), default="auto", show_default=True,
+              help="native: from the file, without TensorFlow; tf2onnx: through Keras; auto: native when "
+                   "every layer class is supported, else tf2onnx.")
+@click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME=D1,D2,...",
+              help="Verify on this shape of input NAME, batch first (repeatable), e.g. posts=3,500.")
 @report_errors
 def export(path: str, output: str, opset: int | None, verify: bool, tolerance: float,
-           custom_objects: str | None) -> None:
-    """Export a .keras/.h5 model or a `module:function` builder to ONNX, verified against Keras.
+           custom_objects: str | None, converter: str, input_shapes: tuple[str, ...]) -> None:
+    """Export a .keras/.h5 model (natively, no TensorFlow needed) or a `module:function` builder
+    to ONNX, checked with onnxruntime, against Keras when TensorFlow is installed.
 
     Exit 1 when verification finds an output differing by more than the tolerance."""
     from inspector.export import export_onnx
+    from inspector.export.probe import parse_input_shapes
     from inspector.export.report import format_report
 
     result = export_onnx(path, output, opset=opset, verify=verify, tolerance=tolerance,
-                         custom_objects=custom_objects)
+                         custom_objects=custom_objects, converter=converter,
+                         input_shapes=parse_input_shapes(input_shapes, path))
     click.echo(format_report(result), nl=False)
     if result.verification is not None and not result.verification.passed:
         # the report above lists each failure; stderr only says the export is not to be trusted
