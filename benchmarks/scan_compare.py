@@ -110,8 +110,8 @@ def main() -> None:
         ("Samples: benchmarks/security_samples.py (harmless payloads that would only create a marker "
         "file; no tool ran one). One whole-process run per tool and file."), "",
         table, "", totals, ""]
-        + ([("fickling flags every HDF5 file (\"invalid opcode(s)\"), the benign twin too: its .h5 "
-            "verdict is not a detection of the Lambda."), ""] if h5_alarm else []))
+        + ([("fickling flags every HDF5 file (\"invalid opcode(s)\"), the benign twin too: its "
+            "verdicts on the malicious .h5 files do not detect their payloads."), ""] if h5_alarm else []))
     target = args.out or write_result("scan_compare.md", text)
     if args.out:
         args.out.write_text(text, encoding="utf-8")

@@ -216,7 +216,7 @@ def docs(paths: tuple[str, ...], folder: str, no_shapes: bool, no_params: bool, 
 
 
 def _warn_payloads(graph) -> None:
-    """One line on stderr when the file carries something that runs code (inspect scan)."""
+    """One line on stderr when the file carries a security finding (`inspect scan` lists them)."""
     from inspector.security import warning_line
 
     line = warning_line(graph)
@@ -309,8 +309,11 @@ def rules_command(fmt: str) -> None:
 
     rules = all_rules()
     if fmt == "json":
+        from inspector.evidence import record
+
         click.echo(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity,
-                                "summary": r.summary, "options": dict(r.options)} for r in rules], indent=2))
+                                "summary": r.summary, "options": dict(r.options),
+                                "evidence": record(r.name)} for r in rules], indent=2))
         return
     width = max(len(r.name) for r in rules)
     for r in rules:
@@ -334,3 +337,9 @@ def rule_command(name_or_code: str) -> None:
         click.echo(f"Applies to: {', '.join(sorted(r.frameworks))} models.")
     click.echo("")
     click.echo(r.doc)
+    from inspector.evidence import as_markdown, record
+
+    evidence = record(r.name)
+    if evidence is not None:
+        click.echo("")
+        click.echo(as_markdown(evidence))

@@ -30,10 +30,15 @@ _FAMILY = re.compile(r"^[A-Z][0-9]{0,2}$")
 
 @dataclass(frozen=True)
 class Violation:
-    """What a rule yields: a message and the layers involved ("outer/inner" for nested layers)."""
+    """What a rule yields: a message and the layers involved ("outer/inner" for nested layers).
+
+    `pattern` describes the fault in general (a sentence, the same for every place it occurs):
+    the engine folds violations of one rule in one model that share it into one finding, so a
+    fault repeated in every block of a network is one line, not fifty."""
 
     message: str
     layers: tuple[str, ...] = ()
+    pattern: str | None = None
 
 
 @dataclass(frozen=True)
@@ -263,20 +268,47 @@ def lint_graph(
     framework = framework_of(graph)
     graphs = list(_graphs(graph, ()))
     findings: list[Finding] = []
-    seen: set[tuple] = set()
     for r in rules:
         if framework not in r.frameworks:
             continue
         opts = RuleOptions(resolve_options(r, options.get(r.name) or options.get(r.code)), context)
+        seen: set[tuple] = set()
+        found: list[Violation] = []
         for prefix, g in graphs:
             for v in r.func(g, opts):
                 layers = tuple("/".join(prefix + (name,)) for name in v.layers)
-                key = (r.code, v.message, layers)
-                if key in seen:
-                    continue
-                seen.add(key)
-                findings.append(Finding(graph.source.path, r.code, r.name, r.severity, v.message, layers))
+                if (v.message, layers) not in seen:
+                    seen.add((v.message, layers))
+                    found.append(Violation(v.message, layers, v.pattern))
+        findings += [Finding(graph.source.path, r.code, r.name, r.severity, v.message, v.layers)
+                     for v in fold(found)]
     return findings
+
+
+FOLD_SHOWN = 3  # places a folded finding names in its message (all are kept in its layers)
+
+
+def fold(violations: Sequence[Violation]) -> list[Violation]:
+    """One violation per `pattern` shared by two or more: the pattern, the count and the first
+    places (each place named by its first layer), with every layer kept; the folded one stands
+    where the pattern first occurred. Violations without a pattern, or alone with theirs, stay."""
+    groups: dict[str, list[Violation]] = {}
+    for v in violations:
+        if v.pattern is not None:
+            groups.setdefault(v.pattern, []).append(v)
+    out: list[Violation] = []
+    for v in violations:
+        group = groups.get(v.pattern) if v.pattern is not None else None
+        if group is None or len(group) == 1:
+            out.append(v)
+        elif group[0] is v:
+            places = [g.layers[0] for g in group if g.layers]
+            more = f" and {len(places) - FOLD_SHOWN} more" if len(places) > FOLD_SHOWN else ""
+            shown = f" ({', '.join(places[:FOLD_SHOWN])}{more})" if places else ""
+            layers = tuple(dict.fromkeys(name for g in group for name in g.layers))
+            message = f"{v.pattern.rstrip('.')}: {len(group)} places{shown}"
+            out.append(Violation(message, layers, v.pattern))
+    return out
 
 
 def _graphs(graph: ModelGraph, prefix: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], ModelGraph]]:

@@ -202,3 +202,42 @@ def loss_kind(name: str | None) -> str | None:
                "categoricalfocalcrossentropy"):
         return "categorical"
     return None
+
+
+@dataclass(frozen=True)
+class FinalHead(Head):
+    """A Head whose activation is the last operation really applied to the output, and `by`, the
+    layer that applies it (an Activation layer, a normalization, or the weight layer itself)."""
+
+    by: str = ""
+
+
+def final_head(graph: ModelGraph, tensor_id: str) -> FinalHead | None:
+    """Walk back from an output tensor through activation, dropout, reshaping and normalization
+    layers to the layer that computes it. The activation is the last one applied: a softmax
+    followed by a BatchNormalization is no longer a probability ("linear", by the normalization).
+    None when something unknown (a Lambda, a merge, a custom layer) decides it."""
+    output = graph.producer_layer(tensor_id)
+    shape = graph.tensor(tensor_id).shape
+    units = shape[-1] if shape else None
+    final: tuple[str, str] | None = None  # (activation, layer applying it), once known
+    call = graph.producer(tensor_id)
+    for _ in range(50):
+        layer = graph.layer(call.layer)
+        cls, _config = unwrapped(layer)
+        if cls in ACTIVATION_LAYERS:
+            act = layer_activation(layer)
+            if final is None and act != "linear":
+                final = (act, layer.name)
+        elif cls in NORMALIZATION_LAYERS:
+            if final is None:
+                final = ("linear", layer.name)
+        elif cls in WEIGHT_LAYERS or cls in RECURRENT_LAYERS:
+            act, by = final or (layer_activation(layer), layer.name)
+            return FinalHead(output, act, units or width(layer), layer.name, by)
+        elif cls not in DROPOUT_LAYERS and cls not in RESHAPE_LAYERS:
+            return None
+        if len(call.inputs) != 1:
+            return None
+        call = graph.producer(call.inputs[0])
+    return None

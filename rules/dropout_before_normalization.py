@@ -13,6 +13,10 @@ _DROPOUT = frozenset({"Dropout", "SpatialDropout1D", "SpatialDropout2D", "Spatia
                       "GaussianDropout", "AlphaDropout"})
 
 
+PATTERN = ("Dropout layers feed BatchNormalization layers, whose moving variance will not match "
+           "inference, where dropout is off")
+
+
 @rule(
     "N103",
     "dropout-before-normalization",
@@ -66,6 +70,6 @@ def dropout_before_normalization(graph: ModelGraph, opts: RuleOptions) -> Iterat
                     yield Violation(f"{layer.class_name} {layer.name!r} feeds the "
                                     f"BatchNormalization {reader.name!r}: its moving variance "
                                     "will not match inference, where dropout is off",
-                                    (layer.name, reader.name))
+                                    (layer.name, reader.name), pattern=PATTERN)
                 elif reader.class_name in passing:
                     frontier.append(user)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
 from inspector.rules import _examples as ex
-from inspector.rules._util import PROBABILITY_ACTIVATIONS, loss_kind, output_head
+from inspector.rules._util import PROBABILITY_ACTIVATIONS, final_head, loss_kind
 
 
 def _head(units, activation, loss, extra=()):
@@ -35,6 +35,13 @@ def _head(units, activation, loss, extra=()):
         _head(1, "sigmoid", "sparse_categorical_crossentropy"),
         _head(10, "softmax", ex.loss("CategoricalCrossentropy", from_logits=True)),
         _head(10, "linear", "categorical_crossentropy", extra=[("Activation", {"activation": "relu"})]),
+        _head(10, "linear", "categorical_crossentropy",
+              extra=[("BatchNormalization", {}), ("Activation", {"activation": "relu"})]),
+        _head(10, "softmax", "categorical_crossentropy", extra=[("BatchNormalization", {})]),
+        _head(10, "linear", "binary_crossentropy", extra=[("Flatten", {}), ("Softmax", {})]),
+        _head(10, "linear", "binary_crossentropy",
+              extra=[("Dropout", {"rate": 0.5}), ("Reshape", {"target_shape": [10]}),
+                     ("Activation", {"activation": "softmax"})]),
     ],
     valid=[
         _head(10, "softmax", "categorical_crossentropy"),
@@ -46,12 +53,16 @@ def _head(units, activation, loss, extra=()):
         _head(1, "linear", "mse"),
         _head(10, "linear", "categorical_crossentropy", extra=[("Softmax", {})]),
         _head(10, "linear", None),
+        _head(10, "linear", "categorical_crossentropy",
+              extra=[("BatchNormalization", {}), ("Flatten", {}), ("Activation", {"activation": "softmax"})]),
+        _head(10, "softmax", "categorical_crossentropy", extra=[("Dropout", {"rate": 0.5})]),
     ],
 )
 def loss_activation_mismatch(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Compares each output's final activation and size with the loss it was compiled with, and
+    Compares each output's final activation (the last one really applied, followed back through
+    Activation, Flatten, Reshape, Dropout and normalization layers) and size with the loss it was compiled with, and
     reports combinations that train badly or not at all: softmax with binary cross-entropy, a
     one-unit softmax, sigmoid (or any single unit) with categorical cross-entropy, an output that
     is not a probability (linear, relu, tanh...) with a cross-entropy loss but no
@@ -84,11 +95,17 @@ def loss_activation_mismatch(graph: ModelGraph, opts: RuleOptions) -> Iterator[V
     else:
         losses, loss_config = dict(graph.training.loss), dict(graph.training.loss_config)
     for tensor in graph.outputs:
-        head = output_head(graph, tensor)
+        head = final_head(graph, tensor)
         if head is None:
             continue
-        where = (head.output,) if head.layer == head.output else (head.output, head.layer)
+        where = tuple(dict.fromkeys((head.output, head.by, head.layer)))
         act, units = head.activation, head.units
+        if act == "linear" and head.by != head.layer:  # a normalization is the last operation
+            state = f"ends in the normalization {head.by!r}, which is no probability"
+        elif head.by in (head.layer, head.output):
+            state = f"has a {act} activation"
+        else:
+            state = f"has a {act} activation (applied by {head.by!r})"
         if act == "softmax" and units == 1:
             yield Violation(f"output {head.output!r} is a softmax over a single unit, which always "
                             "outputs 1.0; use sigmoid for a yes/no output", where)
@@ -104,7 +121,7 @@ def loss_activation_mismatch(graph: ModelGraph, opts: RuleOptions) -> Iterator[V
                                 f"{loss} has from_logits=True, which applies it again", where)
             continue
         if act not in PROBABILITY_ACTIVATIONS:
-            yield Violation(f"output {head.output!r} has a {act} activation, but its loss {loss} "
+            yield Violation(f"output {head.output!r} {state}, but its loss {loss} "
                             "expects probabilities; use softmax/sigmoid or from_logits=True", where)
         elif kind == "binary" and act == "softmax":
             yield Violation(f"output {head.output!r} is a softmax over {units} units with {loss}; "

@@ -16,13 +16,15 @@ from inspector.rules._util import (
     unwrapped,
 )
 
+SATURATING = frozenset({"sigmoid", "hard_sigmoid"})  # tanh measured: no earlier harm than ReLU
 
-def _vgg_like():
-    """Four 3x3 convolutions and a classifier, no BatchNormalization anywhere (VGG's pattern)."""
+
+def _vgg_like(blocks=8):
+    """Two 3x3 convolutions per block and a classifier, no BatchNormalization (VGG's pattern)."""
     m = ex.Functional("vgg_like")
-    x = m.input("image", (None, 32, 32, 3))
+    x = m.input("image", (None, 256, 256, 3))
     h = x
-    for i in (1, 2):
+    for i in range(1, blocks + 1):
         h = m.add(ex.layer("Conv2D", f"block{i}_conv1", filters=16, kernel_size=[3, 3],
                            padding="same", activation="relu"), h)
         h = m.add(ex.layer("Conv2D", f"block{i}_conv2", filters=16, kernel_size=[3, 3],
@@ -33,16 +35,51 @@ def _vgg_like():
     return m.build([x], [y], loss="sparse_categorical_crossentropy")
 
 
+def _vgg_like_shallower():
+    """Seven blocks: 15 ReLU weight layers in a row, one under the evidence's threshold."""
+    return _vgg_like(blocks=7)
+
+
 def _residual_without_normalization():
-    """A residual block whose branch has two convolutions and whose shortcut is the input."""
+    """Residual blocks whose branches have two sigmoid convolutions, shortcuts the identity."""
     m = ex.Functional("residual")
     x = m.input("image", (None, 16, 16, 8))
-    a = m.add(ex.layer("Conv2D", "stem", filters=8, kernel_size=[3, 3], padding="same"), x)
-    b = m.add(ex.layer("Conv2D", "conv_1", filters=8, kernel_size=[3, 3], padding="same"), a)
-    c = m.add(ex.layer("Conv2D", "conv_2", filters=8, kernel_size=[3, 3], padding="same"), b)
-    s = m.add(ex.layer("Add", "add"), a, c)
+    s = m.add(ex.layer("Conv2D", "stem", filters=8, kernel_size=[3, 3], padding="same",
+                       activation="sigmoid"), x)
+    for i in (1, 2):
+        b = m.add(ex.layer("Conv2D", f"conv_{i}a", filters=8, kernel_size=[3, 3], padding="same",
+                           activation="sigmoid"), s)
+        c = m.add(ex.layer("Conv2D", f"conv_{i}b", filters=8, kernel_size=[3, 3], padding="same",
+                           activation="sigmoid"), b)
+        s = m.add(ex.layer("Add", f"add_{i}"), s, c)
     f = m.add(ex.layer("GlobalAveragePooling2D", "gap"), s)
     y = m.add(ex.layer("Dense", "predictions", units=10, activation="softmax"), f)
+    return m.build([x], [y])
+
+
+def _two_heads():
+    """A sigmoid trunk branching into two heads: one chain, reported once."""
+    m = ex.Functional("two_heads")
+    x = m.input("features", (None, 16))
+    h = x
+    for i in range(1, 4):
+        h = m.add(ex.layer("Dense", f"trunk_{i}", units=16, activation="sigmoid"), h)
+    a = m.add(ex.layer("Dense", "policy", units=4, activation="softmax"), h)
+    b = m.add(ex.layer("Dense", "value", units=1, activation="tanh"), h)
+    return m.build([x], [a, b])
+
+
+def _lenet():
+    """LeNet-sized: two convolutions and two Dense layers, ReLU, no normalization."""
+    m = ex.Functional("lenet")
+    x = m.input("image", (None, 28, 28, 1))
+    h = m.add(ex.layer("Conv2D", "conv1", filters=6, kernel_size=[5, 5], activation="relu"), x)
+    h = m.add(ex.layer("MaxPooling2D", "pool1"), h)
+    h = m.add(ex.layer("Conv2D", "conv2", filters=16, kernel_size=[5, 5], activation="relu"), h)
+    h = m.add(ex.layer("MaxPooling2D", "pool2"), h)
+    h = m.add(ex.layer("Flatten", "flatten"), h)
+    h = m.add(ex.layer("Dense", "fc", units=120, activation="relu"), h)
+    y = m.add(ex.layer("Dense", "predictions", units=10, activation="softmax"), h)
     return m.build([x], [y])
 
 
@@ -50,10 +87,10 @@ def _recurrent_between():
     """Dense layers on both sides of an LSTM: the LSTM ends one chain, the next starts at zero."""
     m = ex.Functional("rnn_between")
     x = m.input("steps", (None, 10, 8))
-    h = m.add(ex.layer("Dense", "in_1", units=8), x)
-    h = m.add(ex.layer("Dense", "in_2", units=8), h)
+    h = m.add(ex.layer("Dense", "in_1", units=8, activation="sigmoid"), x)
+    h = m.add(ex.layer("Dense", "in_2", units=8, activation="sigmoid"), h)
     h = m.add(ex.layer("LSTM", "lstm", units=8), h)
-    h = m.add(ex.layer("Dense", "out_1", units=8), h)
+    h = m.add(ex.layer("Dense", "out_1", units=8, activation="sigmoid"), h)
     y = m.add(ex.layer("Dense", "out_2", units=1, activation="sigmoid"), h)
     return m.build([x], [y])
 
@@ -62,29 +99,44 @@ def _recurrent_between():
     "N101",
     "missing-normalization",
     "warning",
-    options={"depth": 4},
+    options={"depth": 16, "sigmoid-depth": 4},
     invalid=[
-        ex.dense_chain("deep_mlp", [32, 32, 32, 32]),
+        ex.dense_chain("deep_mlp", [32] * 15),
+        ex.dense_chain("sigmoid_mlp", [32, 32, 32], activation="sigmoid"),
         _vgg_like,
         _residual_without_normalization,
-        ex.sequential((None, 8), *(ex.layer("Dense", f"d{i}", units=8, activation="relu")
+        _two_heads,
+        ex.sequential((None, 8), *(ex.layer("Dense", f"d{i}", units=8, activation="sigmoid")
                                    for i in range(4)), ex.layer("Dropout", "drop", rate=0.5)),
     ],
     valid=[
-        ex.dense_chain("shallow_mlp", [32, 32]),
-        ex.dense_chain("normalized_mlp", [32, 32, 32, 32, 32], between=["BatchNormalization"]),
-        ex.dense_chain("layer_normalized", [32] * 6, between=["LayerNormalization"]),
-        ex.dense_chain("self_normalizing", [32] * 8, activation="selu"),
+        ex.dense_chain("relu_mlp", [32] * 14),
+        ex.dense_chain("shallow_sigmoid", [32, 32], activation="sigmoid"),
+        ex.dense_chain("tanh_mlp", [32] * 8, activation="tanh"),
+        ex.dense_chain("regression_mlp", [10, 10, 10], output_units=1, output_activation="linear"),
+        _lenet,
+        ex.sequential((None, 8), ex.layer("Dense", "d1", units=8, activation="sigmoid"),
+                      *(ex.layer("Dense", f"d{i}", units=8, activation="relu") for i in (2, 3)),
+                      ex.layer("Dense", "out", units=3, activation="softmax")),
+        _vgg_like_shallower,
+        ex.dense_chain("normalized_mlp", [32] * 20, between=["BatchNormalization"]),
+        ex.dense_chain("layer_normalized", [32] * 6, activation="sigmoid",
+                       between=["LayerNormalization"]),
+        ex.dense_chain("self_normalizing", [32] * 20, activation="selu"),
         _recurrent_between,
     ],
 )
 def missing_normalization(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Finds paths of `depth` (default 4) or more consecutive weight layers (Dense, Conv1D/2D/3D,
-    SeparableConv, DepthwiseConv, ConvTranspose; ONNX Conv, Gemm, MatMul) with no normalization
-    layer (BatchNormalization, LayerNormalization, GroupNormalization, UnitNormalization, ...)
-    between them, and reports each maximal such chain once, naming its layers.
+    Finds paths of consecutive weight layers (Dense, Conv1D/2D/3D, SeparableConv, DepthwiseConv,
+    ConvTranspose; ONNX Conv, Gemm, MatMul) with no normalization layer (BatchNormalization,
+    LayerNormalization, GroupNormalization, UnitNormalization, ...) between them, and reports
+    each maximal chain of `depth` (default 16) or more, or holding `sigmoid-depth` (default 4) or
+    more weight layers joined one after the other by sigmoid activations. Both thresholds are
+    where the measured harm appears (see Evidence): a sigmoid stack loses its gradient within a
+    few layers, ReLU and tanh stacks train well much deeper. A chain that branches into several
+    heads (a shared trunk) is one finding, naming the other ends.
 
     "Consecutive" means connected through layers that neither learn a linear map nor normalize:
     activations, dropout and noise, pooling, padding, cropping, up-sampling, reshaping, and merges
@@ -97,7 +149,7 @@ def missing_normalization(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viol
     With these definitions VGG16 (13 convolutions and 3 Dense layers, pooling between blocks, no
     normalization) is reported, while ResNet50, MobileNetV2, InceptionV3, DenseNet121,
     EfficientNetB0, Xception and NASNetMobile, which normalize after (almost) every convolution,
-    are not: their longest unnormalized chain is 3 (EfficientNet's squeeze-and-excitation).
+    are not; neither are LeNet-sized networks nor small ReLU or tanh MLPs.
 
     ## Why it matters
     Without normalization, the scale of activations drifts layer after layer; deep stacks then
@@ -109,17 +161,38 @@ def missing_normalization(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viol
     ## Example
     ```python
     x = inputs
-    for _ in range(8):
-        x = layers.Dense(32, activation="relu")(x)   # 8 in a row, never normalized
+    for _ in range(5):
+        x = layers.Dense(32, activation="sigmoid")(x)   # 5 in a row, never normalized
     ```
 
     ## How to fix
     Put a `BatchNormalization` (convolutions, large batches) or `LayerNormalization` (sequences,
     small batches) between weight layers, commonly `Conv2D(use_bias=False)` -> `BatchNormalization`
-    -> `Activation("relu")`; or use SELU activations with `lecun_normal` initialization. Raise the
-    threshold with `[tool.inspector.rules.missing-normalization] depth = 6`.
+    -> `Activation("relu")`; or use SELU activations with `lecun_normal` initialization (or ReLU
+    instead of sigmoid between hidden layers). Change the thresholds with
+    `[tool.inspector.rules.missing-normalization] depth = 12` (and `sigmoid-depth`).
     """
-    depth = int(opts["depth"])
+    depth, sigmoid_depth = int(opts["depth"]), int(opts["sigmoid-depth"])
+    for group in _shared(_unnormalized_chains(graph)):
+        too_deep = [(chain, _sigmoid_stack(graph, chain) >= sigmoid_depth) for chain in group]
+        too_deep = [(chain, sigmoid) for chain, sigmoid in too_deep if sigmoid or len(chain) >= depth]
+        if not too_deep:
+            continue
+        longest, sigmoid = max(too_deep, key=lambda found: len(found[0]))
+        names = list(dict.fromkeys(graph.call(c).layer for c in longest))
+        others = [graph.call(chain[-1]).layer for chain in group if chain is not longest]
+        branches = f"; the chain branches, also ending at {', '.join(others)}" if others else ""
+        threshold = f"{sigmoid_depth} for sigmoid stacks" if sigmoid else str(depth)
+        yield Violation(
+            f"{len(longest)} weight layers in a row with no normalization between them "
+            f"(threshold {threshold}): {display(names)}{branches}",
+            tuple(dict.fromkeys(names + others)),
+        )
+
+
+def _unnormalized_chains(graph: ModelGraph) -> list[list[str]]:
+    """The maximal chains of weight calls with nothing normalizing between them, each as call ids
+    from its first weight call to its last (which no longer chain continues)."""
     count: dict[str, int] = {}  # call id -> weight layers in the chain ending at its output
     last: dict[str, str | None] = {}  # call id -> last counted weight call in that chain
     previous: dict[str, str | None] = {}  # weight call id -> the weight call before it
@@ -143,20 +216,53 @@ def missing_normalization(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viol
             count[call.id], last[call.id] = incoming, before
         else:
             count[call.id], last[call.id] = 0, None
+    chains = []
     for end in previous:
-        if end in continued or count[end] < depth:
+        if end in continued:
             continue
         chain: list[str] = []
         node: str | None = end
         while node is not None:
             chain.append(node)
             node = previous[node]
-        names = list(dict.fromkeys(graph.call(c).layer for c in reversed(chain)))
-        yield Violation(
-            f"{len(chain)} weight layers in a row with no normalization between them "
-            f"(threshold {depth}): {display(names)}",
-            tuple(names),
-        )
+        chains.append(chain[::-1])
+    return chains
+
+
+def _shared(chains: list[list[str]]) -> list[list[list[str]]]:
+    """Chains grouped by the calls they share: a trunk that branches into several heads is one
+    group (one finding), however many outputs it feeds. Union-find, linear in the chains' size."""
+    parent: dict[str, str] = {}
+
+    def root(node: str) -> str:
+        while parent.setdefault(node, node) != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for chain in chains:
+        for node in chain[1:]:
+            parent[root(node)] = root(chain[0])
+    groups: dict[str, list[list[str]]] = {}
+    for chain in chains:
+        groups.setdefault(root(chain[0]), []).append(chain)
+    return list(groups.values())
+
+
+def _sigmoid_stack(graph: ModelGraph, chain: list[str]) -> int:
+    """The most weight layers of the chain joined by sigmoid activations one after the other
+    (a run of k sigmoid layers and the layer they feed: k + 1), the stacks the evidence measured.
+    The last layer's own activation is the output's (a sigmoid classifier), so it does not count."""
+    best = run = 0
+    for call_id in chain[:-1]:
+        activation = layer_activation(graph.layer_of(call_id))
+        users = graph.successors(call_id)
+        if activation == "linear" and len(users) == 1:
+            activation = layer_activation(graph.layer_of(users[0]))
+        run = run + 1 if activation in SATURATING else 0
+        best = max(best, run)
+    return best + 1 if best else 0
+
 
 
 def _self_normalizing(graph: ModelGraph, call_id: str) -> bool:

@@ -9,6 +9,7 @@ from inspector.graph import Layer, ModelGraph
 from inspector.loaders.keras_config import layer_classes
 from inspector.rules import _examples as ex
 from inspector.rules._known_layers import KNOWN_LAYERS
+from inspector.security.config_scan import dangerous_target
 
 _KERAS_MODULES = ("keras", "tf_keras", "tensorflow")
 
@@ -61,6 +62,8 @@ def unknown_layer(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     for layer in graph.layers:
         for name, cls, module in _classes(layer):
+            if dangerous_target(module, cls):
+                continue  # not a missing package but an attack: S104 config-import reports it
             if cls not in KNOWN_LAYERS:
                 where = f" from module {module!r}" if module else ""
                 yield Violation(f"layer {name!r} is a {cls}{where}, not a built-in Keras class: "

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from inspector.engine import all_rules, section
+from inspector.evidence import as_markdown, record
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "docs" / "rules.md"
@@ -35,6 +36,9 @@ def render() -> str:
         if r.frameworks != frozenset({"keras", "onnx"}):
             out.append(f"Applies to {', '.join(sorted(r.frameworks))} models only.")
         out += ["", r.doc.replace("\n## ", "\n### ").replace("## ", "### ", 1)]
+        evidence = record(r.name)
+        if evidence is not None:
+            out += ["", as_markdown(evidence).replace("## ", "### ", 1)]
     return "\n".join(out) + "\n"
 
 

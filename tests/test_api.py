@@ -10,10 +10,11 @@ import inspector
 from inspector.testing import assert_clean
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+DEEP_SIGMOID = FIXTURES / "evidence" / "missing-normalization.faulty.keras"  # N101's evidence
 
 
 def test_lint_on_a_file_names_the_finding():
-    findings = inspector.lint(FIXTURES / "deep_no_normalization.keras")
+    findings = inspector.lint(DEEP_SIGMOID)
     assert [f.name for f in findings] == ["missing-normalization"]
     finding = findings[0]
     assert finding.severity in {"error", "warning", "info"}
@@ -22,7 +23,7 @@ def test_lint_on_a_file_names_the_finding():
 
 
 def test_select_and_ignore():
-    path = FIXTURES / "deep_no_normalization.keras"
+    path = DEEP_SIGMOID
     assert inspector.lint(path, ignore=["missing-normalization"]) == []
     assert [f.name for f in inspector.lint(path, select=["missing-normalization"])] == ["missing-normalization"]
 
@@ -51,9 +52,9 @@ def test_summarize_matches_the_cli_schema():
 def test_assert_clean_passes_and_fails_with_the_findings():
     assert_clean(FIXTURES / "dense_functional.keras")
     with pytest.raises(AssertionError) as failure:
-        assert_clean(FIXTURES / "deep_no_normalization.keras")
+        assert_clean(DEEP_SIGMOID)
     assert "missing-normalization" in str(failure.value)
-    assert_clean(FIXTURES / "deep_no_normalization.keras", ignore=["missing-normalization"])
+    assert_clean(DEEP_SIGMOID, ignore=["missing-normalization"])
 
 
 def test_render_twice_and_with_findings(tmp_path):

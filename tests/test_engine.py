@@ -54,8 +54,8 @@ def test_unknown_selector_is_a_usage_error():
 
 def test_options_merge_defaults_and_reject_unknown_or_mistyped():
     r = get_rule("missing-normalization")
-    assert resolve_options(r, None) == {"depth": 4}
-    assert resolve_options(r, {"depth": 6}) == {"depth": 6}
+    assert resolve_options(r, None) == {"depth": 16, "sigmoid-depth": 4}
+    assert resolve_options(r, {"depth": 6}) == {"depth": 6, "sigmoid-depth": 4}
     with pytest.raises(UsageError, match="has no option 'deep'"):
         resolve_options(r, {"deep": 6})
     with pytest.raises(UsageError, match="must be a number"):
@@ -108,6 +108,27 @@ def test_context_reaches_rules_and_findings_are_deduplicated():
     findings = lint_graph(graph, [probe_rule], context={"measured_losses": {"output": 1.0}})
     assert seen == {"measured_losses": {"output": 1.0}}
     assert len(findings) == 1 and findings[0].severity == "info"
+
+
+def test_violations_sharing_a_pattern_fold_into_one_finding_with_count_and_places():
+    def repeated(graph, opts):
+        yield Violation("one-off", ("output",))
+        for i in range(5):
+            yield Violation(f"conv{i} then bn{i}", (f"conv{i}", f"bn{i}"), pattern="bias before BN.")
+        yield Violation("alone with its pattern", ("dense",), pattern="another fault")
+        yield Violation("model-wide, first", pattern="model-wide fault")
+        yield Violation("model-wide, second", pattern="model-wide fault")
+
+    from inspector.engine import Rule
+
+    probe_rule = Rule("X998", "repeated", "info", repeated, {}, "", (), (), frozenset({"keras"}))
+    graph = parse_model(ex.dense_chain("m", [8]), Source("<example>", "json"))
+    one_off, folded, alone, model_wide = lint_graph(graph, [probe_rule])
+    assert one_off.message == "one-off" and alone.message == "alone with its pattern"
+    assert model_wide.message == "model-wide fault: 2 places" and model_wide.layers == ()
+    assert folded.message == "bias before BN: 5 places (conv0, conv1, conv2 and 2 more)"
+    assert folded.layers == tuple(f"{k}{i}" for i in range(5) for k in ("conv", "bn"))
+    assert folded.location == "<example>:conv0"
 
 
 def test_discover_recurses_for_models_and_skips_other_json(tmp_path: Path):

@@ -35,7 +35,8 @@ def models(fixtures_dir, tmp_path):
     (folder / "legacy").mkdir(parents=True)
     for name in ("dense_functional.keras", "unused_input.keras", "dense_functional.json"):
         shutil.copy(fixtures_dir / name, folder / name)
-    shutil.copy(fixtures_dir / "deep_no_normalization.h5", folder / "legacy" / "deep.h5")
+    # six sigmoid Dense layers in a row: missing-normalization's trained evidence model
+    shutil.copy(fixtures_dir / "evidence" / "missing-normalization.faulty.keras", folder / "legacy" / "deep.keras")
     return folder
 
 
@@ -94,7 +95,7 @@ def test_directory_recursion_finds_models_only(lint, models):
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert [line.split(": ")[0] for line in lines[:-1]] == [
-        f"{models}/legacy/deep.h5:hidden_1", f"{models}/unused_input.keras:metadata"]
+        f"{models}/legacy/deep.keras:dense1", f"{models}/unused_input.keras:metadata"]
     assert lines[-1] == "Found 2 findings (2 warnings) in 2 of 4 files."
 
 
@@ -122,7 +123,7 @@ def test_config_discovered_walking_up_with_per_file_ignores_and_options(models, 
     _write_pyproject(models, """
 [tool.inspector]
 ignore = ["unused-input"]
-per-file-ignores = { "legacy/*.h5" = ["N"] }
+per-file-ignores = { "legacy/*.keras" = ["N"] }
 """)
     sub = models / "legacy"
     monkeypatch.chdir(sub)
@@ -136,17 +137,17 @@ per-file-ignores = { "legacy/*.h5" = ["N"] }
 
 
 def test_rule_options_from_config(models, monkeypatch, tmp_path):
-    target = str(models / "legacy" / "deep.h5")  # 9 weight layers in a row
+    target = str(models / "legacy" / "deep.keras")  # 6 sigmoid weight layers in a row
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
-    config = _write_pyproject(tmp_path, "[tool.inspector.rules.missing-normalization]\ndepth = 10\n")
+    config = _write_pyproject(tmp_path, "[tool.inspector.rules.missing-normalization]\nsigmoid-depth = 7\n")
     assert runner.invoke(main, ["lint", target]).exit_code == 0
-    config.write_text("[tool.inspector.rules.missing-normalization]\ndepth = 9\n")
+    config.write_text("[tool.inspector.rules.missing-normalization]\nsigmoid-depth = 6\n")
     assert runner.invoke(main, ["lint", target]).exit_code == 1
     other = tmp_path / "strict.toml"
-    other.write_text("select = ['N101']\n[rules.N101]\ndepth = 3\n")
+    other.write_text("select = ['N101']\n[rules.N101]\nsigmoid-depth = 3\n")
     result = runner.invoke(main, ["lint", target, "--config", str(other)])
-    assert result.exit_code == 1 and "9 weight layers in a row" in result.stdout
+    assert result.exit_code == 1 and "6 weight layers in a row" in result.stdout
 
 
 @pytest.mark.parametrize(("body", "message"), [

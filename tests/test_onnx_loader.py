@@ -30,15 +30,15 @@ def _save(model, path: Path) -> Path:
 
 
 def _mlp(dead_branch: bool = False, unused_input: bool = False, layers: int = 2,
-         with_value_info: bool = True, init_as_input: bool = False):
-    """x[N,8] -> (MatMul W_i -> Relu) x layers -> Identity `head` -> y; optionally a head that
+         with_value_info: bool = True, init_as_input: bool = False, activation: str = "Relu"):
+    """x[N,8] -> (MatMul W_i -> activation) x layers -> Identity `head` -> y; optionally a head that
     reaches no output."""
     nodes, inits, infos = [], [], []
     prev = "x"
     for i in range(layers):
         inits.append(_init(f"W{i}", 8, 8))
         nodes.append(helper.make_node("MatMul", [prev, f"W{i}"], [f"h{i}"], name=f"dense{i}"))
-        nodes.append(helper.make_node("Relu", [f"h{i}"], [f"a{i}"], name=f"relu{i}"))
+        nodes.append(helper.make_node(activation, [f"h{i}"], [f"a{i}"], name=f"relu{i}"))
         infos += [helper.make_tensor_value_info(n, TensorProto.FLOAT, ["N", 8]) for n in (f"h{i}", f"a{i}")]
         prev = f"a{i}"
     nodes.append(helper.make_node("Identity", [prev], ["y"], name="head"))
@@ -138,11 +138,14 @@ def test_an_input_that_feeds_nothing_and_an_output_from_no_input(tmp_path):
 
 
 def test_missing_normalization_applies_to_matmul_chains(tmp_path):
-    deep = _save(_mlp(layers=5), tmp_path / "deep.onnx")
+    deep = _save(_mlp(layers=5, activation="Sigmoid"), tmp_path / "deep.onnx")
     findings = _lint(deep, "missing-normalization")
     assert len(findings) == 1
     assert set(findings[0].layers) >= {"dense0", "dense3"}
-    assert _lint(_save(_mlp(layers=2), tmp_path / "shallow.onnx"), "missing-normalization") == []
+    assert "(threshold 4 for sigmoid stacks)" in findings[0].message
+    assert _lint(_save(_mlp(layers=5), tmp_path / "relu.onnx"), "missing-normalization") == []
+    assert _lint(_save(_mlp(layers=2, activation="Sigmoid"), tmp_path / "shallow.onnx"),
+                 "missing-normalization") == []
 
 
 def test_summary_cli_on_onnx(tmp_path):

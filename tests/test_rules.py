@@ -148,12 +148,26 @@ def test_live_calls_is_what_the_outputs_depend_on():
 
 def test_missing_normalization_depth_option_and_chain_layers():
     rule = next(r for r in all_rules() if r.name == "missing-normalization")
-    graph = _graph(ex.dense_chain("mlp", [32] * 5))  # 5 hidden + output = 6 in a row
-    [finding] = lint_graph(graph, [rule])
+    sigmoid = _graph(ex.dense_chain("mlp", [32] * 5, activation="sigmoid"))  # 6 in a row
+    [finding] = lint_graph(sigmoid, [rule])
     assert finding.layers == ("dense_1", "dense_2", "dense_3", "dense_4", "dense_5", "output")
-    assert finding.message.startswith("6 weight layers in a row")
-    assert lint_graph(graph, [rule], {"missing-normalization": {"depth": 7}}) == []
-    assert lint_graph(graph, [rule], {"N101": {"depth": 6}}) != []
+    assert finding.message.startswith("6 weight layers in a row with no normalization between "
+                                      "them (threshold 4 for sigmoid stacks)")
+    assert lint_graph(sigmoid, [rule], {"missing-normalization": {"sigmoid-depth": 7}}) == []
+    relu = _graph(ex.dense_chain("mlp", [32] * 5))
+    assert lint_graph(relu, [rule]) == []  # ReLU stacks: threshold 16
+    assert lint_graph(relu, [rule], {"N101": {"depth": 6}}) != []
+
+
+def test_missing_normalization_reports_a_trunk_shared_by_two_heads_once():
+    from inspector.rules.missing_normalization import _two_heads
+
+    rule = next(r for r in all_rules() if r.name == "missing-normalization")
+    [finding] = lint_graph(_graph(_two_heads), [rule])
+    assert finding.message == (
+        "4 weight layers in a row with no normalization between them (threshold 4 for sigmoid "
+        "stacks): trunk_1 -> trunk_2 -> trunk_3 -> policy; the chain branches, also ending at value")
+    assert finding.layers == ("trunk_1", "trunk_2", "trunk_3", "policy", "value")
 
 
 def test_rules_run_inside_nested_models_with_prefixed_layer_names():
@@ -161,7 +175,7 @@ def test_rules_run_inside_nested_models_with_prefixed_layer_names():
     x = inner.input("encoder_input", (None, 8))
     h = x
     for i in range(4):
-        h = inner.add(ex.layer("Dense", f"enc_{i}", units=8, activation="relu"), h)
+        h = inner.add(ex.layer("Dense", f"enc_{i}", units=8, activation="sigmoid"), h)
     outer = ex.Functional("outer")
     a = outer.input("features", (None, 8))
     e = outer.add(inner.config([x], [h]), a)

@@ -286,3 +286,17 @@ def test_damaged_npz_and_savedmodel_graphs_end_in_a_load_error_or_a_result(folde
         except (ValueError, IndexError):  # what the SavedModel loader turns into "saved_model.pb is corrupt"
             outcomes["refused"] += 1
     assert outcomes["read"] and outcomes["refused"]
+
+
+def test_a_layer_importing_os_is_one_error_not_also_an_unknown_layer_warning():
+    from inspector.engine import get_rule, lint_graph
+    from inspector.graph import Source
+    from inspector.loaders.keras_config import parse_model
+    from inspector.rules import _examples as ex
+
+    config = ex.sequential((None, 8), ex.layer("system", "boom", module="os", command="touch x"),
+                           ex.layer("AttentionPooling", "pool", module="my_project.layers"))
+    graph = parse_model(config, Source("model.keras", "keras"))
+    findings = lint_graph(graph, [get_rule("S102"), get_rule("S104")])
+    assert [(f.code, f.layers) for f in findings] == [("S102", ("pool",)), ("S104", ())]
+    assert "config-driven import of os.system" in findings[1].message
