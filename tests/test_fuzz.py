@@ -1,6 +1,7 @@
-"""The robustness invariant on damaged fixtures: `inspect summary` and `inspect lint` on each
-exit 0/1 with strict JSON, or 2 with one line; never a traceback, hang, signal or memory
-blow-up. A CI-sized run of benchmarks/fuzzing.py (benchmarks/fuzz_bench.py runs the large one).
+"""The robustness invariant on fixtures damaged six ways: `inspect summary` and `inspect lint`
+on each exit 0/1 with strict JSON, or 2 with one line; never a traceback, hang, signal or
+memory blow-up. A CI-sized run of benchmarks/fuzzing.py (benchmarks/fuzz_bench.py runs the
+large one).
 """
 
 from __future__ import annotations
