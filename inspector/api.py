@@ -58,12 +58,12 @@ def draw(target: Any, out: str | Path, options, lint: bool = False, warn=None) -
 
     from inspector import load
     from inspector.diagram import render as write
-    from inspector.engine import all_rules, lint_graph
+    from inspector.engine import default_rules, lint_graph
 
     graph = load(target)
     if warn is not None:
         warn(graph)
-    findings = tuple(lint_graph(graph, all_rules())) if lint else ()
+    findings = tuple(lint_graph(graph, default_rules())) if lint else ()
     return write(graph, out, replace(options, findings=findings)), findings
 
 

@@ -250,7 +250,7 @@ def lint(targets: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, .
     Exit 0 when nothing is found, 1 when something is, 2 on a usage or load error (the other
     files are still checked)."""
     from inspector.config import load_config
-    from inspector.engine import discover, lint_target, select_rules
+    from inspector.engine import discover, lint_target, matches, select_rules
     from inspector.report import LintRun, formatter
 
     config = load_config(config_file).with_command_line(_split_selectors(select), _split_selectors(ignore))
@@ -264,7 +264,7 @@ def lint(targets: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, .
             continue
         files.append(target)
         per_file = config.ignored_for(target)
-        off = {r.code for r in select_rules(per_file, None)} if per_file else set()
+        off = {r.code for r in rules if any(matches(r, s) for s in per_file)}  # "ALL" too
         chosen = [r for r in rules if r.code not in off]
         try:
             findings.extend(lint_target(target, chosen, config.rule_options, data))
@@ -312,12 +312,13 @@ def rules_command(fmt: str) -> None:
         from inspector.evidence import record
 
         click.echo(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity,
-                                "summary": r.summary, "options": dict(r.options),
+                                "summary": r.summary, "options": dict(r.options), "default": r.default,
                                 "evidence": record(r.name)} for r in rules], indent=2))
         return
     width = max(len(r.name) for r in rules)
     for r in rules:
-        click.echo(f"{r.code}  {r.name:<{width}}  {r.severity:<7}  {r.summary}")
+        opt_in = "" if r.default else "(opt-in) "
+        click.echo(f"{r.code}  {r.name:<{width}}  {r.severity:<7}  {opt_in}{r.summary}")
 
 
 @main.command(name="rule")

@@ -244,9 +244,9 @@ def build_docs(paths: Sequence[str], options: RenderOptions, lint: bool,
             warn_payloads(graph)
         findings = None
         if lint:
-            from inspector.engine import all_rules, lint_graph
+            from inspector.engine import default_rules, lint_graph
 
-            findings = lint_graph(graph, all_rules())
+            findings = lint_graph(graph, default_rules())
         opts = replace(options, findings=tuple(findings or ()))
         if not opts.collapse and len(graph.calls) > AUTO_COLLAPSE_CALLS:
             opts = replace(opts, collapse=("auto",))

@@ -91,6 +91,7 @@ class Rule:
     invalid: tuple = ()
     frameworks: frozenset[str] = field(default_factory=lambda: FRAMEWORKS)
     security_severity: float | None = None  # CVSS-like 0-10, for SARIF's `security-severity`
+    default: bool = True  # False: opt-in (the taste family T), run only when selected
 
     @property
     def family(self) -> str:
@@ -149,8 +150,10 @@ def rule(
     invalid: Sequence = (),
     frameworks: Sequence[str] = ("keras", "onnx"),
     security_severity: float | None = None,
+    default: bool = True,
 ):
-    """Decorator registering `func(graph, opts) -> Iterator[Violation]` as a rule."""
+    """Decorator registering `func(graph, opts) -> Iterator[Violation]` as a rule; `default=False`
+    makes it opt-in: it runs only when a selector names its code, name or family."""
     if not _CODE.match(code):
         raise ValueError(f"rule code {code!r} must be a capital letter and three digits")
     if not _NAME.match(name):
@@ -164,7 +167,7 @@ def rule(
     def register(func: RuleFunc) -> RuleFunc:
         doc = inspect.cleandoc(func.__doc__ or "")
         new = Rule(code, name, severity, func, dict(options or {}), doc, tuple(valid),
-                   tuple(invalid), frozenset(frameworks), security_severity)
+                   tuple(invalid), frozenset(frameworks), security_severity, default)
         for other in _REGISTRY.values():
             same_origin = (other.func.__module__, other.func.__qualname__) == (
                 func.__module__, func.__qualname__)
@@ -213,6 +216,16 @@ def matches(r: Rule, selector: str) -> bool:
     return r.name == s.lower()
 
 
+def _selects(r: Rule, selector: str) -> bool:
+    """`matches`, except that an opt-in rule needs its own code, name or family, not `ALL`."""
+    return matches(r, selector) and (r.default or selector.strip().upper() != "ALL")
+
+
+def default_rules() -> list[Rule]:
+    """The rules that run when nothing is selected: all but the opt-in ones."""
+    return [r for r in all_rules() if r.default]
+
+
 def check_selectors(selectors: Sequence[str], where: str = "") -> None:
     """Raise a UsageError for a selector that matches no rule (a typo would silently do nothing)."""
     rules = all_rules()
@@ -226,7 +239,7 @@ def select_rules(select: Sequence[str] | None, ignore: Sequence[str] | None) -> 
     select = [s for s in (select or ()) if s.strip()]
     ignore = [s for s in (ignore or ()) if s.strip()]
     check_selectors(select + ignore)
-    chosen = [r for r in all_rules() if not select or any(matches(r, s) for s in select)]
+    chosen = [r for r in all_rules() if any(_selects(r, s) for s in select)] if select else default_rules()
     return [r for r in chosen if not any(matches(r, s) for s in ignore)]
 
 

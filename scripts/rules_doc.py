@@ -31,6 +31,9 @@ def render() -> str:
             for r in rules]
     for r in rules:
         out += ["", f"## {r.code} {r.name}", "", f"Default severity: **{r.severity}**."]
+        if not r.default:
+            out.append(f"Off by default (a matter of taste, not a fault): enable it with `--select {r.code}`"
+                       f" or `--select {r.family}`.")
         if r.options:
             out.append(f"Options, under `[tool.inspector.rules.{r.name}]`: {_options(r)}.")
         if r.frameworks != frozenset({"keras", "onnx"}):
@@ -51,7 +54,8 @@ def readme_section() -> str:
         why = " ".join(section(r.doc, "Why it matters").split())
         options = f" Options: {_options(r)}." if r.options else ""
         keras_only = " Keras models only." if r.frameworks == frozenset({"keras"}) else ""
-        out += [f"- **{r.code} `{r.name}`** ({r.severity}). {r.summary} *Why:* {why}{options}{keras_only}"]
+        severity = r.severity if r.default else f"{r.severity}, opt-in"
+        out += [f"- **{r.code} `{r.name}`** ({severity}). {r.summary} *Why:* {why}{options}{keras_only}"]
     return "\n".join(out) + "\n"
 
 

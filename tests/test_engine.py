@@ -35,7 +35,7 @@ def test_all_rules_sorted_by_code_and_found_by_code_or_name():
 
 def test_select_by_code_name_and_family_prefix():
     codes = lambda rules: {r.code for r in rules}
-    everything = codes(all_rules())
+    everything = codes(r for r in all_rules() if r.default)
     assert codes(select_rules(None, None)) == everything
     assert codes(select_rules(["N"], None)) == {c for c in everything if c.startswith("N")}
     assert codes(select_rules(["N10"], ["N102"])) == {c for c in everything if c.startswith("N10")} - {"N102"}
@@ -43,6 +43,19 @@ def test_select_by_code_name_and_family_prefix():
     assert codes(select_rules(None, ["S", "missing-normalization"])) == {
         c for c in everything if not c.startswith("S")} - {"N101"}
     assert codes(select_rules(["ALL"], None)) == everything
+
+
+def test_opt_in_rules_run_only_when_named():
+    """The taste family T is off by default: a selector must name its code, name or family."""
+    codes = lambda rules: {r.code for r in rules}
+    taste = [r for r in all_rules() if r.family == "T"]
+    assert taste and all(not r.default for r in taste)
+    for unnamed in (select_rules(None, None), select_rules(["ALL"], None), select_rules(None, ["N101"])):
+        assert not codes(taste) & codes(unnamed)
+    assert codes(select_rules(["T"], None)) == codes(taste)
+    for selector in ("T101", "shrinking-filters", "t101"):
+        assert codes(select_rules([selector], None)) == {"T101"}, selector
+    assert codes(select_rules(["N", "T"], None)) >= codes(taste)
 
 
 def test_unknown_selector_is_a_usage_error():

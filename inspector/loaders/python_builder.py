@@ -17,6 +17,13 @@ only the user's inputs in the config. The result is the graph the user wrote, wi
 present as a layer that no declared input reaches, which is what the `disconnected-graph` rule
 explains. Re-running the builder with a patched `keras.Model` was rejected: it would run user code
 twice and miss `from keras import Model` bindings made before the patch.
+
+Zero-size maps. Keras refuses a pooling or convolution whose window no longer fits its input
+("Computed output size would be zero or negative", tf_keras: "Negative dimension size") while the
+builder is still calling layers, naming neither the layer nor the dimension. The same traceback
+holds the frame of the refusing layer's `__call__` and its input tensor: the graph up to that
+tensor is connected, so we serialize it and append the refusing layer to its config, called on
+that tensor. `vanishing-feature-map` (A105) then says which layer drives which dimension to zero.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import importlib
 import importlib.util
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Iterator, Mapping
@@ -38,28 +46,51 @@ from inspector.loaders.keras_config import LayerKey, parse_model
 from inspector.tf_runtime import import_tensorflow_quietly
 
 DISCONNECTED_MESSAGES = ("is not connected to `inputs`", "Graph disconnected")
+ZERO_SIZE_MESSAGES = ("Computed output size would be zero or negative", "Negative dimension size")
+
+
+class _Refused(Exception):
+    """Keras refused a layer call for a zero-size output: the model config up to that layer."""
+
+    def __init__(self, model: Any, config: dict[str, Any], reason: str):
+        super().__init__(reason)
+        self.model, self.config, self.reason = model, config, reason
 
 
 def load_builder(ref: str) -> ModelGraph:
     """Import `pkg.module:function` or `path/to/file.py:function`, call it, read the model."""
-    model, declared = _build(ref)
+    try:
+        model, declared = _build(ref)
+    except _Refused as refused:
+        source = Source(path=ref, format="python", **_versions(refused.model))
+        return parse_model(refused.config, source, LiveWeights(refused.model), None,
+                           notes=[f"Keras refused the model: {refused.reason}"])
     return _graph_of(model, Source(path=ref, format="python", **_versions(model)), declared)
 
 
 def build_model(ref: str) -> Any:
     """The live keras.Model a builder reference returns (to run it, e.g. to measure losses)."""
-    model, declared = _build(ref)
+    try:
+        model, declared = _build(ref)
+    except _Refused as refused:
+        raise InspectorError(ref, f"Keras refused the model ({refused.reason}), so it cannot be run") from None
     if declared is not None:
         raise InspectorError(ref, "the builder's model is disconnected (Keras refused it), so it cannot be run")
     return model
 
 
 def _build(ref: str) -> tuple[Any, list | None]:
-    """(model, None), or for a graph Keras refused as disconnected (connected twin, declared inputs)."""
+    """(model, None), or for a graph Keras refused as disconnected (connected twin, declared inputs).
+    Raises _Refused for a layer Keras refused for a zero-size output."""
     function = resolve_builder(ref)
     try:
-        model = function()
+        with _full_tracebacks():
+            model = function()
     except ValueError as exc:
+        if any(m in str(exc) for m in ZERO_SIZE_MESSAGES):
+            refused = _recover_refused_layer(exc)
+            if refused is not None:
+                raise refused from None
         if not any(m in str(exc) for m in DISCONNECTED_MESSAGES):
             raise InspectorError(ref, f"the builder raised ValueError: {one_line(exc)}") from None
         recovered = _recover_disconnected(exc)
@@ -130,6 +161,36 @@ def _import_file(ref: str, path: Path):
             del sys.modules[module_name]
             raise InspectorError(ref, f"importing {path.name} raised {type(exc).__name__}: {one_line(exc)}") from None
     return module
+
+
+@contextmanager
+def _full_tracebacks() -> Iterator[None]:
+    """Keras' traceback filtering off while the builder runs: it drops the frames of the layer
+    call that refused a zero-size output, which `_recover_refused_layer` reads."""
+    switches = []  # (is_enabled, disable, enable) of Keras 3 and of TensorFlow (tf_keras uses it)
+    try:
+        import keras
+
+        switches.append((keras.config.is_traceback_filtering_enabled,
+                         keras.config.disable_traceback_filtering, keras.config.enable_traceback_filtering))
+    except (ImportError, AttributeError):
+        pass
+    try:
+        import tensorflow as tf
+
+        switches.append((tf.debugging.is_traceback_filtering_enabled,
+                         tf.debugging.disable_traceback_filtering, tf.debugging.enable_traceback_filtering))
+    except (ImportError, AttributeError):
+        pass
+    were_on = [is_on() for is_on, _, _ in switches]
+    for _, disable, _ in switches:
+        disable()
+    try:
+        yield
+    finally:
+        for (_, _, enable), was_on in zip(switches, were_on, strict=True):
+            if was_on:
+                enable()
 
 
 @contextmanager
@@ -299,6 +360,82 @@ def _input_ancestors(outputs: list) -> list:
         parents = getattr(node, "input_tensors", None)
         if parents is None:  # tf_keras
             parents = _flatten(node.keras_inputs)
-        stack.extend(reversed(list(parents)))
+        stack.extend(reversed(_flatten(parents)))  # tf_keras: one tensor, not a list, for one input
     return found
 
+
+
+# -- layers refused for a zero-size output -----------------------------------------------------
+def _recover_refused_layer(exc: BaseException) -> _Refused | None:
+    """The model config of the graph up to the refused layer, the layer appended, from the frame
+    of that layer's `__call__` in the traceback."""
+    try:
+        found = _refusing_call(exc)
+        if found is None:
+            return None
+        layer, tensors = found
+        inputs = _input_ancestors(tensors)
+        if not inputs:
+            return None
+        helper = _model_class(layer)(inputs=inputs, outputs=tensors)
+        entry = _layer_entry(layer, tensors, helper)
+    except Exception:  # noqa: BLE001 - cannot rebuild: the original error is reported instead
+        return None
+    config = _model_config(helper)
+    config["config"]["layers"].append(entry)
+    config["config"]["output_layers"] = [[layer.name, 0, 0]]
+    lines = [line.strip() for line in str(exc).splitlines()]
+    reason = next((line for line in lines if any(m in line for m in ZERO_SIZE_MESSAGES)), None)
+    return _Refused(helper, config, _strip_ansi(reason)[:300] if reason else one_line(exc))
+
+
+def _strip_ansi(text: str) -> str:
+    """Keras 3 wraps the message in terminal bold codes."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def _refusing_call(exc: BaseException) -> tuple[Any, list] | None:
+    """(layer, input tensors) of the innermost layer `__call__` frame (a layer, not a model)
+    called on symbolic tensors."""
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        local = tb.tb_frame.f_locals
+        self_obj = local.get("self")
+        if tb.tb_frame.f_code.co_name == "__call__" and self_obj is not None \
+                and hasattr(self_obj, "get_config") and not _is_model_class(type(self_obj)):
+            args = local.get("args")
+            candidates = list(args) if isinstance(args, (list, tuple)) and args else local.get("inputs")
+            tensors = [t for t in _flatten(candidates) if getattr(t, "_keras_history", None) is not None]
+            if tensors:
+                found = (self_obj, tensors)
+        tb = tb.tb_next
+    return found
+
+
+def _model_class(layer: Any) -> type:
+    if type(layer).__module__.startswith("tf_keras"):
+        import tf_keras
+
+        return tf_keras.Model
+    import keras
+
+    return keras.Model
+
+
+def _layer_entry(layer: Any, tensors: list, helper: Any) -> dict[str, Any]:
+    """The layer's config entry, called on `tensors`, in the format of the helper's config."""
+    entry = _model_config(layer)
+    entry["name"] = layer.name
+    if type(layer).__module__.startswith("tf_keras"):
+        entry["inbound_nodes"] = [[[*_history(t), {}] for t in tensors]]
+        return entry
+    import keras
+
+    entry = {**json.loads(json.dumps(keras.saving.serialize_keras_object(layer), default=_jsonable)),
+             "name": layer.name}
+    args = [{"class_name": "__keras_tensor__",
+             "config": {"shape": list(t.shape), "dtype": str(t.dtype), "keras_history": list(_history(t))}}
+            for t in tensors]
+    entry["inbound_nodes"] = [{"args": [args[0] if len(args) == 1 else args], "kwargs": {}}]
+    return entry
