@@ -293,6 +293,7 @@ def _damage_hdf5(rng: random.Random, seeds, stem: Path) -> Case:
     with h5py.File(path, "r+") as f:
         groups = [f] + [f[name] for name in _group_names(f)]
         group = rng.choice(groups)
+        where = group.name  # read while the file is open
         attr = rng.choice(list(group.attrs) or ["model_config"])
         op = rng.choice(["delete", "int", "floats", "bytes", "names", "cycle", "soft", "external", "dataset"])
         try:
@@ -301,7 +302,7 @@ def _damage_hdf5(rng: random.Random, seeds, stem: Path) -> Case:
             op = "delete"
             if attr in group.attrs:
                 del group.attrs[attr]
-    return Case(path, "hdf5", f"{op} {attr!r} on {group.name} of {src.name}")
+    return Case(path, "hdf5", f"{op} {attr!r} on {where} of {src.name}")
 
 
 def _edit_hdf5(rng: random.Random, f, group, attr: str, op: str) -> None:
