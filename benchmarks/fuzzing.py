@@ -3,9 +3,9 @@ invariant on each: exit 0/1 with strict RFC 8259 JSON on stdout, or exit 2 with 
 `inspect: error: PATH: reason` that is no "internal error"; never a traceback, a hang, a signal
 or more than MAX_RSS_MIB of memory.
 
-Five classes of damage, as a stranger's file can carry them: bytes (flips, truncation, splices),
+Six classes of damage, as a stranger's file can carry them: bytes (flips, truncation, splices),
 JSON edits of the model config (in .json, in a .keras zip, in an HDF5 attribute), HDF5 attribute
-and link edits, zip tricks, and ONNX edits. The same seed gives the same files.
+and link edits, zip tricks, ONNX edits, and damaged SavedModel protobufs. The same seed gives the same files.
 
 Commands run in a long-lived worker process (in-process, through click's runner: no interpreter
 start per run), watched by the parent: a worker that stops answering is a hang, one that dies is
@@ -35,7 +35,7 @@ from pathlib import Path
 MAX_RSS_MIB = 1024  # a damaged fixture of under 1 MB must not cost more
 ADDRESS_LIMIT = 3 * 2**30  # the worker's RLIMIT_AS: a blow-up fails fast instead of swapping
 COMMANDS = (("summary", "--format", "json"), ("lint", "--output-format", "json"))
-DAMAGE = ("bytes", "json", "hdf5", "zip", "onnx")
+DAMAGE = ("bytes", "json", "hdf5", "zip", "onnx", "savedmodel")
 
 
 @dataclass(frozen=True)
@@ -63,12 +63,14 @@ class Outcome:
 
 
 def seed_files(fixtures: Path, work: Path) -> dict[str, list[Path]]:
-    """The fixture files by container, and two small ONNX graphs built with onnx.helper."""
+    """The fixture files and SavedModel folders by container, and two small ONNX graphs built
+    with onnx.helper."""
     seeds = {
         "keras": sorted(fixtures.glob("*.keras")),
         "h5": sorted(fixtures.glob("*.h5")),
         "json": [p for p in sorted(fixtures.glob("*.json")) if p.name != "manifest.json"],
         "onnx": _onnx_seeds(work),
+        "savedmodel": sorted(p.parent for p in fixtures.glob("*/saved_model.pb")),
     }
     return seeds
 
@@ -126,7 +128,14 @@ def make_cases(fixtures: Path, work: Path, count: int, seed: int) -> list[Case]:
 
 def _damage_bytes(rng: random.Random, seeds, stem: Path) -> Case:
     src = rng.choice(seeds["keras"] + seeds["h5"] + seeds["json"] + seeds["onnx"])
-    data = bytearray(src.read_bytes())
+    data, op = _damaged(rng, src.read_bytes())
+    path = stem.with_suffix(src.suffix)
+    path.write_bytes(data)
+    return Case(path, "bytes", f"{op} {src.name}")
+
+
+def _damaged(rng: random.Random, original: bytes) -> tuple[bytes, str]:
+    data = bytearray(original)
     op = rng.choice(["flip", "truncate", "zero", "splice", "insert"])
     if op == "flip":
         for _ in range(rng.randint(1, 32)):
@@ -144,9 +153,7 @@ def _damage_bytes(rng: random.Random, seeds, stem: Path) -> Case:
     else:
         at = rng.randrange(len(data))
         data[at:at] = rng.randbytes(rng.randint(1, 64))
-    path = stem.with_suffix(src.suffix)
-    path.write_bytes(bytes(data))
-    return Case(path, "bytes", f"{op} {src.name}")
+    return bytes(data), op
 
 
 # -- JSON edits --------------------------------------------------------------------------------
@@ -220,7 +227,7 @@ def _edit_config(rng: random.Random, config: dict) -> tuple[dict, str]:
             else:
                 parent = next((c for c in containers if isinstance(c, list) and any(x is layer for x in c)), None)
                 if parent is not None:
-                    parent.append(copy.deepcopy(layer))
+                    parent.append(layer)  # written out twice by json: no copy of a deep value
                     edits.append("duplicate layer")
         elif op == "nest":
             depth = rng.choice([5, 40, 300])
@@ -286,6 +293,7 @@ def _damage_hdf5(rng: random.Random, seeds, stem: Path) -> Case:
     with h5py.File(path, "r+") as f:
         groups = [f] + [f[name] for name in _group_names(f)]
         group = rng.choice(groups)
+        where = group.name  # read while the file is open
         attr = rng.choice(list(group.attrs) or ["model_config"])
         op = rng.choice(["delete", "int", "floats", "bytes", "names", "cycle", "soft", "external", "dataset"])
         try:
@@ -294,7 +302,7 @@ def _damage_hdf5(rng: random.Random, seeds, stem: Path) -> Case:
             op = "delete"
             if attr in group.attrs:
                 del group.attrs[attr]
-    return Case(path, "hdf5", f"{op} {attr!r} on {group.name} of {src.name}")
+    return Case(path, "hdf5", f"{op} {attr!r} on {where} of {src.name}")
 
 
 def _edit_hdf5(rng: random.Random, f, group, attr: str, op: str) -> None:
@@ -433,8 +441,27 @@ def _damage_onnx(rng: random.Random, seeds, stem: Path) -> Case:
     return Case(path, "onnx", f"{op} in {src.name}")
 
 
+# -- SavedModel damage -------------------------------------------------------------------------
+
+
+def _damage_savedmodel(rng: random.Random, seeds, stem: Path) -> Case:
+    """Byte damage, or a protobuf field claiming gigabytes, in keras_metadata.pb or saved_model.pb
+    (both read without TensorFlow by a small protobuf reader)."""
+    src = rng.choice(seeds["savedmodel"])
+    shutil.copytree(src, stem)
+    target = stem / rng.choice(["keras_metadata.pb", "saved_model.pb"])
+    data = target.read_bytes()
+    if rng.random() < 0.3:
+        at = rng.randrange(len(data))
+        data, op = data[:at] + b"\x0a\xff\xff\xff\xff\x0f" + data[at:], "huge length"
+    else:
+        data, op = _damaged(rng, data)
+    target.write_bytes(data)
+    return Case(stem, "savedmodel", f"{op} {target.name} of {src.name}")
+
+
 MUTATORS = {"bytes": _damage_bytes, "json": _damage_json, "hdf5": _damage_hdf5, "zip": _damage_zip,
-            "onnx": _damage_onnx}
+            "onnx": _damage_onnx, "savedmodel": _damage_savedmodel}
 
 
 # --------------------------------------------------------------------------- harness

@@ -1,10 +1,11 @@
-"""Checks an ONNX model gets before any of it reaches the onnx library's native code.
+"""Checks of an ONNX model's dimensions before anything reads its shapes.
 
-ONNX shape inference is C++ that trusts its input: a negative dimension on a sliced axis makes
-`std::clamp` assert and abort the whole process (SIGABRT, onnx/onnx#8481, onnx 1.21 to 1.23),
-which no `except` can catch. The IR says a dimension is a non-negative value or a symbol, so a
-negative stored dimension is read as unknown (ORT and Netron show dynamic axes the same way),
-and an initializer, which must have a real shape, with a negative one is refused.
+The IR says a dimension is a non-negative value or a symbol. A negative stored dimension (some
+exporters write -1 for a dynamic axis) is read as unknown, as ONNX Runtime and Netron show it,
+instead of printing shapes like (-5, 4) and feeding it to shape inference, where a negative
+dimension on a sliced axis aborts the process (onnx/onnx#8481; inference runs in a forked child
+anyway, see onnx_infer.py). An initializer, which must have a real shape, with a negative one is
+refused.
 """
 
 from __future__ import annotations
