@@ -40,7 +40,7 @@ def summarize(target: Any, expand_nested: bool = False) -> dict[str, Any]:
 
 
 def render(target: Any, out: str | Path, lint: bool = False, **options: Any) -> Path:
-    """Draw `target` to `out` (format from the suffix: .svg .png .pdf .dot .mmd .md).
+    """Draw `target` to `out` (format from the suffix: .svg .png .pdf .dot .mmd .md .html).
 
     `options` are RenderOptions fields (show_shapes, show_params, rankdir, depth, collapse,
     start, stop, theme); `lint=True` outlines the layers with findings.
@@ -64,15 +64,16 @@ def draw(target: Any, out: str | Path, options, lint: bool = False, warn=None) -
     if warn is not None:
         warn(graph)
     findings = tuple(lint_graph(graph, default_rules())) if lint else ()
-    return write(graph, out, replace(options, findings=findings)), findings
+    return write(graph, out, replace(options, findings=findings), linted=lint), findings
 
 
 def export_onnx(target: Any, out: str | Path, **options: Any):
-    """Convert to ONNX with tf2onnx and verify it against Keras with onnxruntime.
+    """Convert to ONNX (natively from the file, or with tf2onnx) and verify it with onnxruntime.
 
     `target` is a .keras/.h5 file, a builder reference or a live keras.Model; `options` are
-    opset, verify, tolerance and custom_objects. Returns the ExportResult with the parity report.
+    opset, verify, tolerance, custom_objects, converter ("auto", "native", "tf2onnx") and
+    input_shapes ({input: shape}). Returns the ExportResult with the parity report.
     """
-    from inspector.export.onnx_export import export_onnx as convert
+    from inspector.export.route import export_onnx as convert
 
     return convert(target, out, **options)

@@ -1,7 +1,7 @@
 """The `inspect` command line: parse options, call the library, print, exit.
 
-Exit codes follow linters: 0 clean, 1 findings, 2 usage or load error. Errors a user can cause
-print one line, `inspect: error: PATH: reason`; no traceback.
+Exit codes follow linters: 0 clean, 1 findings (at or above `--fail-on`), 2 usage or load
+error. Errors a user can cause print one line, `inspect: error: PATH: reason`; no traceback.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 import click
 
 from inspector import __version__
-from inspector.errors import InspectorError, one_line
+from inspector.errors import InspectorError, UsageError, one_line
 from inspector.report import FORMATS
 
 
@@ -67,12 +67,19 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True, help="Output format; json follows the documented schema.")
 @click.option("--expand-nested", is_flag=True, help="Show the layers inside nested models.")
+@click.option("--textconv", is_flag=True,
+              help="A stable one-fact-a-line form for git's diff.<driver>.textconv (see the README).")
 @report_errors
-def summary(path: str, fmt: str, expand_nested: bool) -> None:
+def summary(path: str, fmt: str, expand_nested: bool, textconv: bool) -> None:
     """Layers, calls of shared layers, shapes, parameters and losses of a model file or builder."""
     from inspector import load
     from inspector.summary import format_markdown, format_text, summary_dict
 
+    if textconv:
+        from inspector.diff.textconv import textconv_of
+
+        click.echo(textconv_of(path), nl=False)
+        return
     graph = load(path)  # files, SavedModel folders and `module:function` builders, like lint and render
     _warn_payloads(graph)
     if fmt == "json":
@@ -90,24 +97,33 @@ def summary(path: str, fmt: str, expand_nested: bool) -> None:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The ONNX file to write (.onnx).")
 @click.option("--opset", type=click.IntRange(9, 18), default=None,
-              help="ONNX opset (tf2onnx 1.17 writes 9 to 18); its default, 15, when not given.")
+              help="ONNX opset: native writes 13 to 17 (default 17), tf2onnx 1.17 writes 9 to 18 "
+                   "(default 15); auto uses tf2onnx for an opset native does not write.")
 @click.option("--verify/--no-verify", default=True, show_default=True,
               help="Check the file and compare onnxruntime with Keras on random inputs.")
 @click.option("--tolerance", type=click.FloatRange(min=0), default=1e-4, show_default=True,
               help="Largest absolute difference per output accepted by --verify.")
 @click.option("--custom-objects", "custom_objects", metavar="MODULE", default=None,
               help="Python module (dotted name or .py file) defining the model's custom layers.")
+@click.option("--converter", type=click.Choice(["auto", "native", "tf2onnx"]), default="auto", show_default=True,
+              help="native: from the file, without TensorFlow; tf2onnx: through Keras; auto: native when "
+                   "every layer class is supported, else tf2onnx.")
+@click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME=D1,D2,...",
+              help="Verify on this shape of input NAME, batch first (repeatable), e.g. posts=3,500.")
 @report_errors
 def export(path: str, output: str, opset: int | None, verify: bool, tolerance: float,
-           custom_objects: str | None) -> None:
-    """Export a .keras/.h5 model or a `module:function` builder to ONNX, verified against Keras.
+           custom_objects: str | None, converter: str, input_shapes: tuple[str, ...]) -> None:
+    """Export a .keras/.h5 model (natively, no TensorFlow needed) or a `module:function` builder
+    to ONNX, checked with onnxruntime, against Keras when TensorFlow is installed.
 
     Exit 1 when verification finds an output differing by more than the tolerance."""
     from inspector.export import export_onnx
+    from inspector.export.probe import parse_input_shapes
     from inspector.export.report import format_report
 
     result = export_onnx(path, output, opset=opset, verify=verify, tolerance=tolerance,
-                         custom_objects=custom_objects)
+                         custom_objects=custom_objects, converter=converter,
+                         input_shapes=parse_input_shapes(input_shapes, path))
     click.echo(format_report(result), nl=False)
     if result.verification is not None and not result.verification.passed:
         # the report above lists each failure; stderr only says the export is not to be trusted
@@ -151,7 +167,7 @@ def _diagram_options(command):
 @main.command()
 @click.argument("path", type=str)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="The file to write; the suffix picks the format: .svg .png .pdf .dot .mmd .md")
+              help="The file to write; the suffix picks the format: .svg .png .pdf .dot .mmd .md .html")
 @_diagram_options
 @click.option("--from", "start", metavar="LAYER", default=None, help="Draw from this layer on.")
 @click.option("--to", "stop", metavar="LAYER", default=None, help="Draw up to this layer.")
@@ -237,6 +253,13 @@ def _split_selectors(values: tuple[str, ...]) -> list[str]:
 @click.option("--output-format", "output_format", type=click.Choice(FORMATS),
               default="text", show_default=True, help="How to print the findings.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (load errors still exit 2).")
+@click.option("--fail-on", "fail_on", type=click.Choice(["error", "warning", "info", "never"]), default=None,
+              help="The least severe finding that exits 1 [default: warning, or fail-on in the config]: "
+                   "info notes are printed but do not fail the run.")
+@click.option("--baseline", "baseline", type=click.Path(dir_okay=False), default=None,
+              help="Report and fail only on findings not in this baseline; list its entries now fixed.")
+@click.option("--write-baseline", "write_baseline", type=click.Path(dir_okay=False), default=None,
+              help="Record every finding of this run in FILE (keyed by file, rule and layers) and exit 0.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
               help="Configuration file (default: the nearest pyproject.toml with [tool.inspector]).")
 @click.option("--data", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -244,11 +267,12 @@ def _split_selectors(values: tuple[str, ...]) -> list[str]:
                    "output's loss (runs the model with TensorFlow).")
 @report_errors
 def lint(targets: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, ...], output_format: str,
-         exit_zero: bool, config_file: str | None, data: str | None) -> None:
+         exit_zero: bool, fail_on: str | None, baseline: str | None, write_baseline: str | None,
+         config_file: str | None, data: str | None) -> None:
     """Check model files, folders and `module:function` builders against the rules.
 
-    Exit 0 when nothing is found, 1 when something is, 2 on a usage or load error (the other
-    files are still checked)."""
+    Exit 0 when nothing fails the run, 1 on a finding at or above --fail-on (warning unless
+    configured), 2 on a usage or load error (the other files are still checked)."""
     from inspector.config import load_config
     from inspector.engine import discover, lint_target, matches, select_rules
     from inspector.report import LintRun, formatter
@@ -277,11 +301,89 @@ def lint(targets: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, .
                       "(a bug in keras-inspector: please report it)")
             errors.append((target, reason))
             click.echo(f"inspect: error: {target}: {reason}", err=True)
+    if write_baseline is not None:
+        from inspector.baseline import write_baseline as record
+
+        count = record(findings, write_baseline)
+        click.echo(f"inspect: wrote {count} finding{'s' if count != 1 else ''} to the baseline {write_baseline}",
+                   err=True)
+        sys.exit(2 if errors else 0)
+    if baseline is not None:
+        from inspector.baseline import apply_baseline
+
+        compared = apply_baseline(findings, baseline, files)
+        findings = list(compared.new)
+        click.echo(f"inspect: baseline {baseline}: {len(compared.known)} known finding"
+                   f"{'s' if len(compared.known) != 1 else ''} not shown, {len(compared.fixed)} "
+                   f"entr{'ies' if len(compared.fixed) != 1 else 'y'} fixed", err=True)
+        for entry in compared.fixed:
+            click.echo(f"inspect: baseline {baseline}: fixed, can be dropped: {entry}", err=True)
     run = LintRun(tuple(findings), tuple(files), tuple(errors), tuple(rules))
     click.echo(formatter(output_format)(run), nl=False)
     if errors:
         sys.exit(2)
-    if findings and not exit_zero:
+    from inspector.gate import DEFAULT_FAIL_ON, failing
+
+    if not exit_zero and failing(findings, fail_on or config.fail_on or DEFAULT_FAIL_ON):
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("targets", nargs=-1, required=True, metavar="OLD NEW | --base REF PATH...")
+@click.option("--base", metavar="REF", default=None,
+              help="Compare each PATH with its version at git revision REF (e.g. origin/main).")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
+              show_default=True, help="text for the terminal, markdown for a pull request, json for tools.")
+@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
+              help="Also draw NEW with added, changed and removed layers marked (.svg .png .pdf .dot .mmd).")
+@click.option("--exit-code", is_flag=True,
+              help="Exit 1 when the models differ (layers, inputs, outputs or training; renames alone do not).")
+@click.option("--lint/--no-lint", "with_lint", default=True, show_default=True,
+              help="Say which lint findings the change introduces and which it fixes.")
+@_diagram_options
+@report_errors
+def diff(targets: tuple[str, ...], base: str | None, fmt: str, output: str | None, exit_code: bool,
+         with_lint: bool, no_shapes: bool, no_params: bool, rankdir: str, expand_nested: bool,
+         depth: int | None, collapse: tuple[str, ...], theme: str) -> None:
+    """What changed from OLD to NEW (files of any format or era, or `module:function` builders):
+    layers added, removed, renamed and changed, connections, sharing, training, totals, findings.
+
+    With --base REF, each PATH is compared with its committed version at REF (a file REF lacks
+    is reported as new); --format json then prints a list, one diff per PATH that REF has."""
+    from inspector.config import load_config
+    from inspector.diff import diff as compare
+    from inspector.diff.report import diff_dict, format_markdown, format_text
+    from inspector.engine import select_rules
+
+    if base is None and len(targets) != 2:
+        raise UsageError(None, f"diff takes OLD and NEW (or --base REF and paths), not {len(targets)} argument"
+                         + ("s" if len(targets) != 1 else ""))
+    if output is not None and len(targets) != (1 if base else 2):
+        raise UsageError(output, "-o draws one comparison: give one PATH with --base")
+    config = load_config()  # the project's rule selection and options, as `inspect lint` uses them
+    rules = select_rules(config.select, config.ignore) if with_lint else None
+    if base is None:
+        results, added = [compare(targets[0], targets[1], lint=with_lint, rules=rules, options=config.rule_options)], []
+    else:
+        from inspector.diff import diff_at
+
+        results, added = diff_at(base, targets, lint=with_lint, rules=rules, options=config.rule_options)
+    if output is not None and results:
+        from dataclasses import replace
+
+        from inspector.diff.picture import draw_diff
+
+        options = _render_options(no_shapes, no_params, rankdir, expand_nested, depth, collapse, None, None, theme)
+        draw_diff(results[0], output, replace(options, findings=tuple(results[0].introduced)))
+    if fmt == "json":
+        docs = [diff_dict(r) for r in results]
+        click.echo(json.dumps(docs if base is not None else docs[0], indent=2))
+    else:
+        form = format_markdown if fmt == "markdown" else format_text
+        reports = [form(r) for r in results]
+        reports += [f"{path}: new file, not in {base}\n" for path in added]
+        click.echo("\n".join(reports), nl=False)
+    if exit_code and (added or any(r.differs for r in results)):
         sys.exit(1)
 
 

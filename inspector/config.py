@@ -4,6 +4,7 @@
 [tool.inspector]
 select = ["G", "N101", "loss-activation-mismatch"]   # codes, names or family prefixes; default all
 ignore = ["S102"]
+fail-on = "warning"   # error, warning (the default: info notes never fail), info or never
 per-file-ignores = { "legacy/*.h5" = ["N"], "models/custom_*.keras" = ["unknown-layer"] }
 
 [tool.inspector.rules.missing-normalization]
@@ -22,13 +23,13 @@ from __future__ import annotations
 import fnmatch
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from inspector.errors import UsageError
 
-KEYS = ("select", "ignore", "per-file-ignores", "rules")
+KEYS = ("select", "ignore", "per-file-ignores", "rules", "fail-on")
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Config:
     per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # by rule name
     path: Path | None = None  # the file the configuration came from
+    fail_on: str | None = None  # "error", "warning", "info" or "never"; None: the default (warning)
 
     def with_command_line(self, select: Sequence[str] | None, ignore: Sequence[str] | None) -> Config:
         """Command-line options win: `--select` replaces the file's select and ignore lists (so
@@ -47,7 +49,7 @@ class Config:
             new_select, new_ignore = tuple(select), ()
         if ignore:
             new_ignore = new_ignore + tuple(ignore)
-        return Config(new_select, new_ignore, self.per_file_ignores, self.rule_options, self.path)
+        return replace(self, select=new_select, ignore=new_ignore)
 
     def ignored_for(self, target: str) -> tuple[str, ...]:
         """Selectors that `per-file-ignores` switches off for `target` (a path or builder ref)."""
@@ -154,4 +156,10 @@ def _parse(file: Path, table: Mapping[str, Any]) -> Config:
             options[r.name] = resolve_options(r, values)
         except UsageError as exc:
             raise UsageError(file, exc.reason) from None
-    return Config(select, ignore, per_file, options, file)
+    fail_on = table.get("fail-on")
+    if fail_on is not None:
+        from inspector.gate import FAIL_ON
+
+        if fail_on not in FAIL_ON:
+            raise UsageError(file, f"fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
+    return Config(select, ignore, per_file, options, file, fail_on)

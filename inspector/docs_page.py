@@ -1,6 +1,7 @@
 """`inspect docs`: one Markdown page per model for a docs folder, byte-identical on reruns.
 
-Each page holds the diagram (an SVG written beside it, and the same drawing as Mermaid inline),
+Each page holds the diagram (an SVG written beside it, the interactive HTML page linked from it,
+and the same drawing as Mermaid inline),
 the summary table from inspector.summary, inputs and outputs, the training configuration and
 the lint findings. Everything written is computed first as {path: bytes}, so `--check` compares
 exactly what a run would write with what is on disk: docs that drift from the model fail CI.
@@ -100,7 +101,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 def model_page(graph: ModelGraph, stem: str, options: RenderOptions, findings: Sequence | None,
                svg: bool = True) -> dict[str, bytes]:
-    """The page and its SVG, as {relative file name: contents}; with svg=False (no Graphviz) the
+    """The page, its SVG and its interactive HTML page, as {relative file name: contents}; with svg=False (no Graphviz) the
     page shows the Mermaid drawing instead of the picture. Raises GraphvizMissing if svg is asked
     for and the `dot` program is not installed."""
     diagram = build_diagram(graph, options)
@@ -115,7 +116,9 @@ def model_page(graph: ModelGraph, stem: str, options: RenderOptions, findings: S
             page_marker(index_row(graph)), ""]
     out += ["## Diagram", ""]
     if picture is not None:
-        out += [f"![{graph.name} architecture]({stem}.svg)", ""]
+        out += [f"![{graph.name} architecture]({stem}.svg)", "",
+                (f"[Open the interactive diagram]({stem}.html): pan, zoom, open blocks, search layers, "
+                 "and see each layer's config, shapes, weights and findings."), ""]
     collapsed = [n for n in diagram.nodes if n.kind == "block"]
     if collapsed:
         out += [(f"Repeated blocks are collapsed: {len(collapsed)} block nodes "
@@ -167,7 +170,10 @@ def model_page(graph: ModelGraph, stem: str, options: RenderOptions, findings: S
     text = "\n".join(out).rstrip("\n") + "\n"
     files = {f"{stem}.md": text.encode()}
     if picture is not None:
+        from inspector.diagram.html import to_html
+
         files[f"{stem}.svg"] = picture
+        files[f"{stem}.html"] = to_html(graph, options, f"{stem}.html", linted=findings is not None)
     return files
 
 

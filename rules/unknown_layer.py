@@ -67,10 +67,14 @@ def unknown_layer(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
             if cls not in KNOWN_LAYERS:
                 where = f" from module {module!r}" if module else ""
                 yield Violation(f"layer {name!r} is a {cls}{where}, not a built-in Keras class: "
-                                "loading it needs that class's code", (layer.name,))
+                                "loading it needs that class's code", (layer.name,),
+                                pattern=f"layers{where} are not built-in Keras classes: "
+                                        "loading them needs their code")
             elif module and not module.split(".")[0] in _KERAS_MODULES:
                 yield Violation(f"layer {name!r} is a {cls} defined in {module!r}, not Keras' own "
-                                "class: loading it needs that module", (layer.name,))
+                                "class: loading it needs that module", (layer.name,),
+                                pattern=f"layers defined in {module!r}, not Keras' own classes: "
+                                        "loading them needs that module")
 
 
 def _classes(layer: Layer) -> Iterator[tuple[str, str, str | None]]:

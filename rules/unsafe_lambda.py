@@ -84,9 +84,10 @@ def unsafe_lambda(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
         if where:
             kinds = ", ".join(dict.fromkeys(kind for kind, _ in where))
             fields = ", ".join(dict.fromkeys(".".join(path) for _, path in where))
+            who = _who_runs_it(graph.source.format, kinds, graph.source.path)
             yield Violation(f"{layer.class_name} {layer.name!r} stores Python bytecode ({kinds}, "
-                            f"in {fields}) that {_who_runs_it(graph.source.format, kinds, graph.source.path)}",
-                            (layer.name,))
+                            f"in {fields}) that {who}", (layer.name,),
+                            pattern=f"Lambda layers store Python bytecode ({kinds}) that {who}")
 
 
 def _who_runs_it(fmt: str, kinds: str, path: str) -> str:

@@ -166,7 +166,8 @@ def test_taste_rules_run_only_when_selected(tmp_path, monkeypatch):
     for selector in ("T", "T101", "shrinking-filters"):
         result = run("--select", selector)
         assert "T101 shrinking-filters Conv2D 'conv2' has 32 filters, fewer than the 64" in result.output
-        assert result.exit_code == 1  # a finding
+        assert result.exit_code == 0  # an info note: printed, never fails by default
+    assert run("--select", "T", "--fail-on", "info").exit_code == 1
     assert "T101" not in run("--select", "ALL").output
     (tmp_path / "pyproject.toml").write_text(
         '[tool.inspector]\nselect = ["T"]\nper-file-ignores = { "narrowing.json" = ["ALL"] }\n')

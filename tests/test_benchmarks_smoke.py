@@ -85,3 +85,23 @@ def test_summary_bench_on_a_fixture_agrees_with_keras(tmp_path):
     assert int(cells[3].replace(",", "")) == fixture_params("dense_functional.h5")
     assert float(cells[6]) > 0  # a speed-up was computed from two real medians
     assert "target ≥ 10×" in text
+
+
+@pytest.mark.skipif(not FIXTURE.exists(), reason="fixtures not built")
+def test_diff_bench_checks_the_verdict_and_writes_its_table():
+    """One run each way on a fixture pair that differs: inspect must exit 1 (a diff that said
+    "same" would fail the benchmark), Keras loads both files, and the table has the row."""
+    pytest.importorskip("keras")
+    import argparse
+
+    diff_bench = importlib.import_module("diff_bench")
+    args = argparse.Namespace(runs=1, keras_runs=1, warmup=0, load_before=0.0)
+    fixtures = ROOT / "fixtures"
+    row = diff_bench.bench("siamese", "fix", fixtures / "siamese_unshared_lstm.keras",
+                           fixtures / "siamese_shared_lstm.keras", 1, args)
+    assert row.verdict == "architectures differ"
+    assert "right_lstm" in row.keras.runs[0].stdout  # the Keras side really diffed the two summaries
+    with pytest.raises(common.BenchmarkError, match="exit 1"):
+        diff_bench.bench("siamese", "fix", fixtures / "siamese_unshared_lstm.keras",
+                         fixtures / "siamese_shared_lstm.keras", 0, args)
+    assert "| siamese | fix | architectures differ |" in diff_bench.report([row], args)

@@ -32,10 +32,13 @@ def docs(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 
 def test_page_contents() -> None:
     files = build_docs(MODELS, RenderOptions(), lint=True)
-    assert sorted(files) == ["bias_before_bn.md", "bias_before_bn.svg", "index.md", "siamese_shared_lstm.md",
-                             "siamese_shared_lstm.svg", "three_outputs_weighted.md", "three_outputs_weighted.svg"]
+    assert sorted(files) == ["bias_before_bn.html", "bias_before_bn.md", "bias_before_bn.svg", "index.md",
+                             "siamese_shared_lstm.html", "siamese_shared_lstm.md", "siamese_shared_lstm.svg",
+                             "three_outputs_weighted.html", "three_outputs_weighted.md", "three_outputs_weighted.svg"]
     page = files["three_outputs_weighted.md"].decode()
     assert "![three_outputs_weighted architecture](three_outputs_weighted.svg)" in page
+    assert "[Open the interactive diagram](three_outputs_weighted.html)" in page
+    assert b'"code":"N102"' in files["bias_before_bn.html"]  # the page carries the findings
     assert "```mermaid\n%% three_outputs_weighted" in page
     # the summary table is inspector.summary's, not a copy
     table = format_markdown(inspector.load(MODELS[1])).splitlines()[4:]
@@ -71,8 +74,8 @@ def test_same_file_name_in_two_folders_gets_two_pages(tmp_path: Path) -> None:
     out = tmp_path / "docs"
     r = docs(str(tmp_path / "a" / "model.keras"), str(tmp_path / "b" / "model.keras"), "-o", str(out))
     assert r.returncode == 0, r.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["a-model.md", "a-model.svg", "b-model.md", "b-model.svg",
-                                                      "index.md"]
+    assert sorted(p.name for p in out.iterdir()) == ["a-model.html", "a-model.md", "a-model.svg", "b-model.html",
+                                                      "b-model.md", "b-model.svg", "index.md"]
     assert (out / "a-model.md").read_text().startswith("# dense_functional\n")
     assert (out / "b-model.md").read_text().startswith("# qa_two_inputs\n")
     index = (out / "index.md").read_text()
@@ -93,9 +96,9 @@ def test_reruns_are_byte_identical_and_check_detects_drift(tmp_path: Path) -> No
     r = docs(*MODELS, "-o", str(out))
     assert r.returncode == 0, r.stderr
     first = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert len(first) == 7
+    assert len(first) == 10
     r = docs(*MODELS, "-o", str(out))
-    assert r.returncode == 0 and "0 of 7 files written" in r.stdout
+    assert r.returncode == 0 and "0 of 10 files written" in r.stdout
     assert {p.name: p.read_bytes() for p in out.iterdir()} == first
     assert docs(*MODELS, "-o", str(out), "--check").returncode == 0
 
@@ -128,7 +131,7 @@ def test_fail_on_change_writes_then_fails_like_a_formatter(tmp_path: Path) -> No
     assert f"{out / 'dense_functional.md'}: rewritten" in first.stdout.splitlines()
     assert (out / "dense_functional.md").exists() and (out / "dense_functional.svg").exists()
     again = docs(model, "-o", str(out), "--fail-on-change")
-    assert again.returncode == 0 and "0 of 2 files written" in again.stdout
+    assert again.returncode == 0 and "0 of 3 files written" in again.stdout
 
 
 def test_check_passes_with_another_graphviz_version(tmp_path: Path) -> None:
@@ -217,8 +220,8 @@ def test_separate_runs_never_overwrite_another_models_page(tmp_path: Path) -> No
     r = run(b)
     assert r.returncode == 0, r.stderr
     folder = tmp_path / out
-    assert sorted(p.name for p in folder.iterdir()) == ["b-model.md", "b-model.svg", "index.md", "model.md",
-                                                        "model.svg"]
+    assert sorted(p.name for p in folder.iterdir()) == ["b-model.html", "b-model.md", "b-model.svg", "index.md",
+                                                        "model.html", "model.md", "model.svg"]
     assert (folder / "model.md").read_text().startswith("# dense_functional\n")
     assert (folder / "b-model.md").read_text().startswith("# qa_two_inputs\n")
     assert '"path": "a/model.keras"' in (folder / "model.md").read_text()
@@ -226,11 +229,11 @@ def test_separate_runs_never_overwrite_another_models_page(tmp_path: Path) -> No
     assert "[dense_functional](model.md)" in index and "[qa_two_inputs](b-model.md)" in index
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     r = run(a)
-    assert r.returncode == 0 and r.stdout.startswith("0 of 3 files written"), r.stdout + r.stderr
+    assert r.returncode == 0 and r.stdout.startswith("0 of 4 files written"), r.stdout + r.stderr
     # the same model spelled absolutely is still the same model: its page (and the index row)
     # would show the path as given, but no second page is made for it
     r = run(str(tmp_path / "a" / "model.keras"), "--check")
-    assert r.returncode == 1 and r.stdout == f"{out}/index.md: stale\n{out}/model.md: stale\n"
+    assert r.returncode == 1 and r.stdout == f"{out}/index.md: stale\n{out}/model.html: stale\n{out}/model.md: stale\n"
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
     for model in (a, b, f"./{b}"):
         r = run(model, "--check")

@@ -54,7 +54,7 @@ def test_every_fixture_exports_verifies_keeps_names_and_lints_connected(name, tm
     path = _fixture(name)
     stored = load_path(path)  # our own reading of the file: the names Keras gave its inputs/outputs
     out = tmp_path / (path.stem + ".onnx")
-    result = export_onnx(path, out)
+    result = export_onnx(path, out, converter="tf2onnx")
     _assert_verified(result)
     proto = onnx.load(str(out))
     assert _names(proto) == (list(stored.input_names), list(stored.output_names))
@@ -83,7 +83,7 @@ def test_two_input_and_three_output_models_keep_their_names(tmp_path):
 
 def test_keras2_lstm_file_is_translated_rebuilt_and_verified(tmp_path):
     path = _fixture("siamese_shared_lstm_k2.h5")
-    result = export_onnx(path, tmp_path / "siamese.onnx")
+    result = export_onnx(path, tmp_path / "siamese.onnx", converter="tf2onnx")
     assert result.how == "legacy"
     assert "time_major" in result.keras_error
     assert any("shared_lstm (LSTM): dropped time_major=False" in t for t in result.translations)
@@ -95,14 +95,14 @@ def test_keras2_lstm_file_is_translated_rebuilt_and_verified(tmp_path):
 
 
 def test_keras2_nested_model_call_indices_are_renumbered(tmp_path):
-    result = export_onnx(_fixture("nested_submodel_k2.h5"), tmp_path / "nested.onnx")
+    result = export_onnx(_fixture("nested_submodel_k2.h5"), tmp_path / "nested.onnx", converter="tf2onnx")
     assert result.how == "legacy"
     assert any("encoder (nested model)" in t for t in result.translations)
     _assert_verified(result)
 
 
 def test_keras3_h5_loads_without_translation(tmp_path):
-    result = export_onnx(_fixture("qa_two_inputs.h5"), tmp_path / "qa.onnx")
+    result = export_onnx(_fixture("qa_two_inputs.h5"), tmp_path / "qa.onnx", converter="tf2onnx")
     assert result.how == "keras" and result.translations == ()
     _assert_verified(result)
 
@@ -246,7 +246,7 @@ def test_real_keras2_siamese_with_a_shared_nested_model_exports(tmp_path, corpus
     path = corpus_dir / "AdityaDutt__Bird-Song-Classification__siamese.h5"
     if not path.exists():
         pytest.skip("corpus file missing")
-    result = export_onnx(path, tmp_path / "siamese.onnx")
+    result = export_onnx(path, tmp_path / "siamese.onnx", converter="tf2onnx")
     assert result.how == "legacy"
     assert "model (nested model): call indices renumbered from 1 (Keras 2) to 0 (Keras 3)" in result.translations
     _assert_verified(result)
@@ -266,8 +266,9 @@ def test_live_model_through_the_public_api(tmp_path, keras):
 
 def test_a_runtime_that_refuses_the_model_is_a_failed_verification(tmp_path, keras):
     from inspector.export.onnx_export import ExportResult, convert
+    from inspector.export.probe import Probe
     from inspector.export.report import format_report
-    from inspector.export.verify import verify_onnx
+    from inspector.export.verify import keras_reference, verify_onnx
 
     x = keras.Input((3,), name="features")
     model = keras.Model(x, keras.layers.Dense(2, name="scores")(x))
@@ -275,7 +276,7 @@ def test_a_runtime_that_refuses_the_model_is_a_failed_verification(tmp_path, ker
     # an op no runtime knows: onnxruntime refuses the whole model when it opens a session
     proto.graph.node.append(onnx.helper.make_node("Mystery", ["features"], ["mystery"], domain="com.example"))
     proto.opset_import.append(onnx.helper.make_opsetid("com.example", 1))
-    v = verify_onnx(model, proto, in_names, out_names)
+    v = verify_onnx(proto, in_names, out_names, [Probe(1, {"features": (1, 3)})], keras_reference(model))
     assert not v.passed and v.runs == ()
     assert any(f.startswith("onnxruntime cannot load the exported model: ") and "Mystery" in f
                for f in v.failures), v.failures

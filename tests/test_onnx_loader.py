@@ -271,7 +271,8 @@ def test_exported_fixture_reads_back_with_its_input_and_output_names(tmp_path):
     if not fixture.exists():
         pytest.skip("fixtures/qa_two_inputs.keras is not built")
     out = tmp_path / "qa.onnx"
-    result = CliRunner().invoke(main, ["export", str(fixture), "-o", str(out), "--no-verify"])
+    result = CliRunner().invoke(main, ["export", str(fixture), "-o", str(out), "--no-verify",
+                                       "--converter", "tf2onnx"])
     assert result.exit_code == 0, result.output
     graph = load_path(out)
     assert graph.input_names == ("text", "question")

@@ -92,3 +92,20 @@ def test_faulty_model_is_refused_with_the_finding(user_repo):
     assert re.search(r"keras-inspector lint\.+Failed", output), output
     assert "two_inputs.h5:metadata: G102 unused-input input 'metadata' is declared but no output depends on it" in output
     assert "unused input" not in _git(repo, "log", "--oneline").stdout
+
+
+
+def test_model_with_only_info_notes_commits(user_repo):
+    """The hooks use the default --fail-on (warning): a model whose only finding is an info note
+    (bias-before-normalization) passes the lint hook and is committed."""
+    repo, env, _ = user_repo
+    _git(repo, "reset", "-q")  # what an earlier test left staged (a refused model) stays out
+    shutil.copy(FIXTURES / "bias_before_bn.h5", repo / "bias.h5")
+    _git(repo, "add", "bias.h5")
+    code, output = _commit(repo, env, "add a model with a redundant bias")  # the docs hook writes its page
+    assert re.search(r"keras-inspector lint\.+Passed", output), output
+    _git(repo, "add", "docs")
+    code, output = _commit(repo, env, "add a model with a redundant bias, and its docs")
+    assert code == 0, output
+    assert re.search(r"keras-inspector lint\.+Passed", output), output
+    assert "redundant bias" in _git(repo, "log", "--oneline", "-1").stdout

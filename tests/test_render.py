@@ -117,6 +117,8 @@ def test_fixture_renders_to_every_format(path: Path, tmp_path: Path) -> None:
             assert data.startswith(b"%PDF")
         elif fmt == "dot":
             assert data.decode().startswith("digraph ")
+        elif fmt == "html":  # the interactive page (tests/test_html_page.py loads it in a browser)
+            assert data.startswith(b"<!DOCTYPE html>") and data.count(b'class="node') >= len(graph.calls)
 
 
 @pytest.mark.parametrize("name", ["savedmodel_k2"])
@@ -354,6 +356,8 @@ def test_application_renders(application_name: str, applications, tmp_path: Path
             assert width > 100 and height > 100
         elif fmt == "pdf":
             assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+        elif fmt == "html":
+            assert data.startswith(b"<!DOCTYPE html>") and data.count(b'class="node') == len(graph.calls)
         else:
             assert data.decode().startswith("digraph ") and data.decode().count(" [id=") == len(graph.calls)
     collapsed = build_diagram(graph, RenderOptions(collapse=("auto",)))

@@ -20,10 +20,11 @@ __all__ = ["FORMATS", "Diagram", "GraphvizMissing", "RenderOptions", "build_diag
 
 TEXT_FORMATS = ("dot", "mmd", "md")
 GRAPHVIZ_FORMATS = ("svg", "png", "pdf")
-FORMATS = TEXT_FORMATS + GRAPHVIZ_FORMATS
+PAGE_FORMATS = ("html",)  # the interactive page (inspector/diagram/html.py); needs Graphviz too
+FORMATS = TEXT_FORMATS + GRAPHVIZ_FORMATS + PAGE_FORMATS
 
 INSTALL_HINT = (
-    "the Graphviz `dot` program is not installed (needed for .svg, .png and .pdf; .dot, .mmd and "
+    "the Graphviz `dot` program is not installed (needed for .svg, .png, .pdf and .html; .dot, .mmd and "
     ".md work without it): install it with `apt-get install graphviz`, `brew install graphviz` or "
     "`conda install graphviz`"
 )
@@ -66,7 +67,9 @@ def run_dot(dot_text: str, fmt: str, path: str | Path | None = None) -> bytes:
     env_epoch = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = env_epoch or "0"  # PDF creation dates stay fixed
     try:
-        data = graphviz.Source(dot_text).pipe(format=fmt)
+        # one write of the whole input (not Source.pipe's line by line): with several graphs in
+        # the input (the HTML page's views) dot writes while reading, and line-wise input deadlocks
+        data = graphviz.pipe("dot", fmt, dot_text.encode())
     except graphviz.ExecutableNotFound:
         raise GraphvizMissing(path, INSTALL_HINT) from None
     except graphviz.CalledProcessError as exc:
@@ -82,13 +85,20 @@ def run_dot(dot_text: str, fmt: str, path: str | Path | None = None) -> bytes:
     return data
 
 
-def render(graph: ModelGraph, out: str | Path, options: RenderOptions | None = None) -> Diagram:
-    """Draw `graph` into `out` (format from the suffix); returns the drawn Diagram."""
+def render(graph: ModelGraph, out: str | Path, options: RenderOptions | None = None,
+           linted: bool = False) -> Diagram:
+    """Draw `graph` into `out` (format from the suffix); returns the drawn Diagram. `linted` tells
+    the HTML page that `options.findings` are a lint run's (so none means a clean model)."""
     fmt = format_of(out)
     path = Path(out)
     if not path.parent.is_dir():  # like `export`: a typo in the folder must not create a tree
         raise UsageError(str(out), f"the folder {path.parent} does not exist")
     diagram = build_diagram(graph, options)
-    data = render_bytes(diagram, fmt, out)
+    if fmt == "html":
+        from inspector.diagram.html import to_html
+
+        data = to_html(graph, options, str(out), linted)
+    else:
+        data = render_bytes(diagram, fmt, out)
     path.write_bytes(data)
     return diagram

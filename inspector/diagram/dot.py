@@ -7,10 +7,11 @@ output, lint codes) inside the node, so nothing floats free and overlaps neighbo
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from html import escape
 
 from inspector.diagram.model import Diagram, Node
-from inspector.diagram.theme import FAMILIES, SEVERITY, SHARED, TEXT, THEMES
+from inspector.diagram.theme import CHANGE, FAMILIES, SEVERITY, SHARED, TEXT, THEMES
 
 FONT = "Helvetica"
 
@@ -43,6 +44,8 @@ def label_lines(n: Node, show_params: bool) -> list[tuple[str, str]]:
         rows.append(("output", "text"))
     if n.findings:
         rows.append((" ".join(dict.fromkeys(code for code, _ in n.findings)), n.findings[0][1]))
+    if n.change:
+        rows.append((n.change + (f": {n.change_note}" if n.change_note else ""), "change"))
     return rows
 
 
@@ -76,9 +79,12 @@ def to_dot(d: Diagram) -> str:
         out.append("  { rank=source; " + " ".join(quote(i) for i in inputs) + " }")
     if len(outputs) > 1:
         out.append("  { rank=sink; " + " ".join(quote(o) for o in outputs) + " }")
+    removed = {n.id for n in d.nodes if n.change == "removed"}
     for e in d.edges:
-        attrs = f" [label={quote(' ' + e.label + ' ')}]" if e.label else ""
-        out.append(f"  {quote(e.src)} -> {quote(e.dst)}{attrs};")
+        attrs = f"label={quote(' ' + e.label + ' ')}" if e.label else ""
+        if e.src in removed or e.dst in removed:
+            attrs = (attrs + f' style=dashed color="{CHANGE["removed"]}"').strip()
+        out.append(f"  {quote(e.src)} -> {quote(e.dst)}{' [' + attrs + ']' if attrs else ''};")
     for key, ids in d.shared:
         colour = shared_colour[key]
         for a, b in itertools.pairwise(ids):
@@ -88,6 +94,8 @@ def to_dot(d: Diagram) -> str:
             )
     if d.legend:
         out.append(_legend(d))
+    if any(n.change for n in d.nodes):
+        out.append(_change_legend())
     out.append("}")
     return "\n".join(out) + "\n"
 
@@ -99,6 +107,8 @@ def _node(n: Node, show_params: bool, shared_colour: dict[str, str]) -> str:
         border, width = shared_colour[n.shared_key], "2.6"
     if n.findings:
         border, width = SEVERITY.get(n.findings[0][1], SEVERITY["info"]), "3"
+    if n.change:
+        border, width = CHANGE[n.change], "3.2"
     rows = []
     for text, style in label_lines(n, show_params):
         t = escape(text)
@@ -106,6 +116,8 @@ def _node(n: Node, show_params: bool, shared_colour: dict[str, str]) -> str:
             rows.append(f"<tr><td><b>{t}</b></td></tr>")
         elif style == "text":
             rows.append(f'<tr><td><font point-size="9">{t}</font></td></tr>')
+        elif style == "change":
+            rows.append(f'<tr><td><font point-size="10" color="{CHANGE[n.change or "changed"]}"><b>{t}</b></font></td></tr>')
         elif style == "shared":
             colour = shared_colour.get(n.shared_key or "", TEXT)
             rows.append(f'<tr><td><font point-size="9" color="{colour}"><b>{t}</b></font></td></tr>')
@@ -120,6 +132,9 @@ def _node(n: Node, show_params: bool, shared_colour: dict[str, str]) -> str:
         shape = " shape=box3d style=filled" if n.kind == "block" else " peripheries=2"
     if n.is_output and n.kind != "model":
         shape += " peripheries=2"
+    if n.change == "removed":
+        shape += ' style="rounded,filled,dashed"'
+        fam = replace(fam, fill="#ffffff")
     node_id = "node:" + n.id
     return (
         f'{quote(n.id)} [id={quote(node_id)} label={label} fillcolor="{fam.fill}" color="{border}" '
@@ -141,3 +156,14 @@ def _legend(d: Diagram) -> str:
         f'  "legend:lint" [id="legend:lint" shape=box style="rounded,filled" fillcolor="#ffffff" '
         f'color="#8c959f" fontsize=10 label={table}];'
     )
+
+
+def _change_legend() -> str:
+    rows = ['<tr><td colspan="2" align="left"><b>changes from the old model</b></td></tr>']
+    for change, meaning in (("added", "new in this model"), ("changed", "configuration, wiring or sharing changed"),
+                            ("removed", "only in the old model (dashed)")):
+        rows.append(f'<tr><td align="left"><font color="{CHANGE[change]}"><b>{change}</b></font></td>'
+                    f'<td align="left">{meaning}</td></tr>')
+    table = '<<table border="0" cellborder="0" cellspacing="2" cellpadding="2">' + "".join(rows) + "</table>>"
+    return (f'  "legend:diff" [id="legend:diff" shape=box style="rounded,filled" fillcolor="#ffffff" '
+            f'color="#8c959f" fontsize=10 label={table}];')

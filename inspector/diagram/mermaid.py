@@ -10,7 +10,7 @@ import itertools
 
 from inspector.diagram.dot import label_lines
 from inspector.diagram.model import Diagram, Node
-from inspector.diagram.theme import FAMILIES, SEVERITY, SHARED, TEXT, THEMES
+from inspector.diagram.theme import CHANGE, FAMILIES, SEVERITY, SHARED, TEXT, THEMES
 
 
 def _text(text: str) -> str:
@@ -53,8 +53,11 @@ def to_mermaid(d: Diagram) -> str:
         else:
             out.append(f"{indent}end")
     link = 0
+    removed = {n.id for n in d.nodes if n.change == "removed"}
     for e in d.edges:
         arrow = f'-->|"{_text(e.label)}"|' if e.label else "-->"
+        if e.src in removed or e.dst in removed:
+            arrow = "-.->"  # to or from a layer only the old model has
         out.append(f"  {ids[e.src]} {arrow} {ids[e.dst]}")
         link += 1
     shared_colour = {key: SHARED[i % len(SHARED)] for i, (key, _) in enumerate(d.shared)}
@@ -71,13 +74,18 @@ def to_mermaid(d: Diagram) -> str:
     for fam in used:
         out.append(f"  class {','.join(ids[n.id] for n in d.nodes if n.family == fam)} {fam}")
     for n in d.nodes:
-        if n.findings:
+        if n.change:
+            dash = ",stroke-dasharray:5 4" if n.change == "removed" else ""
+            out.append(f"  style {ids[n.id]} stroke:{CHANGE[n.change]},stroke-width:3px{dash}")
+        elif n.findings:
             out.append(f"  style {ids[n.id]} stroke:{SEVERITY.get(n.findings[0][1], SEVERITY['info'])},stroke-width:3px")
         elif n.shared_key is not None:
             out.append(f"  style {ids[n.id]} stroke:{shared_colour[n.shared_key]},stroke-width:3px")
     for c in d.clusters:
         out.append(f"  style {cluster_ids[c.id]} fill:none,stroke:{theme.cluster_border},stroke-dasharray:4 3")
     out += link_styles
+    if any(n.change for n in d.nodes):
+        out.append("%% changes: " + ", ".join(f"{c} = {colour} border" for c, colour in CHANGE.items()))
     if d.legend:
         out.append("%% lint findings:")
         out += [f"%%   {e.code} {e.name} ({e.severity}): {', '.join(e.layers) or '(model)'}" for e in d.legend]

@@ -49,6 +49,8 @@ class Node:
     layer_count: int = 1  # layers inside a block or a collapsed nested model
     layers: tuple[str, ...] = ()  # layer paths this node draws (`outer/inner` when nested)
     findings: tuple[tuple[str, str], ...] = ()  # (code, severity), worst first
+    change: str | None = None  # in a diff picture: "added", "changed" or "removed"
+    change_note: str = ""  # what changed, e.g. "units, activation"
 
 
 @dataclass(frozen=True)

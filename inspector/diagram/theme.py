@@ -47,6 +47,9 @@ SHARED = ("#bf3989", "#8250df", "#1b7c83", "#9a6700", "#0550ae")
 
 SEVERITY = {"error": "#cf222e", "warning": "#e16f24", "info": "#0969da"}
 
+# `inspect diff -o`: borders and badges of the calls a change added, changed or removed.
+CHANGE = {"added": "#1a7f37", "changed": "#8250df", "removed": "#cf222e"}
+
 
 @dataclass(frozen=True)
 class Theme:

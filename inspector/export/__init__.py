@@ -1,10 +1,9 @@
-"""ONNX export of Keras models, with a parity check against Keras itself.
-
-Only this package (and Python builders) import TensorFlow: exporting must run the model.
-"""
+"""ONNX export of Keras models: natively from the file (native/, no TensorFlow), or through
+Keras and tf2onnx; checked with onnxruntime, against Keras itself when TensorFlow is installed."""
 
 from __future__ import annotations
 
-from inspector.export.onnx_export import ExportResult, export_onnx
+from inspector.export.onnx_export import ExportResult
+from inspector.export.route import export_onnx
 
 __all__ = ["ExportResult", "export_onnx"]

@@ -1,4 +1,4 @@
-"""Export a Keras model to ONNX with the model's own input and output names.
+"""Export a Keras model to ONNX through Keras and tf2onnx, with the model's own input and output names.
 
 With TensorFlow 2.21 / Keras 3, `tf2onnx.convert.from_keras` fails on Sequential models; a
 `tf.function` with one named `TensorSpec` per input, returning a dict keyed by output layer name,
@@ -25,6 +25,7 @@ from typing import Any
 
 from inspector.errors import InspectorError, LoadError, UnsupportedError, UsageError, one_line
 from inspector.graph import ModelGraph
+from inspector.loaders import load_path
 from inspector.loaders.keras_config import MODEL_CLASSES, layer_classes
 from inspector.tf_runtime import import_tensorflow_quietly
 
@@ -61,23 +62,16 @@ class ExportResult:
     seconds: Mapping[str, float]
     verification: Any = None  # inspector.export.verify.Verification, when verified
     metadata: Mapping[str, str] = field(default_factory=dict)
+    converter: str = "tf2onnx"  # "native" (from the file, no TensorFlow) or "tf2onnx"
+    fallback: str | None = None  # why `auto` did not use the native converter
 
 
-def export_onnx(
-    target: Any,
-    output: str | Path,
-    opset: int | None = None,
-    verify: bool = True,
-    tolerance: float = 1e-4,
-    custom_objects: str | None = None,
-) -> ExportResult:
-    """Load `target` (a .keras/.h5 file, a builder reference or a live keras.Model) with Keras,
-    convert it to ONNX at `output`, and optionally verify parity."""
-    output = Path(output)
-    if output.suffix.lower() != ".onnx":
-        raise UsageError(str(output), "the output file must end in .onnx")
-    if output.parent and not output.parent.exists():
-        raise UsageError(str(output), f"the folder {output.parent} does not exist")
+TF_EXTRA = "pip install 'keras-inspector[tf,onnx]'"
+
+
+def export_tf2onnx(target: Any, output: Path, opset: int | None, verify: bool, tolerance: float,
+                   custom_objects: str | None, input_shapes: Mapping[str, tuple[int, ...]]) -> ExportResult:
+    """Load `target` with Keras, convert it with tf2onnx, verify it against the loaded model."""
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     import_tensorflow_quietly("tf2onnx")
@@ -102,17 +96,22 @@ def export_onnx(
 
     verification = None
     if verify:
-        from inspector.export.verify import verify_onnx
+        from inspector import load
+        from inspector.export.probe import probes
+        from inspector.export.verify import keras_reference, masks_zero, smallest_vocab, verify_onnx
 
         started = time.perf_counter()
-        verification = verify_onnx(loaded.model, proto, input_names, output_names, tolerance)
+        graph = load_path(Path(target)) if loaded.how in ("keras", "legacy") else load(loaded.model)
+        plans = probes(graph, input_names, input_shapes, loaded.source)
+        verification = verify_onnx(proto, input_names, output_names, plans, keras_reference(loaded.model),
+                                   tolerance, smallest_vocab(graph), padded=masks_zero(graph))
         seconds["verify"] = time.perf_counter() - started
     return ExportResult(
         source=str(target),
         output=output,
         opset=_opset(proto),
-        inputs=tuple(_tensor_info(v) for v in proto.graph.input),
-        outputs=tuple(_tensor_info(v) for v in proto.graph.output),
+        inputs=tuple(tensor_info(v) for v in proto.graph.input),
+        outputs=tuple(tensor_info(v) for v in proto.graph.output),
         how=loaded.how,
         translations=loaded.translations,
         keras_error=loaded.keras_error,
@@ -124,6 +123,16 @@ def export_onnx(
 
 
 # -- loading ---------------------------------------------------------------------------------
+def not_exportable(target: str, kind: str) -> UnsupportedError:
+    """The error for a file no converter can export."""
+    why = {
+        "json": "an architecture JSON holds no weights",
+        "savedmodel": "Keras 3 cannot load a SavedModel directory as a Keras model",
+        "onnx": "it is already ONNX",
+    }.get(kind, "")
+    return UnsupportedError(target, f"export reads .keras and .h5 model files and Python builders, not {kind} ({why})")
+
+
 def _exportable_live_model(obj: Any) -> Any:
     """`obj` itself when it is a Keras 3 model this exporter can convert; a UsageError otherwise."""
     from inspector.loaders.python_builder import is_keras_model
@@ -148,12 +157,7 @@ def load_keras_model(target: str, custom_objects: str | None = None) -> LoadedMo
     path = Path(target)
     kind = sniff(path)
     if kind not in ("keras", "h5"):
-        why = {
-            "json": "an architecture JSON holds no weights",
-            "savedmodel": "Keras 3 cannot load a SavedModel directory as a Keras model",
-            "onnx": "it is already ONNX",
-        }.get(kind, "")
-        raise UnsupportedError(target, f"export reads .keras and .h5 model files and Python builders, not {kind} ({why})")
+        raise not_exportable(target, kind)
     # Our own reading of the file (size limits, every config era, no Keras) says what Keras would
     # have to run before Keras sees it.
     check_user_code(load_path(path), objects, target)
@@ -438,13 +442,14 @@ def _metadata(loaded: LoadedModel) -> dict[str, str]:
         "tensorflow_version": tf.__version__,
         "tf2onnx_version": tf2onnx.__version__,
         "loaded_by": loaded.how,
+        "converter": "tf2onnx",
     }
     if loaded.translations:
         meta["translations"] = "; ".join(loaded.translations)
     return meta
 
 
-def _tensor_info(value) -> TensorInfo:
+def tensor_info(value) -> TensorInfo:
     from onnx import helper
 
     tt = value.type.tensor_type

@@ -1,0 +1,142 @@
+"""The weight arrays of a model file, read as data (h5py or numpy), never through Keras.
+
+The layer graph already says which arrays each layer owns, their shapes and their order; this
+module only finds the bytes: `layers/<name>/.../vars/<i>` in a `.keras` zip's `model.weights.h5`
+(or `model.weights.npz`), `model_weights/<outer layer>/<weight name>` in a legacy HDF5 file.
+Every array is checked against the shape the graph recorded, so a file whose arrays do not
+match its own config is refused instead of producing a wrong ONNX model.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from inspector.errors import LoadError, UnsupportedError
+from inspector.graph import Layer, ModelGraph
+from inspector.loaders.keras_config import _snake_case as snake_case
+
+
+class WeightFile:
+    """Arrays by layer nesting path, from one open model file; use as a context manager."""
+
+    def __init__(self, path: Path, kind: str):
+        self.path = path
+        self.kind = kind
+        self._h5 = None
+        self._npz = None
+        if kind == "keras":
+            self._open_zip()
+        elif kind == "h5":
+            from inspector.loaders.hdf5 import open_hdf5
+
+            self._h5 = open_hdf5(path)
+        else:
+            raise UnsupportedError(path, f"a {kind} file holds no weights to export")
+
+    def _open_zip(self) -> None:
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                names = set(archive.namelist())
+                if "model.weights.h5" in names:
+                    from inspector.loaders.hdf5 import open_hdf5
+
+                    data = archive.read("model.weights.h5")
+                    self._h5 = open_hdf5(self.path, io.BytesIO(data))
+                elif "model.weights.npz" in names:
+                    self._npz = np.load(io.BytesIO(archive.read("model.weights.npz")), allow_pickle=False)
+                else:
+                    raise LoadError(self.path, "the .keras archive holds no weights (no model.weights.h5 or .npz)")
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise LoadError(self.path, f"cannot read the weights from the archive: {exc}") from None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._h5 is not None:
+            self._h5.close()
+
+    def arrays(self, path: tuple[str, ...], slots: tuple[Slot, ...], layer: Layer) -> list[np.ndarray]:
+        """The layer's arrays in the order the graph lists its weights, each of the recorded
+        shape. `path` is the layer's nesting path by name, itself last; `slots` the same path
+        by Keras 3 storage slot (see slots_of)."""
+        prefix = "/".join(path) + "/"
+        out = []
+        for weight in layer.weights:
+            array = self._read(path, slots, prefix, weight.name)
+            if tuple(array.shape) != tuple(weight.shape):
+                raise LoadError(self.path, f"layer {layer.name!r}: weight {weight.name} holds shape "
+                                           f"{tuple(array.shape)}, its config says {tuple(weight.shape)}")
+            out.append(array)
+        return out
+
+    def _read(self, path: tuple[str, ...], slots: tuple[Slot, ...], prefix: str, name: str) -> np.ndarray:
+        rest = name.removeprefix(prefix)
+        by_slot = "layers/" + "/layers/".join(s.keras3 for s in slots) + "/" + rest
+        if self._npz is not None:
+            candidates = [name, by_slot]
+            source = self._npz
+        elif self.kind == "keras":
+            candidates = [by_slot, "layers/" + "/layers/".join(path) + "/" + rest]
+            legacy = self._tf_keras_group(slots)
+            if legacy is not None:
+                candidates.append(f"{legacy}/{rest}")
+            source = self._h5
+        else:
+            group = f"model_weights/{path[0]}/"
+            candidates = [group + name, group + name + ":0"]
+            source = self._h5
+        for key in candidates:
+            if key in source:
+                return np.asarray(source[key])
+        raise UnsupportedError(self.path, f"layer {'/'.join(path)!r}: cannot find weight {name!r} in the file "
+                                          "(a layout of weights the native converter does not read)")
+
+    def _tf_keras_group(self, slots: tuple[Slot, ...]) -> str | None:
+        """tf.keras 2.13 to 2.15 keep layers under `_layer_checkpoint_dependencies`, numbering a
+        class once per dependency (a layer with weights counts twice): the n-th layer of a class
+        takes the n-th group of that class, as the loader (keras_zip) reads them."""
+        group = ""
+        for slot in slots:
+            container = f"{group}_layer_checkpoint_dependencies"
+            if container not in self._h5:
+                return None
+            pattern = re.compile(re.escape(slot.base) + r"(?:_(\d+))?")
+            numbered = sorted((int(m.group(1) or 0), child) for child in self._h5[container]
+                              if (m := pattern.fullmatch(child)))
+            if slot.rank >= len(numbered):
+                return None
+            group = f"{container}/{numbered[slot.rank][1]}/"
+        return group.rstrip("/")
+
+
+class Slot(NamedTuple):
+    """Where a model's saver puts a layer: its snake-case class name and its rank among the
+    layers of that class in the model's layer order."""
+
+    base: str
+    rank: int
+
+    @property
+    def keras3(self) -> str:
+        """Keras 3's group name: `dense`, `dense_1`..."""
+        return self.base if self.rank == 0 else f"{self.base}_{self.rank}"
+
+
+def slots_of(graph: ModelGraph) -> dict[str, Slot]:
+    """Layer name -> its Slot, numbered per class in the model's layer order, as keras_config
+    reads them."""
+    used: dict[str, int] = {}
+    slots = {}
+    for layer in graph.layers:
+        base = snake_case(layer.class_name)
+        rank = used.get(base, 0)
+        used[base] = rank + 1
+        slots[layer.name] = Slot(base, rank)
+    return slots

@@ -1,0 +1,126 @@
+"""The native route of `inspect export`: file -> layer graph -> ONNX, no TensorFlow.
+
+Whether the native converter can take a target is decided before anything heavy is imported:
+a `.keras`/`.h5` file whose every layer class has a converter. The result is verified against
+Keras when TensorFlow is installed, else with onnx.checker and onnxruntime alone, saying so.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from inspector.errors import LoadError, UnsupportedError, one_line
+
+OPSETS = range(13, 18)  # what the emitted operators mean identically in
+
+
+def installed(*modules: str) -> bool:
+    """Whether every module can be imported, without importing any."""
+    try:
+        return all(importlib.util.find_spec(name) is not None for name in modules)
+    except (ImportError, ValueError):
+        return False
+
+
+def tensorflow_available() -> bool:
+    return installed("tensorflow", "keras")
+
+
+def native_refusal(target: Any, opset: int | None, custom_objects: str | None) -> str | None:
+    """Why the native converter cannot export `target` (None when it can)."""
+    from inspector import is_builder_reference
+
+    if not isinstance(target, (str, Path)):
+        return "a live keras.Model is converted through Keras"
+    if is_builder_reference(str(target)):
+        return "a Python builder is converted through Keras"
+    if custom_objects:
+        return "--custom-objects means Keras must build the model"
+    if opset is not None and opset not in OPSETS:
+        return f"it writes opsets {OPSETS.start} to {OPSETS.stop - 1}, not {opset}"
+    from inspector.export.native import unsupported_layers
+    from inspector.loaders import load_path, sniff
+
+    path = Path(target)
+    kind = sniff(path)
+    if kind not in ("keras", "h5"):
+        from inspector.export.onnx_export import not_exportable
+
+        raise not_exportable(str(target), kind)
+    missing = unsupported_layers(load_path(path))
+    if missing:
+        name, cls = missing[0]
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        return f"layer {name!r} is a {cls}, which the native converter does not support{more}"
+    return None
+
+
+def export_native(target: str | Path, output: Path, opset: int | None, verify: bool, tolerance: float,
+                  input_shapes: Mapping[str, tuple[int, ...]]):
+    from inspector import __version__
+    from inspector.export.native import convert_graph
+    from inspector.export.native.convert import OPSET
+    from inspector.export.onnx_export import ExportResult, tensor_info
+    from inspector.export.probe import probes
+    from inspector.export.verify import masks_zero, smallest_vocab, verify_onnx
+    from inspector.loaders import load_path, sniff
+
+    path = Path(target)
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    graph = load_path(path)
+    seconds["load"] = time.perf_counter() - started
+    started = time.perf_counter()
+    proto, in_names, out_names = convert_graph(graph, path, sniff(path), opset or OPSET)
+    plans = probes(graph, in_names, input_shapes, str(target))  # a bad --input-shape fails before writing
+    metadata = {
+        "source": path.name,
+        "exported_by": f"keras-inspector {__version__}",
+        "keras_version": graph.source.keras_version or "unknown",
+        "converter": "native",
+        "loaded_by": "file",
+    }
+    for key, value in metadata.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    output.write_bytes(proto.SerializeToString())
+    seconds["convert"] = time.perf_counter() - started
+    verification = None
+    if verify:
+        started = time.perf_counter()
+        reference, why = _keras_reference(path)
+        if reference is not None:
+            seconds["keras"] = time.perf_counter() - started  # TensorFlow's import and Keras' load
+        started = time.perf_counter()
+        verification = verify_onnx(output, in_names, out_names, plans, reference, tolerance, smallest_vocab(graph),
+                                   why, masks_zero(graph))
+        seconds["verify"] = time.perf_counter() - started
+    return ExportResult(
+        source=str(target), output=output, opset=opset or OPSET,
+        inputs=tuple(tensor_info(v) for v in proto.graph.input),
+        outputs=tuple(tensor_info(v) for v in proto.graph.output),
+        how="file", translations=(), keras_error=None, size_bytes=output.stat().st_size, seconds=seconds,
+        verification=verification, metadata=metadata, converter="native")
+
+
+def _keras_reference(path: Path):
+    """(Keras' outputs as a function of the inputs, None) when TensorFlow can load the file, else
+    (None, why not)."""
+    from inspector.export.verify import keras_reference
+
+    if not tensorflow_available():
+        return None, "TensorFlow is not installed (pip install 'keras-inspector[tf]' to compare with Keras)"
+    from inspector.export.onnx_export import load_keras_model
+    from inspector.tf_runtime import import_tensorflow_quietly
+
+    try:
+        import_tensorflow_quietly()
+        return keras_reference(load_keras_model(str(path)).model), None
+    except (LoadError, UnsupportedError) as exc:
+        return None, exc.reason  # "Keras cannot load it (...)"
+    except ImportError as exc:
+        return None, f"TensorFlow cannot be imported ({one_line(exc)})"

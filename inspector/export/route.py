@@ -1,0 +1,74 @@
+"""Which converter exports a target: the native one when it can, tf2onnx through Keras otherwise.
+
+The choice is made before anything heavy is imported, and whatever needs TensorFlow while it is
+not installed is refused in one line naming the layer and the extra to install.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from inspector.errors import UnsupportedError, UsageError
+from inspector.export.onnx_export import TF_EXTRA, ExportResult
+
+CONVERTERS = ("auto", "native", "tf2onnx")
+
+
+def export_onnx(
+    target: Any,
+    output: str | Path,
+    opset: int | None = None,
+    verify: bool = True,
+    tolerance: float = 1e-4,
+    custom_objects: str | None = None,
+    converter: str = "auto",
+    input_shapes: Mapping[str, tuple[int, ...]] | None = None,
+) -> ExportResult:
+    """Convert `target` (a .keras/.h5 file, a builder reference or a live keras.Model) to ONNX
+    at `output`, and optionally verify it. `converter`: "native" reads the file without
+    TensorFlow; "tf2onnx" loads it with Keras; "auto" is native when every layer class has a
+    converter, else tf2onnx. `input_shapes` ({input: full shape}) fixes the verification shapes."""
+    from inspector.export.native_export import export_native, native_refusal, tensorflow_available
+    from inspector.export.onnx_export import export_tf2onnx
+
+    output = Path(output)
+    if output.suffix.lower() != ".onnx":
+        raise UsageError(str(output), "the output file must end in .onnx")
+    if output.parent and not output.parent.exists():
+        raise UsageError(str(output), f"the folder {output.parent} does not exist")
+    if converter not in CONVERTERS:
+        raise UsageError(None, f"converter {converter!r}: expected one of {', '.join(CONVERTERS)}")
+    where = str(target) if isinstance(target, (str, Path)) else None
+    _require("onnx", where, "pip install 'keras-inspector[onnx]'")
+    if verify:
+        _require("onnxruntime", where, "pip install 'keras-inspector[onnx]', or pass --no-verify")
+    fallback = None
+    if converter != "tf2onnx":
+        fallback = native_refusal(target, opset, custom_objects)
+        if fallback is None:
+            try:
+                return export_native(target, output, opset, verify, tolerance, input_shapes or {})
+            except UnsupportedError as exc:  # a use of a supported class it cannot convert
+                if converter == "native" or not tensorflow_available():
+                    raise
+                fallback = exc.reason
+        if converter == "native":
+            raise UnsupportedError(where, f"{fallback} (--converter auto falls back to tf2onnx, which needs "
+                                          f"TensorFlow: {TF_EXTRA})")
+    if not tensorflow_available():
+        why = f"{fallback}, and the tf2onnx fallback" if fallback else "the tf2onnx converter"
+        raise UnsupportedError(where, f"{why} needs TensorFlow, which is not installed: {TF_EXTRA}")
+    _require("tf2onnx", where, TF_EXTRA)
+    result = export_tf2onnx(target, output, opset, verify, tolerance, custom_objects, input_shapes or {})
+    return replace(result, fallback=fallback)
+
+
+def _require(module: str, where: str | None, install: str) -> None:
+    from inspector.export.native_export import installed
+
+    if not installed(module):
+        raise UnsupportedError(where, f"export{' --verify' if module == 'onnxruntime' else ''} needs the {module} "
+                                      f"package, which is not installed: {install}")
