@@ -188,3 +188,14 @@ def test_onnx_shape_inference_that_aborts_leaves_shapes_unknown(tmp_path):
     assert ("ONNX shape inference failed on this file, so shapes it does not store are unknown: "
             "it crashed (signal 6, SIGABRT)") in summary["notes"]
     assert summary["layers"][1]["params"] == 200  # the kernel is still counted, exactly
+
+
+def test_a_module_that_is_no_string_is_no_internal_error(fixtures_dir, tmp_path):
+    """Found by the fuzz benchmark: a layer's stored `module` of 7 reached a rule as an int."""
+    config = _config(fixtures_dir)
+    config["config"]["layers"][1]["module"] = 7
+    path = tmp_path / "module.json"
+    path.write_text(json.dumps(config))
+    code, out, err = _run("lint", "--output-format", "json", str(path))
+    assert code in (0, 1) and err == "", (code, err)
+    _strict(out)

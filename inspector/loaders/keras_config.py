@@ -401,7 +401,7 @@ class _Parser:
         key = self._key_of(entry, name)
         config = layer_config(entry)
         layer_trainable = trainable and bool(config.get("trainable", True))
-        module = entry.get("module")
+        module = entry.get("module") if isinstance(entry.get("module"), str) else None  # Layer.module is text
         if is_model_config(entry):
             sub = self.model(entry, path + (key,), layer_trainable)
             inner = [layer for _, layer in sub.walk()]
