@@ -541,6 +541,19 @@ def _reject(constant: str):
     raise ValueError(f"non-standard JSON constant {constant}")
 
 
+def _peak_rss_mib() -> float:
+    """This process's peak resident memory since it started its program. Linux keeps ru_maxrss
+    across execve, so a worker started from a large process (pytest holding the session's
+    Keras models) would report its parent's size; VmHWM belongs to the new program's memory."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _serve() -> None:
     """The worker: one JSON list of arguments a line in, one [verdict, detail, peak RSS MiB] out."""
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_LIMIT, ADDRESS_LIMIT))
@@ -552,7 +565,7 @@ def _serve() -> None:
         args = json.loads(line)
         result = CliRunner().invoke(main, args)
         verdict, detail = judge(result.exit_code, result.stdout, result.stderr, result.exception, args[-1])
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss = _peak_rss_mib()
         sys.stdout.write(json.dumps([verdict, detail, rss]) + "\n")
         sys.stdout.flush()
 
