@@ -147,6 +147,17 @@ def input_layer_calls(graph: ModelGraph) -> Iterator[Call]:
             yield call
 
 
+def first_input_producers(graph: ModelGraph, call: Call, limit: int) -> Iterator[Call]:
+    """The call producing `call`'s first input, then the one producing that call's first input,
+    and so on back to a model input; at most `limit` calls."""
+    current = call
+    for _ in range(limit):
+        if not current.inputs:
+            return
+        current = graph.producer(current.inputs[0])
+        yield current
+
+
 def display(names: list[str], keep: int = 6) -> str:
     """`a -> b -> c`, shortened in the middle for long chains."""
     if len(names) <= keep:

@@ -8,7 +8,12 @@ from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import Call, ModelGraph
 from inspector.rules import _examples as ex
 from inspector.rules._layout import LAYOUT_KEEPING, input_shape, layout_call
-from inspector.rules._util import BATCH_NORMALIZATION, RECURRENT_LAYERS, unwrapped
+from inspector.rules._util import (
+    BATCH_NORMALIZATION,
+    RECURRENT_LAYERS,
+    first_input_producers,
+    unwrapped,
+)
 
 _FEATURES_LAST = frozenset({"Dense", "EinsumDense", "Embedding", "Bidirectional", *RECURRENT_LAYERS})
 """Layers whose output keeps its features on the last axis, whatever the data format."""
@@ -112,17 +117,12 @@ def _channel_axis(graph: ModelGraph, call: Call, rank: int) -> tuple[int, str] |
         fmt, writer, _ = found
         if fmt is not None:
             return (1 if fmt == "channels_first" else rank - 1), f"{writer!r} ({fmt})"
-    current = call
-    for _ in range(200):
-        if not current.inputs:
-            return None
-        producer = graph.producer(current.inputs[0])
+    for producer in first_input_producers(graph, call, 200):
         cls = unwrapped(graph.layer(producer.layer))[0]
         if cls in _FEATURES_LAST:
             return rank - 1, f"{producer.layer!r} ({cls})"
         if cls not in LAYOUT_KEEPING:
             return None
-        current = producer
     return None
 
 
