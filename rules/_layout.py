@@ -111,6 +111,11 @@ def input_shape(graph: ModelGraph, call: Call) -> tuple | None:
     return graph.tensor(call.inputs[0]).shape if call.inputs else None
 
 
+def shape_text(shape: tuple) -> str:
+    """`(None, 3, 32, 32)`: a shape as messages show it."""
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+
+
 def layout_call(graph: ModelGraph, call: Call) -> tuple[str | None, str, Call] | None:
     """The data format of the tensor `call` reads, and the layer and call that set it: the nearest
     producer with a data format, walking back through layout-keeping layers. None when a

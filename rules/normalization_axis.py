@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import Call, ModelGraph
 from inspector.rules import _examples as ex
-from inspector.rules._layout import LAYOUT_KEEPING, input_shape, layout_call
+from inspector.rules._layout import LAYOUT_KEEPING, input_shape, layout_call, shape_text
 from inspector.rules._util import (
     BATCH_NORMALIZATION,
     RECURRENT_LAYERS,
@@ -95,7 +95,7 @@ def normalization_axis(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violati
         named = ", ".join(str(a) for a in sorted(axes))
         sizes = " x ".join(str(shape[a]) for a in sorted(axes))
         yield Violation(
-            f"BatchNormalization {layer.name!r} normalizes axis {named} of its {_shape(shape)} input, "
+            f"BatchNormalization {layer.name!r} normalizes axis {named} of its {shape_text(shape)} input, "
             f"but {why} puts the channels on axis {channel} (size {shape[channel]}): it keeps "
             f"{sizes} statistics instead of one per channel", (layer.name,),
             pattern=f"BatchNormalization layers normalize axis {named} of their input while the "
@@ -125,6 +125,3 @@ def _channel_axis(graph: ModelGraph, call: Call, rank: int) -> tuple[int, str] |
             return None
     return None
 
-
-def _shape(shape) -> str:
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
