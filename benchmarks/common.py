@@ -278,3 +278,16 @@ def write_result(name: str, text: str) -> Path:
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(target)
     return target
+
+
+def git_commit() -> str:
+    """The commit measured, marked `+dirty` when the package's code differs from it."""
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True,
+                              check=False)
+
+    head = git("rev-parse", "--short", "HEAD")
+    if head.returncode != 0:
+        return "unknown"
+    dirty = git("diff", "--quiet", "HEAD", "--", "inspector", "rules").returncode != 0
+    return head.stdout.strip() + ("+dirty" if dirty else "")

@@ -32,6 +32,7 @@ from common import (
     Measurement,
     bench_env,
     cache_dir,
+    git_commit,
     inspect_exe,
     machine_description,
     markdown_table,
@@ -41,7 +42,6 @@ from common import (
     venv_python,
     write_result,
 )
-from summary_bench import git_commit
 
 MODELS = ("ResNet50", "NASNetMobile")
 TARGET_S = 1.0  # the issue: diffing two ResNet50 files takes well under a second

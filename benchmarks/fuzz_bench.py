@@ -4,7 +4,7 @@ what a reader of the robustness claim wants to know: how many runs, how each end
 
     .venv/bin/python benchmarks/fuzz_bench.py --cases 1000 --seed 1
 
-Each case runs in a long-lived worker (benchmarks/fuzzing.py), so peak RSS is the worker's peak
+Each case runs in a long-lived worker (benchmarks/fuzz_harness.py), so peak RSS is the worker's peak
 so far: a run that raised it is named as the largest. Writes results/fuzz.md.
 """
 
@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import fuzz_harness
 import fuzzing
 from common import REPO_ROOT, RESULTS_DIR
 
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         cases = fuzzing.make_cases(REPO_ROOT / "fixtures", Path(work), args.cases, args.seed)
         outcomes, peak, peak_case = [], 0.0, None
-        for outcome in fuzzing.run_cases(cases, timeout=args.timeout):
+        for outcome in fuzz_harness.run_cases(cases, timeout=args.timeout):
             outcomes.append(outcome)
             if outcome.rss_mib > peak:
                 peak, peak_case = outcome.rss_mib, outcome
@@ -60,7 +61,7 @@ def _report(args, outcomes, peak, peak_case, total) -> str:
         (f"{len(outcomes)} runs (`summary --format json` and `lint --output-format json` on each of "
         f"{args.cases} damaged fixtures, seed {args.seed}) in {total:.0f} s on "
         f"{platform.machine()} Python {platform.python_version()}; a run over {args.timeout:.0f} s is a hang, "
-        f"over {fuzzing.MAX_RSS_MIB} MiB a memory failure."),
+        f"over {fuzz_harness.MAX_RSS_MIB} MiB a memory failure."),
         "",
         "| damage | " + " | ".join(columns) + " |",
         "| --- |" + " ---: |" * len(columns),

@@ -17,7 +17,6 @@ import argparse
 import datetime as dt
 import os
 import re
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,11 +25,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
-    REPO_ROOT,
     BenchmarkError,
     Measurement,
     bench_env,
     cache_dir,
+    git_commit,
     inspect_exe,
     machine_description,
     markdown_table,
@@ -161,19 +160,6 @@ def report(rows: list[Row], args: argparse.Namespace) -> str:
         f"- Measured {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z} at commit {git_commit()} by "
         "`make bench-summary` (`benchmarks/summary_bench.py`).\n"
     )
-
-
-def git_commit() -> str:
-    """The commit measured, marked `+dirty` when the package's code differs from it."""
-    def git(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                              check=False)
-
-    head = git("rev-parse", "--short", "HEAD")
-    if head.returncode != 0:
-        return "unknown"
-    dirty = git("diff", "--quiet", "HEAD", "--", "inspector", "rules").returncode != 0
-    return head.stdout.strip() + ("+dirty" if dirty else "")
 
 
 def main(argv: list[str] | None = None) -> int:

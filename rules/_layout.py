@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inspector.graph import Call, ModelGraph
-from inspector.rules._util import RESHAPE_LAYERS, unwrapped
+from inspector.rules._util import RESHAPE_LAYERS, first_input_producers, unwrapped
 
 _SPATIAL = re.compile(
     r"^(Conv|Convolution|SeparableConv|SeparableConvolution|DepthwiseConv|AtrousConvolution|"
@@ -111,22 +111,22 @@ def input_shape(graph: ModelGraph, call: Call) -> tuple | None:
     return graph.tensor(call.inputs[0]).shape if call.inputs else None
 
 
+def shape_text(shape: tuple) -> str:
+    """`(None, 3, 32, 32)`: a shape as messages show it."""
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+
+
 def layout_call(graph: ModelGraph, call: Call) -> tuple[str | None, str, Call] | None:
     """The data format of the tensor `call` reads, and the layer and call that set it: the nearest
     producer with a data format, walking back through layout-keeping layers. None when a
     reshaping, a custom layer or a model input comes first (the layout is not known)."""
-    current = call
-    for _ in range(200):
-        if not current.inputs:
-            return None
-        producer = graph.producer(current.inputs[0])
+    for producer in first_input_producers(graph, call, 200):
         layer = graph.layer(producer.layer)
         cls, config = unwrapped(layer)
         if has_data_format(cls, config):
             return data_format(config), layer.name, producer
         if cls not in LAYOUT_KEEPING:
             return None
-        current = producer
     return None
 
 

@@ -147,6 +147,17 @@ def input_layer_calls(graph: ModelGraph) -> Iterator[Call]:
             yield call
 
 
+def first_input_producers(graph: ModelGraph, call: Call, limit: int) -> Iterator[Call]:
+    """The call producing `call`'s first input, then the one producing that call's first input,
+    and so on back to a model input; at most `limit` calls."""
+    current = call
+    for _ in range(limit):
+        if not current.inputs:
+            return
+        current = graph.producer(current.inputs[0])
+        yield current
+
+
 def display(names: list[str], keep: int = 6) -> str:
     """`a -> b -> c`, shortened in the middle for long chains."""
     if len(names) <= keep:
@@ -168,14 +179,9 @@ class Head:
 def output_head(graph: ModelGraph, tensor_id: str) -> Head | None:
     """Walk back from an output tensor through activation and reshaping layers to the layer that
     computes it; None when something unknown (a Lambda, a merge, a custom layer) decides it."""
-    output = graph.producer_layer(tensor_id)
-    shape = graph.tensor(tensor_id).shape
-    units = shape[-1] if shape else None
+    output, units = _output_and_units(graph, tensor_id)
     activation: str | None = None
-    call = graph.producer(tensor_id)
-    for _ in range(50):
-        layer = graph.layer(call.layer)
-        cls, _config = unwrapped(layer)
+    for layer, cls in _chain_back(graph, tensor_id):
         if cls in ACTIVATION_LAYERS:
             activation = activation or layer_activation(layer)
         elif cls in WEIGHT_LAYERS or cls in RECURRENT_LAYERS:
@@ -185,10 +191,25 @@ def output_head(graph: ModelGraph, tensor_id: str) -> Head | None:
             return Head(output, activation or "linear", units or width(layer), layer.name)
         elif cls not in DROPOUT_LAYERS and cls not in RESHAPE_LAYERS:
             return None
-        if len(call.inputs) != 1:
-            return None
-        call = graph.producer(call.inputs[0])
     return None
+
+
+def _output_and_units(graph: ModelGraph, tensor_id: str) -> tuple[str, int | None]:
+    """The output layer's name and the tensor's last dimension (None when unknown)."""
+    shape = graph.tensor(tensor_id).shape
+    return graph.producer_layer(tensor_id), shape[-1] if shape else None
+
+
+def _chain_back(graph: ModelGraph, tensor_id: str) -> Iterator[tuple[Layer, str]]:
+    """Each layer (and its unwrapped class) from the one producing `tensor_id` back, while each
+    call has one input; at most 50 layers."""
+    call = graph.producer(tensor_id)
+    for _ in range(50):
+        layer = graph.layer(call.layer)
+        yield layer, unwrapped(layer)[0]
+        if len(call.inputs) != 1:
+            return
+        call = graph.producer(call.inputs[0])
 
 
 def loss_kind(name: str | None) -> str | None:
@@ -217,14 +238,9 @@ def final_head(graph: ModelGraph, tensor_id: str) -> FinalHead | None:
     layers to the layer that computes it. The activation is the last one applied: a softmax
     followed by a BatchNormalization is no longer a probability ("linear", by the normalization).
     None when something unknown (a Lambda, a merge, a custom layer) decides it."""
-    output = graph.producer_layer(tensor_id)
-    shape = graph.tensor(tensor_id).shape
-    units = shape[-1] if shape else None
+    output, units = _output_and_units(graph, tensor_id)
     final: tuple[str, str] | None = None  # (activation, layer applying it), once known
-    call = graph.producer(tensor_id)
-    for _ in range(50):
-        layer = graph.layer(call.layer)
-        cls, _config = unwrapped(layer)
+    for layer, cls in _chain_back(graph, tensor_id):
         if cls in ACTIVATION_LAYERS:
             act = layer_activation(layer)
             if final is None and act != "linear":
@@ -237,7 +253,4 @@ def final_head(graph: ModelGraph, tensor_id: str) -> FinalHead | None:
             return FinalHead(output, act, units or width(layer), layer.name, by)
         elif cls not in DROPOUT_LAYERS and cls not in RESHAPE_LAYERS:
             return None
-        if len(call.inputs) != 1:
-            return None
-        call = graph.producer(call.inputs[0])
     return None

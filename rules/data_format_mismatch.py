@@ -7,7 +7,13 @@ from collections.abc import Iterator
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
 from inspector.rules import _examples as ex
-from inspector.rules._layout import data_format, has_data_format, input_shape, layout_call
+from inspector.rules._layout import (
+    data_format,
+    has_data_format,
+    input_shape,
+    layout_call,
+    shape_text,
+)
 from inspector.rules._util import unwrapped
 
 
@@ -86,7 +92,7 @@ def data_format_mismatch(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viola
         axis = ""
         if shape is not None and len(shape) >= 3:
             size = shape[1] if read == "channels_first" else shape[-1]
-            axis = f" {_shape(shape)} input as {read}, channels on the axis of size {size},"
+            axis = f" {shape_text(shape)} input as {read}, channels on the axis of size {size},"
         else:
             axis = f" input as {read},"
         yield Violation(f"{cls} {layer.name!r} reads its{axis} but {writer!r} wrote it {written} "
@@ -95,6 +101,3 @@ def data_format_mismatch(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viola
                         pattern=f"layers read as {read} an input written {written} (no Permute between): "
                                 "they mix positions with channels")
 
-
-def _shape(shape) -> str:
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"

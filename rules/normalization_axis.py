@@ -7,8 +7,13 @@ from collections.abc import Iterator
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import Call, ModelGraph
 from inspector.rules import _examples as ex
-from inspector.rules._layout import LAYOUT_KEEPING, input_shape, layout_call
-from inspector.rules._util import BATCH_NORMALIZATION, RECURRENT_LAYERS, unwrapped
+from inspector.rules._layout import LAYOUT_KEEPING, input_shape, layout_call, shape_text
+from inspector.rules._util import (
+    BATCH_NORMALIZATION,
+    RECURRENT_LAYERS,
+    first_input_producers,
+    unwrapped,
+)
 
 _FEATURES_LAST = frozenset({"Dense", "EinsumDense", "Embedding", "Bidirectional", *RECURRENT_LAYERS})
 """Layers whose output keeps its features on the last axis, whatever the data format."""
@@ -90,7 +95,7 @@ def normalization_axis(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violati
         named = ", ".join(str(a) for a in sorted(axes))
         sizes = " x ".join(str(shape[a]) for a in sorted(axes))
         yield Violation(
-            f"BatchNormalization {layer.name!r} normalizes axis {named} of its {_shape(shape)} input, "
+            f"BatchNormalization {layer.name!r} normalizes axis {named} of its {shape_text(shape)} input, "
             f"but {why} puts the channels on axis {channel} (size {shape[channel]}): it keeps "
             f"{sizes} statistics instead of one per channel", (layer.name,),
             pattern=f"BatchNormalization layers normalize axis {named} of their input while the "
@@ -112,19 +117,11 @@ def _channel_axis(graph: ModelGraph, call: Call, rank: int) -> tuple[int, str] |
         fmt, writer, _ = found
         if fmt is not None:
             return (1 if fmt == "channels_first" else rank - 1), f"{writer!r} ({fmt})"
-    current = call
-    for _ in range(200):
-        if not current.inputs:
-            return None
-        producer = graph.producer(current.inputs[0])
+    for producer in first_input_producers(graph, call, 200):
         cls = unwrapped(graph.layer(producer.layer))[0]
         if cls in _FEATURES_LAST:
             return rank - 1, f"{producer.layer!r} ({cls})"
         if cls not in LAYOUT_KEEPING:
             return None
-        current = producer
     return None
 
-
-def _shape(shape) -> str:
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"

@@ -1,7 +1,7 @@
 """The robustness invariant on fixtures damaged six ways: `inspect summary` and `inspect lint`
 on each exit 0/1 with strict JSON, or 2 with one line; never a traceback, hang, signal or
-memory blow-up. A CI-sized run of benchmarks/fuzzing.py (benchmarks/fuzz_bench.py runs the
-large one).
+memory blow-up. A CI-sized run of benchmarks/fuzzing.py and benchmarks/fuzz_harness.py
+(benchmarks/fuzz_bench.py runs the large one).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))  # benchmarks/ is a folder of scripts, not a package
 fuzzing = importlib.import_module("fuzzing")
+fuzz_harness = importlib.import_module("fuzz_harness")
 
 pytest.importorskip("onnx")
 pytest.importorskip("h5py")
@@ -26,7 +27,7 @@ SEED = 13
 
 def test_damaged_fixtures_keep_the_invariant(fixtures_dir, tmp_path):
     cases = fuzzing.make_cases(fixtures_dir, tmp_path, CASES, SEED)
-    outcomes = list(fuzzing.run_cases(cases, timeout=60))
+    outcomes = list(fuzz_harness.run_cases(cases, timeout=60))
     failures = [f"{o.verdict} {o.command} {o.case.path.name} ({o.case.damage}: {o.case.how}): {o.detail}"
                 for o in outcomes if o.failed]
     assert not failures, "\n".join(failures)
@@ -50,7 +51,7 @@ def test_damaged_fixtures_keep_the_invariant(fixtures_dir, tmp_path):
     ],
 )
 def test_the_judge_holds_runs_to_the_invariant(code, stdout, stderr, verdict):
-    assert fuzzing.judge(code, stdout, stderr, None, "m.h5")[0] == verdict
+    assert fuzz_harness.judge(code, stdout, stderr, None, "m.h5")[0] == verdict
 
 
 def test_the_harness_reports_a_crash_and_a_hang(fixtures_dir):
@@ -59,7 +60,7 @@ def test_the_harness_reports_a_crash_and_a_hang(fixtures_dir):
     case = fuzzing.Case(fixtures_dir / "dense_functional.json", "json", "none")
     for program, verdict, detail in (("import os; os.abort()", "crash", "signal 6"),
                                      ("import time; time.sleep(60)", "hang", "no answer in 2 s")):
-        worker = fuzzing._Worker([sys.executable, "-c", program])
+        worker = fuzz_harness._Worker([sys.executable, "-c", program])
         try:
             outcome = worker.run(case, ("summary",), timeout=2)
         finally:

@@ -4,29 +4,14 @@ the real click entry point, by looking at sys.modules when the command has finis
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
+from cli_probe import run_inspect
 
-PROBE = r"""
-import json, sys
-from inspector.cli import main
-sys.argv = ["inspect", *sys.argv[1:]]
-try:
-    main()
-except SystemExit as exc:
-    code = exc.code
-heavy = ("tensorflow", "keras", "tf_keras", "h5py", "numpy", "onnx", "onnxruntime", "tf2onnx", "torch", "jax")
-print(json.dumps({"code": code, "loaded": sorted(m for m in heavy if m in sys.modules)}))
-"""
+HEAVY = ("tensorflow", "keras", "tf_keras", "h5py", "numpy", "onnx", "onnxruntime", "tf2onnx", "torch", "jax")
 
 
 def run(*args: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", PROBE, *args], check=False, capture_output=True, text=True,
-                          timeout=120)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_inspect(args, HEAVY, timeout=120)[0]
 
 
 @pytest.mark.parametrize("name", ["siamese_shared_lstm.keras", "nested_submodel.h5", "qa_two_inputs_k2.h5",

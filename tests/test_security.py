@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_probe import run_inspect
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))  # a folder of scripts, not a package
@@ -28,17 +29,7 @@ from inspector.report import LintRun
 from inspector.report.sarif import sarif_dict
 from inspector.security.pickle_scan import scan_pickle
 
-PROBE = r"""
-import json, sys
-from inspector.cli import main
-sys.argv = ["inspect", *sys.argv[1:]]
-try:
-    main()
-except SystemExit as exc:
-    code = exc.code
-frameworks = ("tensorflow", "keras", "tf_keras", "torch", "jax")
-print("\n" + json.dumps({"code": code, "loaded": sorted(m for m in frameworks if m in sys.modules)}))
-"""
+FRAMEWORKS = ("tensorflow", "keras", "tf_keras", "torch", "jax")
 
 # what each malicious file's message must name: the payload, then its place
 NAMED = {
@@ -62,10 +53,7 @@ def folder(tmp_path_factory, fixtures_dir) -> Path:
 
 
 def _run(*args: str) -> tuple[dict, str]:
-    done = subprocess.run([sys.executable, "-c", PROBE, *args], check=False, capture_output=True, text=True,
-                          timeout=300)
-    *output, last = done.stdout.strip().splitlines()
-    return json.loads(last), "\n".join(output)
+    return run_inspect(args, FRAMEWORKS, timeout=300)
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.errors import LoadError, UnsupportedError, one_line
+from inspector.export.common import write_model
 
 OPSETS = range(13, 18)  # what the emitted operators mean identically in
 
@@ -84,10 +85,7 @@ def export_native(target: str | Path, output: Path, opset: int | None, verify: b
         "converter": "native",
         "loaded_by": "file",
     }
-    for key, value in metadata.items():
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = key, value
-    output.write_bytes(proto.SerializeToString())
+    write_model(proto, metadata, output)
     seconds["convert"] = time.perf_counter() - started
     verification = None
     if verify:

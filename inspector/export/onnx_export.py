@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.errors import InspectorError, LoadError, UnsupportedError, UsageError, one_line
+from inspector.export.common import unique_names, write_model
 from inspector.graph import ModelGraph
 from inspector.loaders import load_path
 from inspector.loaders.keras_config import MODEL_CLASSES, layer_classes
@@ -88,10 +89,7 @@ def export_tf2onnx(target: Any, output: Path, opset: int | None, verify: bool, t
     started = time.perf_counter()
     proto, input_names, output_names = convert(loaded.model, opset, str(target))
     metadata = _metadata(loaded)
-    for key, value in metadata.items():
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = key, value
-    output.write_bytes(proto.SerializeToString())
+    write_model(proto, metadata, output)
     seconds["convert"] = time.perf_counter() - started
 
     verification = None
@@ -370,8 +368,8 @@ def io_names(model: Any) -> tuple[list[Any], list[str], list[Any], list[str]]:
 
     inputs = keras.tree.flatten(model.inputs)
     outputs = keras.tree.flatten(model.outputs)
-    in_names = _unique([getattr(t, "name", None) or t._keras_history[0].name for t in inputs])
-    out_names = _unique([t._keras_history[0].name for t in outputs])
+    in_names = unique_names([getattr(t, "name", None) or t._keras_history[0].name for t in inputs])
+    out_names = unique_names([t._keras_history[0].name for t in outputs])
     return inputs, in_names, outputs, out_names
 
 
@@ -463,19 +461,6 @@ def tensor_info(value) -> TensorInfo:
 
 def _opset(proto) -> int:
     return next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 0)
-
-
-def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for n in names:
-        if n in seen:
-            seen[n] += 1
-            out.append(f"{n}_{seen[n]}")
-        else:
-            seen[n] = 0
-            out.append(n)
-    return out
 
 
 def _text(value) -> str:

@@ -8,6 +8,7 @@ import numpy as np
 from onnx import ModelProto, helper
 
 from inspector.errors import UnsupportedError
+from inspector.export.common import unique_names
 from inspector.export.native import (  # noqa: F401 - each module registers its converters
     convolution,
     core,
@@ -51,8 +52,8 @@ def convert_graph(graph: ModelGraph, path: Path, kind: str, opset: int = OPSET, 
         raise UnsupportedError(path, f"layer {name!r} is a {cls}, which the native converter does not support{more}")
     model = ModelProto()
     em = Emitter(graph=model.graph)
-    in_names = _unique(list(graph.input_names))
-    out_names = _unique(list(graph.output_names))
+    in_names = unique_names(list(graph.input_names))
+    out_names = unique_names(list(graph.output_names))
     for name in in_names + out_names:
         em.reserve(name)
     inputs, values = [], {}
@@ -133,15 +134,3 @@ def _dtype(dtype: str | None) -> str:
     except TypeError:
         return "float32"
 
-
-def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for n in names:
-        if n in seen:
-            seen[n] += 1
-            out.append(f"{n}_{seen[n]}")
-        else:
-            seen[n] = 0
-            out.append(n)
-    return out

@@ -7,6 +7,7 @@ pads (kernel - 1) * dilation steps at the start only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -74,24 +75,23 @@ def _conv(call: LayerCall, x_name: str, kernel: np.ndarray, bias: np.ndarray | N
 
 @converts("Conv1D", "Conv2D", "Conv3D")
 def conv(call: LayerCall) -> list[Value]:
-    x = call.inputs[0]
-    n = x.rank - 2
-    kernel, *rest = call.weights
-    bias = rest[0] if call.get("use_bias", True) and rest else None
-    perm = conv_layout(call, x)
-    out = _conv(call, call.em.layout(x, perm), _onnx_kernel(kernel), bias, int(call.get("groups", 1)),
-                spatial_tuple(call, "strides", n, 1), spatial_tuple(call, "dilation_rate", n, 1), call.name)
-    return [apply_activation(call, Value(out, perm), call.config.get("activation"))]
+    return _single_conv(call, _onnx_kernel, lambda kernel: int(call.get("groups", 1)))
 
 
 @converts("DepthwiseConv1D", "DepthwiseConv2D")
 def depthwise(call: LayerCall) -> list[Value]:
+    return _single_conv(call, _depthwise_kernel, lambda kernel: kernel.shape[-2])  # a group per channel
+
+
+def _single_conv(call: LayerCall, onnx_kernel: Callable[[np.ndarray], np.ndarray],
+                 group: Callable[[np.ndarray], int]) -> list[Value]:
+    """A layer that is one ONNX Conv (kernel converted by `onnx_kernel`), bias and activation."""
     x = call.inputs[0]
     n = x.rank - 2
     kernel, *rest = call.weights
     bias = rest[0] if call.get("use_bias", True) and rest else None
     perm = conv_layout(call, x)
-    out = _conv(call, call.em.layout(x, perm), _depthwise_kernel(kernel), bias, kernel.shape[-2],
+    out = _conv(call, call.em.layout(x, perm), onnx_kernel(kernel), bias, group(kernel),
                 spatial_tuple(call, "strides", n, 1), spatial_tuple(call, "dilation_rate", n, 1), call.name)
     return [apply_activation(call, Value(out, perm), call.config.get("activation"))]
 

@@ -1,0 +1,149 @@
+"""The harness that holds `inspect` to its robustness invariant on each damaged file
+(fuzzing.py makes them): exit 0/1 with strict RFC 8259 JSON on stdout, or exit 2 with one line
+`inspect: error: PATH: reason` that is no "internal error"; never a traceback, a hang, a signal
+or more than MAX_RSS_MIB of memory.
+
+Commands run in a long-lived worker process (in-process, through click's runner: no interpreter
+start per run), watched by the parent: a worker that stops answering is a hang, one that dies is
+a signal, and the worker's peak RSS after each run is checked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import select
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from fuzzing import Case
+
+MAX_RSS_MIB = 1024  # a damaged fixture of under 1 MB must not cost more
+ADDRESS_LIMIT = 3 * 2**30  # the worker's RLIMIT_AS: a blow-up fails fast instead of swapping
+COMMANDS = (("summary", "--format", "json"), ("lint", "--output-format", "json"))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case: Case
+    command: str
+    verdict: str  # "exit 0", "exit 1", "exit 2", or a failure: "hang", "crash", "memory", "invalid"
+    detail: str
+    seconds: float
+    rss_mib: float
+
+    @property
+    def failed(self) -> bool:
+        return not self.verdict.startswith("exit")
+
+
+def run_cases(cases: list[Case], timeout: float = 30.0) -> Iterator[Outcome]:
+    """Each case through each of COMMANDS in a worker; a new worker after a failure, so that
+    every outcome is measured on a healthy process."""
+    worker = _Worker()
+    try:
+        for case in cases:
+            for command in COMMANDS:
+                outcome = worker.run(case, command, timeout)
+                yield outcome
+                if outcome.failed:
+                    worker.close()
+                    worker = _Worker()
+    finally:
+        worker.close()
+
+
+class _Worker:
+    def __init__(self, command: list[str] | None = None):
+        self.proc = subprocess.Popen(
+            command or [sys.executable, __file__, "--worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True, bufsize=1,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        )
+
+    def run(self, case: Case, command: tuple[str, ...], timeout: float) -> Outcome:
+        args = [*command, str(case.path)]
+        started = time.perf_counter()
+        try:
+            self.proc.stdin.write(json.dumps(args) + "\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            pass  # the worker is gone: reading says how
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        seconds = time.perf_counter() - started
+        if not ready:
+            return Outcome(case, command[0], "hang", f"no answer in {timeout:.0f} s", seconds, 0.0)
+        line = self.proc.stdout.readline()
+        if not line:
+            code = self.proc.wait()
+            how = f"signal {-code}" if code < 0 else f"exit status {code}"
+            return Outcome(case, command[0], "crash", f"the process died: {how}", seconds, 0.0)
+        verdict, detail, rss = json.loads(line)
+        if verdict.startswith("exit") and rss > MAX_RSS_MIB:
+            verdict, detail = "memory", f"peak RSS {rss:.0f} MiB"
+        return Outcome(case, command[0], verdict, detail, seconds, rss)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+def judge(code: int, stdout: str, stderr: str, exception: BaseException | None, path: str) -> tuple[str, str]:
+    """(verdict, detail) of one run against the invariant."""
+    if exception is not None and not isinstance(exception, SystemExit):
+        return "invalid", f"uncaught {type(exception).__name__}: {exception}"
+    if "Traceback" in stderr or "internal error" in stderr:
+        return "invalid", stderr.strip().splitlines()[-1][:300]
+    if code in (0, 1):
+        try:
+            json.loads(stdout, parse_constant=_reject)
+        except ValueError as exc:
+            return "invalid", f"exit {code} with output that is no strict JSON: {exc}"[:300]
+        return f"exit {code}", ""
+    lines = stderr.splitlines()
+    if code == 2 and len(lines) == 1 and lines[0].startswith(f"inspect: error: {path}: "):
+        return "exit 2", lines[0][len(f"inspect: error: {path}: "):][:200]
+    return "invalid", f"exit {code}: {stderr.strip()[:300]!r}"
+
+
+def _reject(constant: str):
+    raise ValueError(f"non-standard JSON constant {constant}")
+
+
+def _peak_rss_mib() -> float:
+    """This process's peak resident memory since it started its program. Linux keeps ru_maxrss
+    across execve, so a worker started from a large process (pytest holding the session's
+    Keras models) would report its parent's size; VmHWM belongs to the new program's memory."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _serve() -> None:
+    """The worker: one JSON list of arguments a line in, one [verdict, detail, peak RSS MiB] out."""
+    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_LIMIT, ADDRESS_LIMIT))
+    from click.testing import CliRunner
+
+    from inspector.cli import main
+
+    for line in sys.stdin:
+        args = json.loads(line)
+        result = CliRunner().invoke(main, args)
+        verdict, detail = judge(result.exit_code, result.stdout, result.stderr, result.exception, args[-1])
+        rss = _peak_rss_mib()
+        sys.stdout.write(json.dumps([verdict, detail, rss]) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--worker"]:
+    _serve()
