@@ -183,7 +183,7 @@ def render(path: str, output: str, no_shapes: bool, no_params: bool, rankdir: st
     diagram, findings = draw(path, output, options, with_lint, warn=_warn_payloads)
     blocks = sum(1 for n in diagram.nodes if n.kind == "block")
     click.echo(f"{output}: {len(diagram.nodes)} nodes" + (f" ({blocks} collapsed blocks)" if blocks else "")
-               + f", {len(diagram.edges)} edges" + (f", {len(findings)} findings" if with_lint else ""))
+               + f", {len(diagram.edges)} edges" + (f", {len(findings)} finding{'' if len(findings) == 1 else 's'}" if with_lint else ""))
 
 
 @main.command()

@@ -259,7 +259,7 @@ def test_cli_render_lint_and_errors(tmp_path: Path) -> None:
     r = subprocess.run(exe + ["render", str(FIXTURES / "bias_before_bn.keras"), "-o", str(out), "--lint"],
                        check=False, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert "findings" in r.stdout and "N102" in out.read_text()
+    assert r.stdout.rstrip().endswith(", 1 finding") and "N102" in out.read_text()
     r = subprocess.run(exe + ["render", str(FIXTURES / "bias_before_bn.keras"), "-o", str(tmp_path / "x.gif")],
                        check=False, capture_output=True, text=True)
     assert r.returncode == 2 and "suffix" in r.stderr and "Traceback" not in r.stderr

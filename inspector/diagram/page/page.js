@@ -458,7 +458,7 @@
   try { var saved = localStorage.getItem("keras-inspector-theme"); if (saved) setTheme(saved); } catch (err) { /* off */ }
   var callCount = order.filter(function (id) { return data.nodes[id].kind !== "model"; }).length;
   document.getElementById("stats").textContent = data["class"] + " · " + callCount + " calls · " +
-    num(data.params) + " parameters" + (data.linted ? " · " + data.findings.length + " findings" : "");
+    num(data.params) + " parameters" + (data.linted ? " · " + data.findings.length + (data.findings.length === 1 ? " finding" : " findings") : "");
   data.open.forEach(function (v) { open.add(v); });
   relayout();
   start();
