@@ -42,12 +42,19 @@ SAMPLES = (
     Sample("config_import.keras", "S104", "a layer activation that resolves to builtins.exec"),
     Sample("duplicate_config.keras", "S107", "two config.json members with different content"),
     Sample("lambda_k2.h5", "S101", "a Keras 2 marshalled Lambda in .h5 (tf_keras runs it by default)"),
+    Sample("legacy_keras_model.keras", "S104", "the model is TF's bundled legacy Keras (tensorflow.python.keras) "
+           "Sequential with a Keras 2 Lambda (tf_keras runs it by default)"),
+    Sample("legacy_keras_function.keras", "S104", "a Lambda's function is a tensorflow.python.keras Sequential "
+           "with a Keras 2 Lambda (tf_keras runs it by default)"),
+    Sample("legacy_keras_compile.keras", "S105", "compile_config.loss is a tensorflow.python.keras Sequential "
+           "with a Keras 2 Lambda (tf_keras runs it by default)"),
     Sample("savedmodel_writefile", "S106", "a SavedModel whose function holds a WriteFile op"),
     Sample("external_link.h5", "S108", "an HDF5 external link in place of a layer's weights, to another file"),
     Sample("npz_keras_written.keras", None, "model.weights.npz as Keras writes it (object arrays of numbers, __root__.npy)"),
     Sample("compile_keras_loss.keras", None, "compile_config.loss is Keras' own mean_squared_error"),
     Sample("config_keras_activation.keras", None, "an activation serialized as keras.activations.relu"),
     Sample("dense_functional.keras", None, "a plain .keras file"),
+    Sample("tf_keras_sequential.keras", None, "a .keras config in tf_keras' form (modules keras, keras.layers)"),
     Sample("dense_functional_k2.h5", None, "a plain tf_keras .h5 file"),
     Sample("savedmodel_k2", None, "a plain tf_keras SavedModel"),
 )
@@ -104,6 +111,35 @@ def _keras_npz(arrays_by_layer: dict[str, dict[str, object]]) -> bytes:
     buffer = io.BytesIO()
     np.savez(buffer, **contents)
     return buffer.getvalue()
+
+
+def _keras2_lambda(name: str, code: str) -> dict:
+    """A Keras 2 Lambda layer config whose function is base64 marshalled bytecode."""
+    return {"name": name, "trainable": True, "dtype": "float32", "function": [code, None, None],
+            "function_type": "lambda", "module": "__main__", "output_shape": None, "output_shape_type": "raw",
+            "output_shape_module": None, "arguments": {}}
+
+
+def _legacy_sequential(code: str) -> dict:
+    """A Sequential of TensorFlow's bundled legacy Keras: an input, then a Lambda running `code`
+    when the model is built."""
+    return {"module": "tensorflow.python.keras.engine.sequential", "class_name": "Sequential",
+            "config": {"name": "legacy", "layers": [
+                {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 8], "dtype": "float32",
+                                                        "sparse": False, "ragged": False, "name": "x"}},
+                {"class_name": "Lambda", "config": _keras2_lambda("run", code)}]}}
+
+
+def _tf_keras_sequential(*layers: dict) -> dict:
+    """A weightless Sequential as tf_keras 2.21 serializes it in a .keras file, then `layers`."""
+    return {"module": "keras", "class_name": "Sequential", "registered_name": None,
+            "config": {"name": "sequential", "layers": [
+                {"module": "keras.layers", "class_name": "InputLayer", "registered_name": None,
+                 "config": {"batch_input_shape": [None, 64], "dtype": "float32", "sparse": False,
+                            "ragged": False, "name": "pixels"}},
+                {"module": "keras.layers", "class_name": "Activation", "registered_name": None,
+                 "config": {"name": "act", "trainable": True, "dtype": "float32", "activation": "relu"}},
+                *layers]}}
 
 
 def build(out: Path) -> list[Sample]:
@@ -173,6 +209,24 @@ def build(out: Path) -> list[Sample]:
     ):
         changed = json.loads(json.dumps(config))
         changed["config"]["layers"][1]["config"]["activation"] = activation
+        keras_file(name, [("config.json", json.dumps(changed).encode())])
+
+    # S104/S105: TensorFlow's bundled legacy Keras (tensorflow.python.keras), which never checks safe
+    # mode, named where tf_keras 2.21 imports the module a config names: the whole model, a Lambda's
+    # function, the loss. Everything else in the zip is the fixture's; tf_keras loads these files.
+    legacy = _legacy_sequential(code)
+    for name, changed in (
+        ("legacy_keras_model.keras", legacy),
+        ("legacy_keras_function.keras", _tf_keras_sequential({
+            "module": "keras.layers", "class_name": "Lambda", "registered_name": None,
+            "config": {"name": "run", "trainable": True, "dtype": "float32", "function": legacy,
+                       "function_type": "function", "module": "builtins", "output_shape": None,
+                       "output_shape_type": "raw", "output_shape_module": None, "arguments": {}}})),
+        ("legacy_keras_compile.keras", dict(_tf_keras_sequential(), compile_config={
+            "optimizer": "adam", "loss": legacy, "metrics": None, "loss_weights": None, "weighted_metrics": None,
+            "run_eagerly": None, "steps_per_execution": None, "jit_compile": None})),
+        ("tf_keras_sequential.keras", _tf_keras_sequential()),
+    ):
         keras_file(name, [("config.json", json.dumps(changed).encode())])
 
     # S107: two config.json members, the second one different

@@ -40,7 +40,9 @@ def compile_payload(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]
     Keras compiles a loaded model from this config: it imports what the config names, and the
     loss runs on every `evaluate` or `fit`. A loss that resolves to `os.system` is a command run
     with your privileges; a `__lambda__` loss runs its bytecode when loaded with
-    `safe_mode=False`. `inspect summary` would otherwise only show `loss: system`.
+    `safe_mode=False`. A loss naming a `tensorflow.python.keras...` module is built by
+    TensorFlow's bundled legacy Keras, which never checks safe mode: tf_keras 2.21 runs the Keras 2
+    Lambda bytecode inside while loading the `.keras` file with default arguments (see S104). `inspect summary` would otherwise only show `loss: system`.
 
     ## Example
     ```json

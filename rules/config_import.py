@@ -26,12 +26,21 @@ from inspector.rules import _examples as ex
                                              "output_shape": None, "output_shape_type": "raw"}}),
         ex.sequential((None, 8), ex.layer("TFSMLayer", "remote", filepath="/tmp/other_savedmodel",
                                           call_endpoint="serve")),
+        # the whole model built by TensorFlow's bundled legacy Keras, which never checks safe mode
+        {**ex.sequential((None, 8), ex.layer("Dense", "out", units=1)),
+         "module": "tensorflow.python.keras.engine.sequential"},
     ],
     valid=[
         ex.dense_chain("mlp", [16]),
         ex.sequential((None, 8), ex.layer("Dense", "out", units=1, activation={
             "module": "builtins", "class_name": "function", "config": "abs", "registered_name": "function"})),
         ex.sequential((None, 8), ex.layer("AttentionPooling", "pool", module="my_project.layers")),
+        # an old tf.keras Lambda(K.mean): `module` is where its function came from, nothing is imported
+        ex.sequential((None, 8), {"module": "keras.layers", "class_name": "Lambda", "registered_name": None,
+                                  "config": {"name": "mean", "trainable": True, "function": "mean",
+                                             "function_type": "function",
+                                             "module": "tensorflow.python.keras.backend", "arguments": {},
+                                             "output_shape": None, "output_shape_type": "raw"}}),
     ],
 )
 def config_import(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
@@ -42,7 +51,8 @@ def config_import(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     system: `os`, `subprocess`, `builtins` (`exec`, `eval`, `open`, ...), `importlib`, `socket`,
     `pickle` and the like, or a Keras function that changes what loading does
     (`keras.config.enable_unsafe_deserialization`, `keras.utils.get_file`, a `TFSMLayer` that
-    loads a SavedModel from a path the file chooses).
+    loads a SavedModel from a path the file chooses), or any `tensorflow.python.keras...` module:
+    TensorFlow's bundled copy of legacy Keras.
 
     ## Why it matters
     Keras and tf_keras resolve every `{"module": ..., "class_name": ...}` in a config by importing
@@ -50,6 +60,16 @@ def config_import(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     `os.system` gets it called while the model is rebuilt, with the default `safe_mode=True`
     (CVE-2025-1550; CVE-2025-9906 switched safe mode off from the file). S102 `unknown-layer` warns
     about classes that need their package; this is not a missing package, it is an attack.
+
+    `tensorflow.python.keras` is the route to bytecode: its `Lambda` and model builders never check
+    safe mode. Checked with tf_keras 2.21 on `.keras` zips loaded with `load_model(path)` and
+    default arguments: an object naming that module at the top level (the whole model), in
+    `compile_config` (the loss), or in a value a layer deserializes itself (`Lambda.function`, a
+    `Constant` initializer's `value`, `Embedding` dimensions) is built by that legacy Keras, and
+    the Keras 2 Lambda bytecode inside runs while loading. tf_keras' own Lambda refuses bytecode
+    from a `.keras` zip by default, and in a model's `layers` list tf_keras looks a layer up by
+    `class_name` and ignores its module (the finding says so). Keras 3.15 refuses any module
+    outside the keras packages.
 
     ## Example
     ```json

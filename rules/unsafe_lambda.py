@@ -8,6 +8,7 @@ from typing import Any
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
 from inspector.rules import _examples as ex
+from inspector.security.config_scan import LEGACY_KERAS, legacy_keras_object
 
 _CODE = "4wEAAAAAAAAAAAAAAAIAAAATAAAB8wwAAACXAHwAZAF6BQAAUwApAk7nAAAAAAAAAECpACkB2gF0\n"
 
@@ -39,6 +40,13 @@ def _with_lambda(config):
         _with_lambda({"function": "double", "function_type": "function", "module": "mymodel",
                       "output_shape": [_CODE, None, None], "output_shape_type": "lambda",
                       "arguments": {}}),
+        # Keras 2 bytecode routed through TensorFlow's bundled legacy Keras: tf_keras runs it by default
+        _with_lambda({"function": {"module": "tensorflow.python.keras.layers.core", "class_name": "Lambda",
+                                   "config": {"name": "inner", "function": [_CODE, None, None],
+                                              "function_type": "lambda", "output_shape": None,
+                                              "output_shape_type": "raw", "arguments": {}}},
+                      "function_type": "function", "module": "builtins", "output_shape": None,
+                      "output_shape_type": "raw", "arguments": {}}),
     ],
     valid=[
         _with_lambda({"function": "double", "function_type": "function", "module": "mymodel",
@@ -62,7 +70,12 @@ def unsafe_lambda(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     tells you to flip when it refuses the file) unmarshals and runs that bytecode: whoever wrote
     the file runs code on your machine. tf_keras (tf.keras 2, 2.21 included) runs it from `.h5`
     files and SavedModel folders with its default arguments, even under a `.keras` name: its
-    legacy loaders never check `safe_mode`. Bytecode is also tied to the Python
+    legacy loaders never check `safe_mode`. From a `.keras` zip, tf_keras 2.21 refuses a Lambda
+    by default, unless the file routes it through TensorFlow's bundled legacy Keras: an object whose
+    `module` is `tensorflow.python.keras...` at the top level, in `compile_config`, or in a value a
+    layer deserializes itself (`Lambda.function`, a `Constant` initializer's `value`) is built by
+    that copy, which never checks safe mode, and the Lambdas inside run while loading with default
+    arguments (S104 reports the import; Keras 3.15 refuses such files). Bytecode is also tied to the Python
     version that wrote it, so the model breaks on the next interpreter upgrade. (keras-inspector
     itself reads the code as text and never runs it.)
 
@@ -77,6 +90,8 @@ def unsafe_lambda(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     package rather than in the file. Load files you did not write with the default
     `safe_mode=True`.
     """
+    legacy_model = any(p.kind == "import" and p.place == "the model"
+                       and p.detail.startswith(f"config-driven import of {LEGACY_KERAS}.") for p in graph.source.payloads)
     for layer in graph.layers:
         if layer.subgraph is not None:
             continue  # the engine checks the nested model's own layers
@@ -84,10 +99,31 @@ def unsafe_lambda(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
         if where:
             kinds = ", ".join(dict.fromkeys(kind for kind, _ in where))
             fields = ", ".join(dict.fromkeys(".".join(path) for _, path in where))
-            who = _who_runs_it(graph.source.format, kinds, graph.source.path)
+            legacy = legacy_model or any(_routed_to_legacy_keras(layer.config, path) for _, path in where)
+            who = _LEGACY_WHO if legacy and "marshal" in kinds else _who_runs_it(
+                graph.source.format, kinds, graph.source.path)
             yield Violation(f"{layer.class_name} {layer.name!r} stores Python bytecode ({kinds}, "
                             f"in {fields}) that {who}", (layer.name,),
                             pattern=f"Lambda layers store Python bytecode ({kinds}) that {who}")
+
+
+_LEGACY_WHO = ("tf_keras (tf.keras 2, 2.21 checked) runs when loading the file with default arguments: the file "
+               f"routes it through TensorFlow's bundled legacy Keras ({LEGACY_KERAS}), which never checks "
+               "safe_mode (S104)")
+
+
+def _routed_to_legacy_keras(config: Mapping[str, Any], path: tuple[str, ...]) -> bool:
+    """Whether an object on `path` (from the layer config down to the bytecode) names a
+    `tensorflow.python.keras` module where tf_keras honours it: anywhere but as an item of a
+    model's `layers` list, which tf_keras looks up by class_name alone."""
+    value: Any = config
+    for key in path:
+        value = value.get(key) if isinstance(value, Mapping) else None
+        if key == "layers" or not isinstance(value, Mapping):
+            return False  # `_lambdas` does not index lists: what lies below a list is not followed
+        if legacy_keras_object(value):
+            return True
+    return False
 
 
 def _who_runs_it(fmt: str, kinds: str, path: str) -> str:

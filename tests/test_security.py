@@ -40,6 +40,12 @@ NAMED = {
     "config_import.keras": ("builtins.exec", "layer 'hidden_1' config.activation"),
     "duplicate_config.keras": ("2 members named config.json", "zip member config.json"),
     "lambda_k2.h5": ("Keras 2 base64 marshal", "tf_keras (tf.keras 2) runs when loading the file with default"),
+    "legacy_keras_model.keras": ("import of tensorflow.python.keras.engine.sequential.Sequential",
+                                 "the model: "),
+    "legacy_keras_function.keras": ("running the Lambda bytecode inside (at layer 'run' config.function)",
+                                    "layer 'run' config.function: "),
+    "legacy_keras_compile.keras": ("import of tensorflow.python.keras.engine.sequential.Sequential",
+                                   "compile_config.loss: "),
     "savedmodel_writefile": ("WriteFile", "node 'write_marker'"),
     "external_link.h5": ("an HDF5 external link to", "/model_weights/hidden_1"),
 }
@@ -157,6 +163,29 @@ def test_config_payloads_are_found_in_json_and_h5_too(fixtures_dir, tmp_path):
     assert findings["model.h5"].message.startswith("training_config.loss: config-driven import of subprocess.run")
 
 
+def test_lambdas_routed_through_tensorflows_legacy_keras_name_the_default_loader(folder):
+    """S101 says tf_keras runs the bytecode by default only where the file routes it through
+    tensorflow.python.keras where tf_keras honours the module; a layer of a `layers` list is
+    looked up by class_name (tf_keras then refuses its Lambda), and S104 says so."""
+    from inspector.engine import get_rule, lint_graph
+    from inspector.graph import Source
+    from inspector.loaders.keras_config import parse_model
+    from inspector.rules import _examples as ex
+    from inspector.rules.unsafe_lambda import _CODE
+
+    for name in ("legacy_keras_model.keras", "legacy_keras_function.keras"):
+        s101 = [f for f in lint_target(str(folder / name), all_rules()) if f.code == "S101"]
+        assert len(s101) == 1 and "runs when loading the file with default arguments" in s101[0].message
+        assert "tensorflow.python.keras" in s101[0].message
+    lam = {"module": "tensorflow.python.keras.layers.core", "class_name": "Lambda", "registered_name": None,
+           "name": "run", "config": {"name": "run", "function": [_CODE, None, None], "function_type": "lambda",
+                                     "output_shape": None, "output_shape_type": "raw", "arguments": {}}}
+    graph = parse_model(ex.sequential((None, 8), lam), Source("model.keras", "keras"))
+    findings = {f.code: f.message for f in lint_graph(graph, [get_rule("S101"), get_rule("S104")])}
+    assert "run when loading with safe_mode=False" in findings["S101"]
+    assert "looks the layer up by class_name and ignores this module" in findings["S104"]
+
+
 def test_sarif_ranks_security_rules(folder):
     findings = tuple(lint_target(str(folder / "config_import.keras"), all_rules()))
     rules = {r["id"]: r for r in sarif_dict(LintRun(findings, (str(folder),), (), tuple(all_rules())))
@@ -216,6 +245,10 @@ def attempt(label, load):
 
 import keras, tf_keras
 attempt("tf_keras-h5", lambda: tf_keras.models.load_model(os.path.join(folder, "lambda_k2.h5")))
+for name in ("legacy_keras_model", "legacy_keras_function", "legacy_keras_compile", "tf_keras_sequential"):
+    path = os.path.join(folder, name + ".keras")
+    attempt("tf_keras-" + name, lambda: tf_keras.models.load_model(path))
+    attempt("keras3-" + name, lambda: keras.models.load_model(path))
 attempt("keras3-h5", lambda: keras.models.load_model(os.path.join(folder, "lambda_k2.h5")))
 attempt("keras3-compile-safe", lambda: keras.models.load_model(os.path.join(folder, "compile_lambda.keras")))
 attempt("keras3-compile-unsafe", lambda: keras.models.load_model(os.path.join(folder, "compile_lambda.keras"),
@@ -230,9 +263,16 @@ def test_the_samples_are_live_and_the_messages_name_the_right_loaders(tmp_path, 
     samples.build(tmp_path)
     done = subprocess.run([sys.executable, "-c", LOADERS, str(tmp_path)], capture_output=True, text=True,
                           check=False, timeout=600)
-    outcomes = dict(line.split(" ", 1) for line in done.stdout.splitlines() if line.split(" ")[0] in (
-        "tf_keras-h5", "keras3-h5", "keras3-compile-safe", "keras3-compile-unsafe"))
+    outcomes = dict(line.split(" ", 1) for line in done.stdout.splitlines()
+                    if line.split(" ")[0].startswith(("tf_keras-", "keras3-")))
     assert outcomes["tf_keras-h5"].endswith(" ran"), done.stdout + done.stderr[-2000:]
+    # a real .keras zip, default arguments: tf_keras 2.21 builds what names tensorflow.python.keras
+    # with that bundled legacy Keras, which never checks safe mode; Keras 3.15 refuses the module
+    for name in ("legacy_keras_model", "legacy_keras_function", "legacy_keras_compile"):
+        assert outcomes[f"tf_keras-{name}"] == "loaded ran", (name, done.stdout + done.stderr[-2000:])
+        assert outcomes[f"keras3-{name}"].startswith("refused"), name
+        assert outcomes[f"keras3-{name}"].endswith("did-not-run"), name
+    assert outcomes["tf_keras-tf_keras_sequential"] == "loaded did-not-run"
     assert outcomes["keras3-h5"].startswith("refused") and outcomes["keras3-h5"].endswith("did-not-run")
     assert outcomes["keras3-compile-safe"].startswith("refused")
     assert outcomes["keras3-compile-safe"].endswith("did-not-run")

@@ -6,6 +6,16 @@ the same), so a config naming `os`/`subprocess`/`builtins.exec` calls into them 
 CVE-2025-1550 family). A `__lambda__` object is marshalled bytecode. In the model config,
 Lambda bytecode is S101's; here the compile config's bytecode and every config-driven import
 are recorded. The walk is iterative: a config nested thousands deep is no RecursionError.
+
+tf_keras 2.21 imports any module a config names wherever it deserializes without a list of
+known classes (tf_keras/src/saving/serialization_lib.py `_retrieve_class_or_fn`: the top-level
+object, `compile_config`, and values layers deserialize themselves such as `Lambda.function`,
+a `Constant` initializer's `value`, `Embedding` dimensions), but looks up the layers of a model's
+`layers` list by `class_name` alone. A module under `tensorflow.python.keras` is TensorFlow's own
+bundled copy of legacy Keras, whose `Lambda._parse_function_from_config` and model builders never
+check safe mode: routed there, a Keras 2 Lambda's bytecode runs while tf_keras loads the `.keras`
+file with its default `safe_mode=True` (checked with tf_keras 2.21; Keras 3.15 refuses any
+module outside the keras packages).
 """
 
 from __future__ import annotations
@@ -37,6 +47,22 @@ KERAS_GADGETS = frozenset({"enable_unsafe_deserialization", "get_file", "load_mo
                            "TFSMLayer"})  # TFSMLayer loads (and later runs) a SavedModel from any path
 
 
+LEGACY_KERAS = "tensorflow.python.keras"  # TensorFlow's bundled legacy Keras: no safe mode anywhere
+
+
+def is_legacy_keras(module: Any) -> bool:
+    """Whether `module` is inside TensorFlow's bundled legacy Keras (`tensorflow.python.keras...`)."""
+    return isinstance(module, str) and (module == LEGACY_KERAS or module.startswith(LEGACY_KERAS + "."))
+
+
+def legacy_keras_object(obj: Mapping) -> bool:
+    """Whether the object `obj` names a `tensorflow.python.keras` module for its class. A Keras 2
+    Lambda's own config also has a `module` key, the module its function came from (an old file's
+    `Lambda(K.mean)` stores `tensorflow.python.keras.backend`): Lambda only looks that module up in
+    `sys.modules` for globals, imports nothing, so it is not a route."""
+    return "function_type" not in obj and is_legacy_keras(obj.get("module"))
+
+
 def config_payloads(model: Any, training_config: Any, compile_label: str = "compile_config") -> tuple[Payload, ...]:
     """Config-driven imports anywhere in `model`, and bytecode or imports in the compile config
     (named `compile_label` in places: `compile_config` in .keras, `training_config` in .h5)."""
@@ -55,6 +81,13 @@ _IMPORTS = ("tf_keras and Keras before 3.9 (CVE-2025-1550) import whatever modul
             "Keras 3.15 refuses it")
 _GADGET = "a Keras function that changes what loading does (CVE-2025-9906, fixed in Keras 3.11)"
 _TFSM = "a layer that loads, and runs when called, the SavedModel at whatever path the file names"
+_LEGACY = ("TensorFlow's bundled legacy Keras, which never checks safe_mode: tf_keras 2.21 imports it and builds "
+           "this object with it (at the top level, in compile_config, in values a layer deserializes itself "
+           "such as Lambda.function or a Constant initializer's value) when loading the file with default "
+           "arguments (safe_mode=True)")
+_LEGACY_IN_LAYERS = ("TensorFlow's bundled legacy Keras, which never checks safe_mode; in a model's layers list "
+                     "tf_keras 2.21 looks the layer up by class_name and ignores this module, and Keras 3.15 "
+                     "refuses it, but no Keras writes it")
 
 
 def dangerous_target(module: Any, name: Any) -> tuple[str, str] | None:
@@ -68,28 +101,34 @@ def dangerous_target(module: Any, name: Any) -> tuple[str, str] | None:
         return (f"builtins.{name}", _IMPORTS) if name in DANGEROUS_BUILTINS else None
     if top in DANGEROUS_MODULES or module in DANGEROUS_MODULES:
         return (f"{module}.{name}" if name else module), _IMPORTS
+    if is_legacy_keras(module):
+        return (f"{module}.{name}" if name else module), _LEGACY
     if top in ("keras", "tf_keras", "tensorflow") and name in KERAS_GADGETS:
         return f"{module}.{name}", _TFSM if name == "TFSMLayer" else _GADGET
     return None
 
 
 def _walk(value: Any, place: str):
-    """(place, mapping) of every object inside `value`, depth first, without recursion. A place
-    is a path from the innermost layer: `layer 'dense' config.activation`."""
-    stack = [(place, value)]
+    """(place, mapping, in_layers, under_legacy) of every object inside `value`, depth first,
+    without recursion. A place is a path from the innermost layer: `layer 'dense'
+    config.activation`; `in_layers`: the object is an item of a model's `layers` list;
+    `under_legacy`: an enclosing object names a `tensorflow.python.keras` module."""
+    stack = [(place, value, False, False)]
     while stack:
-        where, item = stack.pop()
+        where, item, in_layers, legacy = stack.pop()
         if isinstance(item, Mapping):
-            yield where, item
+            yield where, item, in_layers, legacy
+            legacy = legacy or legacy_keras_object(item)
             children = []
             for key, child in item.items():
                 if key == "layers" and isinstance(child, list):
-                    children += [(_layer_place(layer, f"{_join(where, key)}[{i}]"), layer)
+                    children += [(_layer_place(layer, f"{_join(where, key)}[{i}]"), layer, True, legacy)
                                  for i, layer in enumerate(child) if isinstance(layer, Mapping)]
                 elif isinstance(child, (Mapping, list)):
-                    children.append((_join(where, str(key)), child))
+                    children.append((_join(where, str(key)), child, False, legacy))
         elif isinstance(item, list):
-            children = [(f"{where}[{i}]", v) for i, v in enumerate(item) if isinstance(v, (Mapping, list))]
+            children = [(f"{where}[{i}]", v, False, legacy) for i, v in enumerate(item)
+                        if isinstance(v, (Mapping, list))]
         else:
             continue
         stack.extend(reversed(children))
@@ -111,21 +150,44 @@ def _join(where: str, key: str) -> str:
 
 def _imports(value: Any, place: str) -> list[tuple[str, str]]:
     found = []
-    for where, obj in _walk(value, place):
+    for where, obj, in_layers, under_legacy in _walk(value, place):
         if "class_name" not in obj and "module" not in obj:
+            continue
+        if legacy_keras_object(obj):
+            if not under_legacy:  # the outermost one says what the legacy loader builds
+                found.append((where, _legacy_detail(obj, in_layers)))
             continue
         if obj.get("function_type") == "function" and isinstance(obj.get("function"), str):
             name = obj["function"]  # a Keras 2 Lambda: its function looked up in `module`
         else:
             name = obj.get("config") if obj.get("class_name") == "function" else obj.get("class_name")
-        target = dangerous_target(obj.get("module"), name)
+        module = obj.get("module")
+        target = None if is_legacy_keras(module) else dangerous_target(module, name)  # a Lambda's: see above
         registered = obj.get("registered_name")
         if target is None and isinstance(registered, str) and "." in registered:
-            target = dangerous_target(*registered.rsplit(".", 1))
+            # a registered name is looked up, not imported: no route into legacy Keras
+            target = None if is_legacy_keras(registered) else dangerous_target(*registered.rsplit(".", 1))
         if target is not None:
             found.append((where, f"config-driven import of {target[0]}: {target[1]}"))
     return found
 
 
+def _legacy_detail(obj: Mapping, in_layers: bool) -> str:
+    name = obj.get("class_name")
+    target = f"{obj['module']}.{name}" if isinstance(name, str) and name else obj["module"]
+    if in_layers:
+        return f"config-driven import of {target}: {_LEGACY_IN_LAYERS}"
+    code = [_join(where, key) for where, inner, _, _ in _walk(obj.get("config"), "config")
+            for key in _marshal_keys(inner)]
+    inside = (f", running the Lambda bytecode inside (at {', '.join(code)})" if code
+              else ", which would run any Lambda bytecode inside")
+    return f"config-driven import of {target}: {_LEGACY}{inside}; Keras 3.15 refuses it"
+
+
+def _marshal_keys(obj: Mapping) -> list[str]:
+    """The keys of a Keras 1/2 Lambda config that hold marshalled bytecode (`function_type: "lambda"`)."""
+    return [key for key in ("function", "output_shape", "mask") if obj.get(f"{key}_type") == "lambda" and obj.get(key)]
+
+
 def _lambdas(value: Any, place: str) -> list[str]:
-    return [where for where, obj in _walk(value, place) if obj.get("class_name") == "__lambda__"]
+    return [where for where, obj, _, _ in _walk(value, place) if obj.get("class_name") == "__lambda__"]
