@@ -56,13 +56,43 @@ def _same_start_branches():
     return m.build([x], [merged])
 
 
+def _tabular_fields(n_fields: int = 3):
+    """Wide & Deep / DeepFM style: one id per categorical field, each field its own Embedding."""
+    m = ex.Functional("tabular_fields")
+    fields = [m.input(f"field_{k}", (None, 1), dtype="int32") for k in range(n_fields)]
+    vectors = []
+    for k, f in enumerate(fields):
+        e = m.add(ex.layer("Embedding", f"field_{k}_embedding", input_dim=100, output_dim=8), f)
+        vectors.append(m.add(ex.layer("Flatten", f"field_{k}_flat"), e))
+    merged = m.add(ex.layer("Concatenate", "fields", axis=-1), *vectors)
+    h = m.add(ex.layer("Dense", "deep", units=32, activation="relu"), merged)
+    y = m.add(ex.layer("Dense", "click", units=1, activation="sigmoid"), h)
+    return m.build(fields, [y], loss="binary_crossentropy")
+
+
+def _token_pair(shared: bool):
+    """Two token sequences (a question pair) embedded: one table for both, or two."""
+    m = ex.Functional("question_pair")
+    ins = [m.input(side, (None, 30), dtype="int32") for side in ("q1", "q2")]
+    shared_embedding = ex.layer("Embedding", "tokens", input_dim=5000, output_dim=32)
+    codes = []
+    for side, x in zip(("q1", "q2"), ins):
+        e = m.add(shared_embedding if shared else ex.layer("Embedding", f"{side}_tokens", input_dim=5000,
+                                                          output_dim=32), x)
+        codes.append(m.add(ex.layer("GlobalAveragePooling1D", f"{side}_mean"), e))
+    merged = m.add(ex.layer("Concatenate", "pair", axis=-1), *codes)
+    y = m.add(ex.layer("Dense", "duplicate", units=1, activation="sigmoid"), merged)
+    return m.build(ins, [y], loss="binary_crossentropy")
+
+
 @rule(
     "W101",
     "weight-sharing-opportunity",
     "warning",
-    invalid=[lambda: _siamese(False, "siamese_unshared"), lambda: _siamese(False, "gru_pair", "GRU"), _two_towers],
+    invalid=[lambda: _siamese(False, "siamese_unshared"), lambda: _siamese(False, "gru_pair", "GRU"), _two_towers,
+             lambda: _token_pair(False)],
     valid=[lambda: _siamese(True, "siamese_shared"), lambda: _siamese(False, "different", right_units=8),
-           _same_start_branches],
+           _same_start_branches, _tabular_fields, lambda: _token_pair(True)],
 )
 def weight_sharing_opportunity(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
@@ -91,6 +121,11 @@ def weight_sharing_opportunity(graph: ModelGraph, opts: RuleOptions) -> Iterator
     ```
     If the two sides are meant to differ (a question encoder and a text encoder), give them
     different configurations, or ignore this rule for the model.
+
+    Branches that start by looking up ONE id per sample in an Embedding (the per-field embeddings
+    of Wide & Deep, DeepFM and other tabular models) are not reported: each input is a different
+    categorical feature, id 3 of one field and id 3 of another are unrelated, and one table for
+    all fields would conflate them. Token sequences (two texts from one vocabulary) still are.
     """
     signatures = _Signatures(graph)
     meetings: list[tuple[str, tuple[str, ...]]] = []
@@ -108,6 +143,8 @@ def weight_sharing_opportunity(graph: ModelGraph, opts: RuleOptions) -> Iterator
             if not chain:
                 continue
             start_tensor = graph.tensor(start)
+            if _categorical_field(graph, chain, start_tensor):
+                continue
             key = (start_tensor.shape, start_tensor.dtype, tuple(signatures.of(c) for c in chain))
             groups.setdefault(key, []).append(chain)
         for chains in groups.values():
@@ -132,6 +169,14 @@ def _chain(graph: ModelGraph, tensor: str) -> tuple[list[Call], str]:
             break
     chain.reverse()
     return chain, current
+
+
+def _categorical_field(graph: ModelGraph, chain: list[Call], start: Tensor) -> bool:
+    """True when the branch begins by embedding a single id per sample: a categorical feature
+    whose ids mean something only within its own field, so its table is its own."""
+    if graph.layer(chain[0].layer).class_name != "Embedding" or start.shape is None:
+        return False
+    return all(d == 1 for d in start.shape[1:])
 
 
 def _violation(graph: ModelGraph, chains: list[list[Call]], where: str) -> Violation | None:
