@@ -30,6 +30,17 @@ def _char_decoder():
     return m.build([x], [y])
 
 
+def _token_decoder(lstm_units: int = 128):
+    """An NMT decoder (keras.io seq2seq): 15,000-token vocabulary embedded in 128 dimensions, an
+    LSTM of 128 units, a softmax over the same 15,000 tokens at every step."""
+    m = ex.Functional("token_decoder")
+    x = m.input("decoder_tokens", (None, None), dtype="int64")
+    e = m.add(ex.layer("Embedding", "token_embedding", input_dim=15000, output_dim=128, mask_zero=True), x)
+    h = m.add(ex.layer("LSTM", "decoder_lstm", units=lstm_units, return_sequences=True), e)
+    y = m.add(ex.layer("Dense", "next_token", units=15000, activation="softmax"), h)
+    return m.build([x], [y], loss="sparse_categorical_crossentropy")
+
+
 @rule(
     "A101",
     "representation-bottleneck",
@@ -41,6 +52,7 @@ def _char_decoder():
         ex.dense_chain("half", [64, 23], output_units=46),
         ex.sequential((None, 20, 8), ex.layer("LSTM", "encoder", units=8),
                       ex.layer("Dense", "topic", units=46, activation="softmax")),
+        lambda: _token_decoder(lstm_units=16),
     ],
     valid=[
         ex.dense_chain("reuters", [64, 64], output_units=46),
@@ -50,6 +62,7 @@ def _char_decoder():
         ex.dense_chain("three_classes", [64, 2], output_units=3),
         _char_decoder,
         _two_paths,
+        _token_decoder,
     ],
 )
 def representation_bottleneck(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
@@ -79,11 +92,19 @@ def representation_bottleneck(graph: ModelGraph, opts: RuleOptions) -> Iterator[
     ## How to fix
     Make every hidden layer on the way to the classifier at least as wide as the number of
     classes (commonly several times wider), or give the information another path around it.
+    A language-model head is judged differently: when the classes are the tokens of a vocabulary
+    the model itself embeds (an Embedding whose `input_dim` is the number of classes), a layer at
+    least as wide as that Embedding's `output_dim` is not reported. The model already represents
+    every token in that many dimensions, and predicting 15,000 tokens from 128 (GPT-2: 50,257
+    from 768) is how every word-level decoder is built; a layer narrower than the embedding
+    still is reported.
+
     Set `max-ratio` under `[tool.inspector.rules.representation-bottleneck]` to be stricter.
     """
     min_classes = int(opts["min-classes"])
     max_ratio = float(opts["max-ratio"])
     inputs = set(graph.input_calls())
+    vocabularies = _embedded_vocabularies(graph)
     for tensor in graph.outputs:
         head = output_head(graph, tensor)
         if head is None or head.activation != "softmax" or not head.units:
@@ -101,12 +122,26 @@ def representation_bottleneck(graph: ModelGraph, opts: RuleOptions) -> Iterator[
                 units = width(layer)
                 if units is None or units > max_ratio * classes:
                     continue
+                if classes in vocabularies and units >= vocabularies[classes]:
+                    continue  # a token decoder as wide as its own token embeddings
                 if _dominates(graph, candidate, head_call, inputs):
                     yield Violation(
                         f"{cls} {layer.name!r} has {units} units for the {classes} classes of "
                         f"output {head.output!r} (at most {max_ratio:g}x, where accuracy was "
                         "measured to suffer), and everything reaching the output passes through "
                         "it", (layer.name, head.output))
+
+
+def _embedded_vocabularies(graph: ModelGraph) -> dict[int, int]:
+    """Vocabulary size -> the narrowest embedding width the model gives it."""
+    sizes: dict[int, int] = {}
+    for _, layer in graph.walk():
+        if layer.class_name != "Embedding":
+            continue
+        vocab, dim = layer.config.get("input_dim"), layer.config.get("output_dim")
+        if isinstance(vocab, int) and isinstance(dim, int):
+            sizes[vocab] = min(dim, sizes.get(vocab, dim))
+    return sizes
 
 
 def _dominates(graph: ModelGraph, block: str, target: str, inputs: set[str]) -> bool:
