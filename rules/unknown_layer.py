@@ -33,6 +33,12 @@ _KERAS_MODULES = ("keras", "tf_keras", "tensorflow")
         ex.sequential((None, 8), ex.layer("Dense", "dense", module="keras.src.layers", units=4)),
         ex.sequential((None, 8, 4), ex.layer("TimeDistributed", "td",
                                              layer=ex.layer("Dense", "inner", units=2))),
+        # Keras' own non-public classes, which Keras 3 imports from their stored module:
+        # ConvNeXt's LayerScale, and the op a mask_zero Embedding leaves in a functional graph
+        ex.sequential((None, 4, 4, 8), ex.layer("LayerScale", "layer_scale",
+                                                module="keras.src.applications.convnext",
+                                                init_values=1e-6, projection_dim=8)),
+        ex.sequential((None, 8), ex.layer("NotEqual", "not_equal", module="keras.src.ops.numpy")),
     ],
 )
 def unknown_layer(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
@@ -41,6 +47,12 @@ def unknown_layer(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     Reports layers (and nested models) whose class is not one of Keras' built-in classes of any
     era (Keras 1, tf.keras 2, Keras 3), or whose stored module is not Keras': custom layers,
     layers from add-on packages (QKeras, TensorFlow Hub, ...), subclassed models.
+
+    A class stored with a module of the `keras` package itself (`keras.src.applications.convnext`
+    for ConvNeXt's `LayerScale`, `keras.src.ops.numpy` for the `NotEqual` op a `mask_zero`
+    Embedding leaves in a functional graph) is not reported: Keras 3 imports it from that module
+    and loads the `.keras` file with nothing else installed. Without a stored module (an `.h5`
+    file) Keras cannot find it, and it is reported.
 
     ## Why it matters
     `keras.models.load_model` cannot rebuild such a layer from the file: it fails with
@@ -64,7 +76,7 @@ def unknown_layer(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
         for name, cls, module in _classes(layer):
             if dangerous_target(module, cls):
                 continue  # not a missing package but an attack: S104 config-import reports it
-            if cls not in KNOWN_LAYERS:
+            if cls not in KNOWN_LAYERS and not _keras_module(module):
                 where = f" from module {module!r}" if module else ""
                 yield Violation(f"layer {name!r} is a {cls}{where}, not a built-in Keras class: "
                                 "loading it needs that class's code", (layer.name,),
@@ -75,6 +87,12 @@ def unknown_layer(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
                                 "class: loading it needs that module", (layer.name,),
                                 pattern=f"layers defined in {module!r}, not Keras' own classes: "
                                         "loading them needs that module")
+
+
+def _keras_module(module: str | None) -> bool:
+    """Keras 3 deserializes a class stored with a module of the keras package by importing it
+    from that module (keras.src.saving.serialization_lib), so Keras alone loads it."""
+    return bool(module) and module.split(".", 1)[0] == "keras"  # type: ignore[union-attr]
 
 
 def _classes(layer: Layer) -> Iterator[tuple[str, str, str | None]]:
