@@ -70,6 +70,20 @@ def test_unreadable_file_exits_2_but_others_are_checked(lint, fixtures_dir, tmp_
         "Found 1 finding (1 warning) in 1 of 3 files (2 files could not be read).")
 
 
+@pytest.mark.parametrize("command", ["lint", "scan"])
+def test_a_file_that_cannot_be_read_is_one_error_line_and_no_summary(command, corpus_dir, monkeypatch, tmp_path):
+    # A subclassed model from a real repository: nothing is checked, so "No findings in 1 file"
+    # would be untrue; the one `inspect: error:` line on stderr is the whole answer.
+    monkeypatch.chdir(tmp_path)
+    vae = str(corpus_dir / "AlgoDM-Fall2023-Team2__Visual-Search-Using-Variational-Autoencoders__model.keras")
+    for args in ([vae], ["nope.keras"]):
+        result = CliRunner().invoke(main, [command, *args])
+        assert result.exit_code == 2
+        assert result.stdout == ""
+        assert len(result.stderr.splitlines()) == 1
+        assert result.stderr.startswith(f"inspect: error: {args[0]}: ")
+
+
 def test_symlink_loop_is_walked_once_and_unreadable_folder_exits_2(lint, models, monkeypatch):
     (models / "up").symlink_to("..", target_is_directory=True)
     result = lint(str(models), "--exit-zero")
