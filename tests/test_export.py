@@ -253,6 +253,22 @@ def test_real_keras2_siamese_with_a_shared_nested_model_exports(tmp_path, corpus
     assert len(result.inputs) == 3
 
 
+def test_real_keras1_file_says_why_neither_converter_can_export_it(tmp_path, corpus_dir):
+    """A public Keras 1.1.2 file: the native converter has no Convolution2D and Keras cannot read
+    Keras 1 configs. Both reasons, in one line, and not Keras' own 'pop expected at most 1 argument'."""
+    path = corpus_dir / "KonduitAI__dl4j-test-resources__src_main_resources_keras_simple_cnn_tf_model.h5"
+    if not path.exists():
+        pytest.skip("corpus file missing")
+    result = CliRunner().invoke(main, ["export", str(path), "-o", str(tmp_path / "cnn.onnx")])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(
+        f"inspect: error: {path}: layer 'convolution2d_1' is a Convolution2D, which the native converter does "
+        "not support (and 1 more), and the tf2onnx fallback failed: Keras cannot load it: it was saved by "
+        "Keras 1.1.2, whose layer configs neither Keras 3 nor tf_keras reads (")
+    assert "known legacy form" not in result.stderr
+
+
 def test_live_model_through_the_public_api(tmp_path, keras):
     import inspector
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from inspector.errors import UnsupportedError, UsageError
+from inspector.errors import LoadError, UnsupportedError, UsageError
 from inspector.export.onnx_export import TF_EXTRA, ExportResult
 
 CONVERTERS = ("auto", "native", "tf2onnx")
@@ -62,7 +62,13 @@ def export_onnx(
         why = f"{fallback}, and the tf2onnx fallback" if fallback else "the tf2onnx converter"
         raise UnsupportedError(where, f"{why} needs TensorFlow, which is not installed: {TF_EXTRA}")
     _require("tf2onnx", where, TF_EXTRA)
-    result = export_tf2onnx(target, output, opset, verify, tolerance, custom_objects, input_shapes or {})
+    try:
+        result = export_tf2onnx(target, output, opset, verify, tolerance, custom_objects, input_shapes or {})
+    except LoadError as exc:
+        if not fallback:
+            raise
+        # Why the native converter was not used is half the answer: say both.
+        raise type(exc)(exc.path, f"{fallback}, and the tf2onnx fallback failed: {exc.reason}") from None
     return replace(result, fallback=fallback)
 
 
