@@ -304,14 +304,22 @@ def lint(targets: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, .
     if write_baseline is not None:
         from inspector.baseline import write_baseline as record
 
+        if errors:
+            # The unread files' findings would be missing: a mistyped folder would replace a
+            # baseline with an empty one, and the next run would fail on every old finding.
+            click.echo(f"inspect: error: {write_baseline}: baseline not written: "
+                       f"{len(errors)} file{'s' if len(errors) != 1 else ''} could not be read", err=True)
+            sys.exit(2)
         count = record(findings, write_baseline)
         click.echo(f"inspect: wrote {count} finding{'s' if count != 1 else ''} to the baseline {write_baseline}",
                    err=True)
-        sys.exit(2 if errors else 0)
+        sys.exit(0)
     if baseline is not None:
         from inspector.baseline import apply_baseline
 
-        compared = apply_baseline(findings, baseline, files)
+        unread = {path for path, _ in errors}
+        # an entry of a file that could not be read is not fixed: it was not checked
+        compared = apply_baseline(findings, baseline, [f for f in files if f not in unread])
         findings = list(compared.new)
         click.echo(f"inspect: baseline {baseline}: {len(compared.known)} known finding"
                    f"{'s' if len(compared.known) != 1 else ''} not shown, {len(compared.fixed)} "
