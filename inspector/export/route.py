@@ -65,9 +65,9 @@ def export_onnx(
     try:
         result = export_tf2onnx(target, output, opset, verify, tolerance, custom_objects, input_shapes or {})
     except LoadError as exc:
-        if not fallback:
-            raise
-        # Why the native converter was not used is half the answer: say both.
+        if not fallback or isinstance(exc, UnsupportedError):
+            raise  # what the file needs (code, a newer converter) says it all
+        # Keras could not load it: why the native converter was not used is half the answer.
         raise type(exc)(exc.path, f"{fallback}, and the tf2onnx fallback failed: {exc.reason}") from None
     return replace(result, fallback=fallback)
 
