@@ -56,7 +56,33 @@ def _arguments(kwargs: dict) -> str:
     return ", ".join(values)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _OneLineErrors(click.Group):
+    """Click's usage errors (a bad option value, a missing argument, an unknown option) are three
+    lines (usage, hint, error); here, as every other user error, one `inspect: error:` line
+    naming where the full usage is, with exit 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # `inspect` alone: the help
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx is not None else "inspect"
+            click.echo(f"inspect: error: {exc.format_message()} (`{command} --help` shows the usage)", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="keras-inspector")
 def main() -> None:
     """Lint, inspect, render and export Keras and ONNX models, without loading TensorFlow."""
