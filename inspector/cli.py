@@ -226,16 +226,25 @@ def render(path: str, output: str, no_shapes: bool, no_params: bool, rankdir: st
 def docs(paths: tuple[str, ...], folder: str, no_shapes: bool, no_params: bool, rankdir: str,
          expand_nested: bool, depth: int | None, collapse: tuple[str, ...], theme: str, with_lint: bool,
          check: bool, fail_on_change: bool) -> None:
-    """One Markdown page per model (diagram, summary, inputs/outputs, training, findings).
+    """One Markdown page per model (diagram, summary, inputs/outputs, training, findings); a
+    folder stands for the model files in it.
 
     Reruns on unchanged models write byte-identical files, so `--check` can guard docs in CI."""
     from pathlib import Path
 
     from inspector.docs_page import build_docs, stale_files, write_docs
+    from inspector.engine import discover
 
     options = _render_options(no_shapes, no_params, rankdir, expand_nested, depth, collapse, None, None, theme)
     target = Path(folder)
-    files = build_docs(list(paths), options, with_lint,
+    models = []
+    for found in discover(paths):  # a folder means the models in it, as for lint and scan
+        if isinstance(found, InspectorError):
+            raise found
+        models.append(found)
+    if not models:
+        raise UsageError(", ".join(paths), "no model files found")
+    files = build_docs(models, options, with_lint,
                        warn=lambda message: click.echo(f"inspect: warning: {target}: {message}", err=True),
                        folder=target, warn_payloads=_warn_payloads)
     if check:
