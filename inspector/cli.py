@@ -56,7 +56,33 @@ def _arguments(kwargs: dict) -> str:
     return ", ".join(values)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _OneLineErrors(click.Group):
+    """Click's usage errors (a bad option value, a missing argument, an unknown option) are three
+    lines (usage, hint, error); here, as every other user error, one `inspect: error:` line
+    naming where the full usage is, with exit 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # `inspect` alone: the help
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx is not None else "inspect"
+            click.echo(f"inspect: error: {exc.format_message()} (`{command} --help` shows the usage)", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="keras-inspector")
 def main() -> None:
     """Lint, inspect, render and export Keras and ONNX models, without loading TensorFlow."""
@@ -124,6 +150,7 @@ def export(path: str, output: str, opset: int | None, verify: bool, tolerance: f
     result = export_onnx(path, output, opset=opset, verify=verify, tolerance=tolerance,
                          custom_objects=custom_objects, converter=converter,
                          input_shapes=parse_input_shapes(input_shapes, path))
+    _warn_export_payloads(path)  # after: a refusal already says it in its one line
     click.echo(format_report(result), nl=False)
     if result.verification is not None and not result.verification.passed:
         # the report above lists each failure; stderr only says the export is not to be trusted
@@ -131,6 +158,23 @@ def export(path: str, output: str, opset: int | None, verify: bool, tolerance: f
         click.echo(f"inspect: export: {path}: verification FAILED ({count} problem{'s' if count != 1 else ''}, "
                    "listed in the report)", err=True)
         sys.exit(1)
+
+
+def _warn_export_payloads(path: str) -> None:
+    """The one-line security warning of summary, render and docs, for a model file (export
+    reports its own load errors)."""
+    from pathlib import Path
+
+    from inspector import is_builder_reference
+    from inspector.loaders import load_path
+
+    if is_builder_reference(path):
+        return
+    try:
+        graph = load_path(Path(path))
+    except InspectorError:
+        return
+    _warn_payloads(graph)
 
 
 def _render_options(no_shapes: bool, no_params: bool, rankdir: str, expand_nested: bool, depth: int | None,
@@ -200,16 +244,25 @@ def render(path: str, output: str, no_shapes: bool, no_params: bool, rankdir: st
 def docs(paths: tuple[str, ...], folder: str, no_shapes: bool, no_params: bool, rankdir: str,
          expand_nested: bool, depth: int | None, collapse: tuple[str, ...], theme: str, with_lint: bool,
          check: bool, fail_on_change: bool) -> None:
-    """One Markdown page per model (diagram, summary, inputs/outputs, training, findings).
+    """One Markdown page per model (diagram, summary, inputs/outputs, training, findings); a
+    folder stands for the model files in it.
 
     Reruns on unchanged models write byte-identical files, so `--check` can guard docs in CI."""
     from pathlib import Path
 
     from inspector.docs_page import build_docs, stale_files, write_docs
+    from inspector.engine import discover
 
     options = _render_options(no_shapes, no_params, rankdir, expand_nested, depth, collapse, None, None, theme)
     target = Path(folder)
-    files = build_docs(list(paths), options, with_lint,
+    models = []
+    for found in discover(paths):  # a folder means the models in it, as for lint and scan
+        if isinstance(found, InspectorError):
+            raise found
+        models.append(found)
+    if not models:
+        raise UsageError(", ".join(paths), "no model files found")
+    files = build_docs(models, options, with_lint,
                        warn=lambda message: click.echo(f"inspect: warning: {target}: {message}", err=True),
                        folder=target, warn_payloads=_warn_payloads)
     if check:
@@ -304,14 +357,22 @@ def lint(targets: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, .
     if write_baseline is not None:
         from inspector.baseline import write_baseline as record
 
+        if errors:
+            # The unread files' findings would be missing: a mistyped folder would replace a
+            # baseline with an empty one, and the next run would fail on every old finding.
+            click.echo(f"inspect: error: {write_baseline}: baseline not written: "
+                       f"{len(errors)} file{'s' if len(errors) != 1 else ''} could not be read", err=True)
+            sys.exit(2)
         count = record(findings, write_baseline)
         click.echo(f"inspect: wrote {count} finding{'s' if count != 1 else ''} to the baseline {write_baseline}",
                    err=True)
-        sys.exit(2 if errors else 0)
+        sys.exit(0)
     if baseline is not None:
         from inspector.baseline import apply_baseline
 
-        compared = apply_baseline(findings, baseline, files)
+        unread = {path for path, _ in errors}
+        # an entry of a file that could not be read is not fixed: it was not checked
+        compared = apply_baseline(findings, baseline, [f for f in files if f not in unread])
         findings = list(compared.new)
         click.echo(f"inspect: baseline {baseline}: {len(compared.known)} known finding"
                    f"{'s' if len(compared.known) != 1 else ''} not shown, {len(compared.fixed)} "

@@ -90,3 +90,23 @@ def test_baseline_paths_hold_from_another_working_directory(repo, monkeypatch):
     result = lint("../siamese_unshared_lstm.keras", "--baseline", "../baseline.json")
     assert result.exit_code == 0, result.output
     assert "1 known finding not shown, 0 entries fixed" in result.output
+
+
+def test_a_run_that_could_not_read_a_file_neither_writes_the_baseline_nor_calls_its_entries_fixed(repo):
+    assert lint(".", "--write-baseline", "baseline.json").exit_code == 0
+    recorded = (repo / "baseline.json").read_text()
+    assert len(json.loads(recorded)["findings"]) == 2
+    # a mistyped folder must not replace the baseline with an empty one
+    typo = lint("modles/", "--write-baseline", "baseline.json")
+    assert typo.exit_code == 2
+    assert typo.stderr.splitlines() == [
+        "inspect: error: modles: no such file or directory",
+        "inspect: error: baseline.json: baseline not written: 1 file could not be read"]
+    assert (repo / "baseline.json").read_text() == recorded
+    # a model damaged since (a real file cut in half) was not checked: its entry is not fixed
+    data = (repo / "bias_before_bn.h5").read_bytes()
+    (repo / "bias_before_bn.h5").write_bytes(data[: len(data) // 2])
+    damaged = lint(".", "--baseline", "baseline.json")
+    assert damaged.exit_code == 2
+    assert "fixed, can be dropped" not in damaged.stderr
+    assert "inspect: baseline baseline.json: 1 known finding not shown, 0 entries fixed" in damaged.stderr

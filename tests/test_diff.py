@@ -282,6 +282,19 @@ def test_bad_input_is_one_line(fixtures_dir, tmp_path):
     assert run(str(fixtures_dir / "dense_functional.keras")).exit_code == 2
 
 
+def test_an_html_picture_is_refused_in_one_line_not_an_internal_error(fixtures_dir, tmp_path):
+    """`render -o x.html` writes the interactive page, so a user tries `diff -o x.html`: it was
+    'internal error ValueError: unknown format: html' (Graphviz asked for it)."""
+    page = tmp_path / "diff.html"
+    result = run(str(fixtures_dir / "siamese_unshared_lstm.keras"), str(fixtures_dir / "siamese_shared_lstm.keras"),
+                 "-o", str(page))
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        (f"inspect: error: {page}: the diff picture is written as .svg, .png, .pdf, .dot, .mmd or .md; the "
+        "interactive .html page is `inspect render NEW -o PAGE.html`")]
+    assert not page.exists()
+
+
 def test_nasnet_resave_and_renumbered_twin(keras_applications, keras, tmp_path):
     """771 calls. Against its own re-save every layer pairs by name; against a 3-class twin whose
     auto-named layers Keras numbered differently (activation_3 → activation_10) every renamed

@@ -256,3 +256,22 @@ def test_page_names_keep_existing_pages() -> None:
              "b-model-keras": {**existing["model"], "file": "y/b-model.keras", "path": "y/b-model.keras"}}
     with pytest.raises(UsageError, match="the page of a/model.keras in the output folder"):
         page_names(["b/model.keras"], taken)
+
+
+def test_a_folder_stands_for_the_models_in_it(tmp_path) -> None:
+    """`inspect docs models/ -o docs/models` was 'directory is not a SavedModel': lint and scan
+    take folders, docs now does too (searched as they search it)."""
+    models = tmp_path / "models"
+    (models / "sub").mkdir(parents=True)
+    shutil.copy(FIXTURES / "dense_functional.keras", models)
+    shutil.copy(FIXTURES / "unused_input.h5", models / "sub")
+    (models / "notes.txt").write_text("not a model")
+    out = tmp_path / "docs"
+    done = docs(str(models), "-o", str(out), "--no-lint")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.glob("*.md")) == ["dense_functional.md", "index.md", "unused_input.md"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    done = docs(str(empty), "-o", str(out))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"inspect: error: {empty}: no model files found"]

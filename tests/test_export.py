@@ -253,6 +253,50 @@ def test_real_keras2_siamese_with_a_shared_nested_model_exports(tmp_path, corpus
     assert len(result.inputs) == 3
 
 
+def test_real_keras1_file_says_why_neither_converter_can_export_it(tmp_path, corpus_dir):
+    """A public Keras 1.1.2 file: the native converter has no Convolution2D and Keras cannot read
+    Keras 1 configs. Both reasons, in one line, and not Keras' own 'pop expected at most 1 argument'."""
+    path = corpus_dir / "KonduitAI__dl4j-test-resources__src_main_resources_keras_simple_cnn_tf_model.h5"
+    if not path.exists():
+        pytest.skip("corpus file missing")
+    result = CliRunner().invoke(main, ["export", str(path), "-o", str(tmp_path / "cnn.onnx")])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(
+        f"inspect: error: {path}: layer 'convolution2d_1' is a Convolution2D, which the native converter does "
+        "not support (and 1 more), and the tf2onnx fallback failed: Keras cannot load it: it was saved by "
+        "Keras 1.1.2, whose layer configs neither Keras 3 nor tf_keras reads (")
+    assert "known legacy form" not in result.stderr
+
+
+def test_real_file_with_nan_weights_fails_verification_saying_keras_computes_nan_too(tmp_path, corpus_dir):
+    """A public Keras 3 .h5 saved after training diverged: its Dense weights are NaN. The export is
+    faithful, so the report says Keras' outputs are NaN too, and compares what agrees as 0."""
+    path = corpus_dir / "Gangaraj-13__deep_learning_assignment1__multi_output_model.h5"
+    if not path.exists():
+        pytest.skip("corpus file missing")
+    result = export_onnx(path, tmp_path / "nan.onnx")
+    v = result.verification
+    assert not v.passed
+    assert all(r.error.endswith("hold NaN or infinity, and so do Keras' own on the same inputs: the model in "
+                                "the file computes them") for r in v.runs)
+    assert v.max_abs_diff == {"management_output": 0.0, "severity_output": 0.0, "diagnosis_output": 0.0}
+
+
+def test_a_nan_on_one_side_only_is_a_nan_difference_never_dropped():
+    import math
+
+    import numpy as np
+
+    from inspector.export.verify import Run, Verification, _max_abs_diff
+
+    assert math.isnan(_max_abs_diff(np, np.array([1.0, np.nan]), np.array([1.0, 2.0])))
+    assert _max_abs_diff(np, np.array([np.inf, np.nan, 1.0]), np.array([np.inf, np.nan, 1.5])) == 0.5
+    runs = (Run(1, {}, {"y": float("nan")}), Run(3, {}, {"y": 0.0}))  # max(0.0, nan) is 0.0 in Python
+    v = Verification("passed", 1e-4, runs, None)
+    assert math.isnan(v.max_abs_diff["y"]) and not v.passed
+
+
 def test_live_model_through_the_public_api(tmp_path, keras):
     import inspector
 

@@ -70,6 +70,20 @@ def test_unreadable_file_exits_2_but_others_are_checked(lint, fixtures_dir, tmp_
         "Found 1 finding (1 warning) in 1 of 3 files (2 files could not be read).")
 
 
+@pytest.mark.parametrize("command", ["lint", "scan"])
+def test_a_file_that_cannot_be_read_is_one_error_line_and_no_summary(command, corpus_dir, monkeypatch, tmp_path):
+    # A subclassed model from a real repository: nothing is checked, so "No findings in 1 file"
+    # would be untrue; the one `inspect: error:` line on stderr is the whole answer.
+    monkeypatch.chdir(tmp_path)
+    vae = str(corpus_dir / "AlgoDM-Fall2023-Team2__Visual-Search-Using-Variational-Autoencoders__model.keras")
+    for args in ([vae], ["nope.keras"]):
+        result = CliRunner().invoke(main, [command, *args])
+        assert result.exit_code == 2
+        assert result.stdout == ""
+        assert len(result.stderr.splitlines()) == 1
+        assert result.stderr.startswith(f"inspect: error: {args[0]}: ")
+
+
 def test_symlink_loop_is_walked_once_and_unreadable_folder_exits_2(lint, models, monkeypatch):
     (models / "up").symlink_to("..", target_is_directory=True)
     result = lint(str(models), "--exit-zero")
@@ -258,3 +272,41 @@ def test_output_formats_are_one_list(fixtures_dir):
     assert len(set(outputs.values())) == len(FORMATS)
     with pytest.raises(UsageError, match="unknown output format 'xml'"):
         formatter("xml")
+
+
+def _executable() -> str:
+    found = Path(sys.executable).with_name("inspect")
+    if not found.exists():
+        pytest.skip("the inspect executable is not installed next to this Python")
+    return str(found)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["export", "fixtures/dense_functional.keras", "-o", "fixtures"],
+     "Invalid value for '-o' / '--output': File 'fixtures' is a directory. (`inspect export --help` shows the usage)"),
+    (["docs", "fixtures/dense_functional.keras"],
+     "Missing option '-o' / '--output'. (`inspect docs --help` shows the usage)"),
+    (["lint", "fixtures/dense_functional.keras", "--fail-on", "bogus"],
+     ("Invalid value for '--fail-on': 'bogus' is not one of 'error', 'warning', 'info', 'never'. "
+     "(`inspect lint --help` shows the usage)")),
+    (["diff", "--fail-on", "error", "a.keras", "b.keras"],
+     "No such option '--fail-on'. (`inspect diff --help` shows the usage)"),
+    (["summary"], "Missing argument 'PATH_OR_BUILDER'. (`inspect summary --help` shows the usage)"),
+])
+def test_a_bad_argument_is_one_error_line_with_exit_2(args, message):
+    """Click's own usage errors were three lines (usage, hint, error): the real executable, as a
+    user or a pre-commit hook runs it, now prints the one `inspect: error:` line every error is."""
+    done = subprocess.run([_executable(), *args], cwd=REPO, capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == [f"inspect: error: {message}"]
+
+
+def test_help_version_and_no_arguments_are_as_before():
+    def run(*args):
+        return subprocess.run([_executable(), *args], capture_output=True, text=True, check=False)
+
+    assert run("--version").stdout == "keras-inspector, version 0.1.0\n"
+    assert run("lint", "--help").returncode == 0
+    bare = run()
+    assert bare.returncode == 2 and bare.stderr.startswith("Usage: inspect [OPTIONS] COMMAND [ARGS]...")

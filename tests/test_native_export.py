@@ -331,3 +331,18 @@ def test_export_works_where_tensorflow_cannot_be_imported(tmp_path):
                 "converter does not support, and the tf2onnx fallback needs TensorFlow, which is not installed: "
                 "pip install 'keras-inspector[tf,onnx]'")
     assert done.stderr.strip().splitlines() == [expected]
+
+
+def test_a_model_reading_an_undeclared_input_is_refused_in_one_line(tmp_path):
+    """disconnected-graph's trained evidence model: 'hidden' reads the InputLayer 'pixels', which the
+    model does not declare (Keras refuses to build it). No TensorFlow, so no fallback hides it."""
+    path = FIXTURES / "evidence" / "disconnected-graph.faulty.keras"
+    if not path.exists():
+        pytest.skip("evidence model not built")
+    done = _without_tensorflow("export", str(path), "-o", str(tmp_path / "d.onnx"))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        (f"inspect: error: {path}: layer 'hidden' reads 'pixels', which is not a declared input of the model, so no "
+         "exported input could feed it (Keras refuses to build this model too; `inspect lint` shows the graph's "
+         "fault)")]
+    assert not (tmp_path / "d.onnx").exists()

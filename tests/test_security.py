@@ -328,3 +328,52 @@ def test_a_layer_importing_os_is_one_error_not_also_an_unknown_layer_warning():
     findings = lint_graph(graph, [get_rule("S102"), get_rule("S104")])
     assert [(f.code, f.layers) for f in findings] == [("S102", ("pool",)), ("S104", ())]
     assert "config-driven import of os.system" in findings[1].message
+
+
+@pytest.mark.parametrize("sample, reason", [
+    ("npz_pickle_poc.keras", "model.weights.npz is not an npz archive but a pickle, which this tool never unpickles"),
+    ("npz_object_array.keras", "layer 'hidden_1': model.weights.npz stores its weights as a pickled object array"),
+    ("npz_keras_written.keras", "layer 'hidden_1': model.weights.npz stores its weights as a pickled object array"),
+])
+def test_export_refuses_pickled_npz_weights_in_one_line(folder, tmp_path, sample, reason):
+    """The native converter reads npz weights with allow_pickle=False: numpy's refusal was an
+    'internal error ValueError' (a bare pickle) or 'cannot find weight' (object arrays)."""
+    pytest.importorskip("onnxruntime")
+    path = folder / sample
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "without_tensorflow.py"), "export", str(path),
+                           "-o", str(tmp_path / "m.onnx")], capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == [line for line in done.stderr.splitlines() if line.startswith(
+        f"inspect: error: {path}: {reason}")] and done.stderr.count("\n") == 1
+    assert not (folder / samples.MARKER).exists()
+
+
+def test_export_never_hands_a_file_with_payloads_to_keras(folder, tmp_path):
+    """With TensorFlow installed, export verified against Keras by loading the file with it, and
+    fell back to tf2onnx (Keras again) for what the native converter refused: for a file whose
+    warning says 'do not load it with Keras'. Now neither, and the warning is printed."""
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is None or importlib.util.find_spec("onnxruntime") is None:
+        pytest.skip("needs TensorFlow (the Keras reference) and onnxruntime")
+
+    def export(sample):
+        path = folder / sample
+        done = subprocess.run([sys.executable, "-m", "inspector", "export", str(path), "-o", str(tmp_path / "m.onnx")],
+                              capture_output=True, text=True, check=False, timeout=300)
+        return path, done, [line for line in done.stderr.splitlines() if line.startswith("inspect:")]
+
+    path, done, lines = export("compile_system.keras")
+    assert done.returncode == 0, done.stderr
+    assert lines == [(f"inspect: warning: {path}: carries 1 security finding (config-driven import of os.system): "
+                     f"`inspect scan {path}` explains; do not load it with Keras")]
+    assert ("no Keras reference was available: the file carries security findings (`inspect scan` lists them), "
+            "so it is not loaded with Keras") in done.stdout
+    path, done, lines = export("config_import.keras")
+    assert done.returncode == 2
+    assert lines == [(f"inspect: error: {path}: layer 'hidden_1' (Dense): activation 'function' is not supported by "
+                     "the native converter, and the tf2onnx fallback would load the file with Keras, but it carries 1 "
+                     "security finding (config-driven import of builtins.exec): "
+                     f"`inspect scan {path}` explains; do not load it with Keras")]
+    assert not (folder / samples.MARKER).exists()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from inspector.diagram import RenderOptions, build_diagram, format_of, render_bytes
+from inspector.diagram import PAGE_FORMATS, RenderOptions, build_diagram, format_of, render_bytes
 from inspector.diagram.model import Diagram, Edge, Node
 from inspector.diagram.theme import family_of
 from inspector.diff.compare import ModelDiff
@@ -76,6 +76,9 @@ def diff_diagram(d: ModelDiff, options: RenderOptions | None = None) -> Diagram:
 def draw_diff(d: ModelDiff, out: str | Path, options: RenderOptions | None = None) -> Diagram:
     """Write the diff picture to `out` (format from the suffix, as `inspect render`)."""
     fmt = format_of(out)
+    if fmt in PAGE_FORMATS:  # the interactive page is drawn from one model's graph, not from a diff
+        raise UsageError(str(out), "the diff picture is written as .svg, .png, .pdf, .dot, .mmd or .md; the "
+                                   "interactive .html page is `inspect render NEW -o PAGE.html`")
     path = Path(out)
     if not path.parent.is_dir():
         raise UsageError(str(out), f"the folder {path.parent} does not exist")

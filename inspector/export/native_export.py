@@ -90,7 +90,11 @@ def export_native(target: str | Path, output: Path, opset: int | None, verify: b
     verification = None
     if verify:
         started = time.perf_counter()
-        reference, why = _keras_reference(path)
+        if graph.source.payloads:  # the warning says "do not load it with Keras": neither do we
+            reference, why = None, ("the file carries security findings (`inspect scan` lists them), so it is "
+                                    "not loaded with Keras")
+        else:
+            reference, why = _keras_reference(path)
         if reference is not None:
             seconds["keras"] = time.perf_counter() - started  # TensorFlow's import and Keras' load
         started = time.perf_counter()

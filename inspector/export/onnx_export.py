@@ -158,7 +158,8 @@ def load_keras_model(target: str, custom_objects: str | None = None) -> LoadedMo
         raise not_exportable(target, kind)
     # Our own reading of the file (size limits, every config era, no Keras) says what Keras would
     # have to run before Keras sees it.
-    check_user_code(load_path(path), objects, target)
+    graph = load_path(path)
+    check_user_code(graph, objects, target)
 
     import keras
 
@@ -170,6 +171,12 @@ def load_keras_model(target: str, custom_objects: str | None = None) -> LoadedMo
             return LoadedModel(model, target, "keras")
         except Exception as exc:  # noqa: BLE001 - Keras refused it: try the legacy translation
             keras_error = one_line(exc)
+        version = graph.source.keras_version
+        if str(version or "").startswith("1."):
+            # Keras 1 configs (nb_filter, border_mode, ...) are read by neither Keras 3 nor
+            # tf_keras, which fail on them with a message about their own internals.
+            raise LoadError(target, f"Keras cannot load it: it was saved by Keras {version}, whose layer configs "
+                                    f"neither Keras 3 nor tf_keras reads ({keras_error})")
         if kind != "h5":
             raise LoadError(target, f"Keras cannot load it: {keras_error}")
         model, notes = _rebuild_legacy(path, objects, keras_error)

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from inspector.errors import UnsupportedError, UsageError
+from inspector.errors import LoadError, UnsupportedError, UsageError
 from inspector.export.onnx_export import TF_EXTRA, ExportResult
 
 CONVERTERS = ("auto", "native", "tf2onnx")
@@ -58,12 +58,34 @@ def export_onnx(
         if converter == "native":
             raise UnsupportedError(where, f"{fallback} (--converter auto falls back to tf2onnx, which needs "
                                           f"TensorFlow: {TF_EXTRA})")
+    if fallback and isinstance(target, (str, Path)) and tensorflow_available():
+        _refuse_payloads(target, fallback)
     if not tensorflow_available():
         why = f"{fallback}, and the tf2onnx fallback" if fallback else "the tf2onnx converter"
         raise UnsupportedError(where, f"{why} needs TensorFlow, which is not installed: {TF_EXTRA}")
     _require("tf2onnx", where, TF_EXTRA)
-    result = export_tf2onnx(target, output, opset, verify, tolerance, custom_objects, input_shapes or {})
+    try:
+        result = export_tf2onnx(target, output, opset, verify, tolerance, custom_objects, input_shapes or {})
+    except LoadError as exc:
+        if not fallback or isinstance(exc, UnsupportedError):
+            raise  # what the file needs (code, a newer converter) says it all
+        # Keras could not load it: why the native converter was not used is half the answer.
+        raise type(exc)(exc.path, f"{fallback}, and the tf2onnx fallback failed: {exc.reason}") from None
     return replace(result, fallback=fallback)
+
+
+def _refuse_payloads(target: str | Path, fallback: str) -> None:
+    """The tf2onnx fallback loads the file with Keras: not a file that carries a payload."""
+    from inspector import is_builder_reference
+    from inspector.loaders import load_path
+    from inspector.security import warning_line
+
+    if is_builder_reference(str(target)):
+        return
+    line = warning_line(load_path(Path(target)))
+    if line:
+        raise UnsupportedError(str(target), f"{fallback}, and the tf2onnx fallback would load the file with Keras, "
+                                            f"but it {line}")
 
 
 def _require(module: str, where: str | None, install: str) -> None:

@@ -11,6 +11,7 @@ check, and the report says so.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +47,8 @@ class Verification:
         worst: dict[str, float] = {}
         for run in self.runs:
             for name, diff in run.max_abs_diff.items():
-                worst[name] = max(worst.get(name, 0.0), diff)
+                prev = worst.get(name, 0.0)
+                worst[name] = diff if math.isnan(diff) or diff > prev else prev  # a NaN stays (max() drops it)
         return worst
 
     @property
@@ -136,13 +138,29 @@ def verify_onnx(proto: Any, input_names: Sequence[str], output_names: Sequence[s
         if broken:
             many = len(broken) > 1
             error = f"output{'s' if many else ''} {', '.join(map(repr, broken))} hold{'' if many else 's'} NaN or infinity"
+            if expected is not None and all(
+                    not np.all(np.isfinite(want)) for name, want in zip(output_names, expected) if name in broken):
+                # the export is faithful: the model itself computes them (e.g. weights saved after
+                # training diverged), which is what the user needs to hear
+                error += ", and so do Keras' own on the same inputs: the model in the file computes them"
         for name, want, have in zip(output_names, expected or [], got):
             if want.shape != have.shape:
                 error = f"output {name!r} has shape {have.shape} in ONNX but {want.shape} in Keras"
                 break
-            diffs[name] = float(np.max(np.abs(want.astype(np.float64) - have.astype(np.float64)))) if want.size else 0.0
+            diffs[name] = _max_abs_diff(np, want, have) if want.size else 0.0
         runs.append(Run(probe.batch, shapes, diffs, error, out_shapes))
     return Verification(checker, tolerance, tuple(runs), int_range, None, label, no_reference)
+
+
+def _max_abs_diff(np: Any, want: Any, have: Any) -> float:
+    """The largest |Keras - ONNX|, where the same NaN or infinity on both sides agrees and a
+    non-finite value on one side only is a NaN difference."""
+    want, have = want.astype(np.float64), have.astype(np.float64)
+    agree = (np.isnan(want) & np.isnan(have)) | (np.isinf(want) & (want == have))
+    with np.errstate(invalid="ignore"):
+        diff = np.abs(want - have)
+    diff[agree] = 0.0
+    return float(np.nan) if np.isnan(diff).any() else float(np.max(diff))
 
 
 def smallest_vocab(graph: ModelGraph) -> int | None:

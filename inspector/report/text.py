@@ -26,5 +26,9 @@ def summary_line(run: LintRun) -> str:
 
 def format_text(run: LintRun) -> str:
     lines = [str(f) for f in run.findings]
+    if run.files and len(run.errors) >= len(run.files):
+        # Nothing was read: each error is already one `inspect: error:` line on stderr, and a
+        # "No findings in 1 file" would claim a check that never happened.
+        return ""
     lines.append(summary_line(run))
     return "\n".join(lines) + "\n"

@@ -91,6 +91,14 @@ def _walk(graph: ModelGraph, values: dict[str, Value], em: Emitter, weights: Wei
         layer = graph.layer_of(call)
         if layer.is_input:
             continue
+        unreached = [t for t in call.inputs if t not in values]
+        if unreached:
+            # An InputLayer the model does not declare (Keras refuses to build such a model):
+            # the ONNX graph would have no input to feed it from.
+            source_layer = graph.layer_of(graph.call(graph.tensor(unreached[0]).producer)).name
+            raise UnsupportedError(source, f"layer {layer.name!r} reads {source_layer!r}, which is not a declared "
+                                           "input of the model, so no exported input could feed it (Keras refuses "
+                                           "to build this model too; `inspect lint` shows the graph's fault)")
         inputs = [values[t] for t in call.inputs]
         if layer.subgraph is not None and layer.class_name in MODEL_CLASSES:
             sub = layer.subgraph

@@ -49,7 +49,12 @@ class WeightFile:
                     data = archive.read("model.weights.h5")
                     self._h5 = open_hdf5(self.path, io.BytesIO(data))
                 elif "model.weights.npz" in names:
-                    self._npz = np.load(io.BytesIO(archive.read("model.weights.npz")), allow_pickle=False)
+                    try:
+                        self._npz = np.load(io.BytesIO(archive.read("model.weights.npz")), allow_pickle=False)
+                    except ValueError:  # numpy's "contains pickled (object) data": a bare pickle
+                        raise LoadError(self.path, "model.weights.npz is not an npz archive but a pickle, which "
+                                                   f"this tool never unpickles: `inspect scan {self.path}` says "
+                                                   "what it would run") from None
                 else:
                     raise LoadError(self.path, "the .keras archive holds no weights (no model.weights.h5 or .npz)")
         except (zipfile.BadZipFile, OSError) as exc:
@@ -94,9 +99,19 @@ class WeightFile:
             source = self._h5
         for key in candidates:
             if key in source:
-                return np.asarray(source[key])
+                try:
+                    return np.asarray(source[key])
+                except ValueError:  # an object array: reading it means unpickling
+                    raise self._pickled(path) from None
+        if self._npz is not None and "layers/" + "/layers/".join(s.keras3 for s in slots) in self._npz:
+            raise self._pickled(path)  # Keras' npz layout: one object array of arrays per layer
         raise UnsupportedError(self.path, f"layer {'/'.join(path)!r}: cannot find weight {name!r} in the file "
                                           "(a layout of weights the native converter does not read)")
+
+    def _pickled(self, path: tuple[str, ...]) -> LoadError:
+        return LoadError(self.path, f"layer {'/'.join(path)!r}: model.weights.npz stores its weights as a pickled "
+                                    "object array, which this tool never unpickles (nor hands to Keras): save the "
+                                    "model with model.weights.h5, Keras' default, to export it")
 
     def _tf_keras_group(self, slots: tuple[Slot, ...]) -> str | None:
         """tf.keras 2.13 to 2.15 keep layers under `_layer_checkpoint_dependencies`, numbering a
