@@ -257,11 +257,30 @@ def test_bad_input_shapes_are_usage_errors(text_model, tmp_path):
 
 
 # -- what the native converter cannot do ---------------------------------------------------------
+def _decoder(folder: Path) -> Path:
+    """A model with a layer class the native converter lacks (Conv2DTranspose)."""
+    keras = pytest.importorskip("keras")
+    code = keras.Input((8, 8, 4), name="code")
+    up = keras.layers.Conv2DTranspose(8, 3, strides=2, padding="same", name="upsample")(code)
+    image = keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="image")(up)
+    path = folder / "decoder.keras"
+    keras.Model(code, image, name="decoder").save(path)
+    return path
+
+
+LAMBDA_REFUSAL = ("layer 'double' is a Lambda holding serialized Python bytecode, which this tool never "
+                  "executes (not even with --custom-objects)")
+
+
 def test_native_names_the_missing_layer_class_and_auto_falls_back(tmp_path):
-    with pytest.raises(UnsupportedError, match=r"layer 'double' is a Lambda, which the native converter does not "
-                                               r"support \(--converter auto falls back to tf2onnx"):
-        export_onnx(_fixture("lambda_layer.keras"), tmp_path / "x.onnx", converter="native")
+    with pytest.raises(UnsupportedError, match=r"layer 'upsample' is a Conv2DTranspose, which the native converter "
+                                               r"does not support \(--converter auto falls back to tf2onnx"):
+        export_onnx(_decoder(tmp_path), tmp_path / "x.onnx", converter="native")
     assert "Lambda" not in supported_classes() and {"LSTM", "Conv2D", "Bidirectional"} <= set(supported_classes())
+    # bytecode is refused as such by every route: no converter would export it without running it
+    for converter in ("native", "auto"):
+        with pytest.raises(UnsupportedError, match=LAMBDA_REFUSAL.replace("(", r"\(").replace(")", r"\)")):
+            export_onnx(_fixture("lambda_layer.keras"), tmp_path / "l.onnx", converter=converter)
 
 
 def test_a_keras2_file_with_implicit_masks_matches_tf_keras(tmp_path):
@@ -325,12 +344,18 @@ def test_export_works_where_tensorflow_cannot_be_imported(tmp_path):
     assert "posts[8,50]: ran, finite outputs age[8,1], income[8,10], gender[8,1]" in report
     assert onnx.load(str(out)).graph.output[1].name == "income"
     # what only tf2onnx could convert says which extra to install, in one line
-    done = _without_tensorflow("export", str(_fixture("lambda_layer.keras")), "-o", str(tmp_path / "l.onnx"))
+    decoder = _decoder(tmp_path)
+    done = _without_tensorflow("export", str(decoder), "-o", str(tmp_path / "d.onnx"))
     assert done.returncode == 2
-    expected = (f"inspect: error: {_fixture('lambda_layer.keras')}: layer 'double' is a Lambda, which the native "
+    expected = (f"inspect: error: {decoder}: layer 'upsample' is a Conv2DTranspose, which the native "
                 "converter does not support, and the tf2onnx fallback needs TensorFlow, which is not installed: "
                 "pip install 'keras-inspector[tf,onnx]'")
     assert done.stderr.strip().splitlines() == [expected]
+    # a Lambda's bytecode is refused as with TensorFlow: installing it would not help
+    done = _without_tensorflow("export", str(_fixture("lambda_layer.keras")), "-o", str(tmp_path / "l.onnx"))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[0].startswith(
+        f"inspect: error: {_fixture('lambda_layer.keras')}: {LAMBDA_REFUSAL}")
 
 
 def test_a_model_reading_an_undeclared_input_is_refused_in_one_line(tmp_path):

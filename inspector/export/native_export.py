@@ -44,15 +44,18 @@ def native_refusal(target: Any, opset: int | None, custom_objects: str | None) -
     if opset is not None and opset not in OPSETS:
         return f"it writes opsets {OPSETS.start} to {OPSETS.stop - 1}, not {opset}"
     from inspector.export.native import unsupported_layers
+    from inspector.export.onnx_export import bytecode_refusals, not_exportable
     from inspector.loaders import load_path, sniff
 
     path = Path(target)
     kind = sniff(path)
     if kind not in ("keras", "h5"):
-        from inspector.export.onnx_export import not_exportable
-
         raise not_exportable(str(target), kind)
-    missing = unsupported_layers(load_path(path))
+    graph = load_path(path)
+    refusal = next(bytecode_refusals(graph), None)
+    if refusal is not None:
+        raise UnsupportedError(str(target), refusal)
+    missing = unsupported_layers(graph)
     if missing:
         name, cls = missing[0]
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""

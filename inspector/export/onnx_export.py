@@ -18,7 +18,7 @@ import inspect as pyinspect
 import os
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -258,16 +258,9 @@ def check_user_code(graph: ModelGraph, objects: Mapping[str, Any], path: str) ->
     given us (custom classes and functions)."""
     import keras
 
-    from inspector.rules.unsafe_lambda import serialized_lambdas
-
-    problems: list[str] = []
+    problems: list[str] = list(bytecode_refusals(graph))
     for _, layer in graph.walk():
-        if serialized_lambdas(layer.config):
-            problems.append(
-                f"layer {layer.name!r} is a {layer.class_name} holding serialized Python bytecode, which this "
-                "tool never executes (not even with --custom-objects): export from the Python builder instead "
-                "(`module:function`), or replace the Lambda with a named layer"
-            )
+        if _holds_bytecode(layer):
             continue
         for cls, cfg, module in layer_classes(layer.class_name, layer.config, layer.module):
             name = cfg.get("name") or layer.name
@@ -286,6 +279,23 @@ def check_user_code(graph: ModelGraph, objects: Mapping[str, Any], path: str) ->
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise UnsupportedError(path, problems[0] + more)
+
+
+def bytecode_refusals(graph: ModelGraph) -> Iterator[str]:
+    """Why no converter will export this graph: a layer holds serialized Python bytecode, which
+    Keras would have to run to build it and this tool never runs (the same answer with and
+    without TensorFlow installed)."""
+    for _, layer in graph.walk():
+        if _holds_bytecode(layer):
+            yield (f"layer {layer.name!r} is a {layer.class_name} holding serialized Python bytecode, which this "
+                   "tool never executes (not even with --custom-objects): export from the Python builder instead "
+                   "(`module:function`), or replace the Lambda with a named layer")
+
+
+def _holds_bytecode(layer) -> bool:
+    from inspector.rules.unsafe_lambda import serialized_lambdas
+
+    return bool(serialized_lambdas(layer.config))
 
 
 def _lambda_function(cfg: Mapping[str, Any]) -> str | None:
