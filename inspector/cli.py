@@ -255,16 +255,24 @@ def docs(paths: tuple[str, ...], folder: str, no_shapes: bool, no_params: bool, 
 
     options = _render_options(no_shapes, no_params, rankdir, expand_nested, depth, collapse, None, None, theme)
     target = Path(folder)
-    models = []
+    models, errors = [], []
+
+    def unreadable(exc: InspectorError) -> None:
+        """One line for a model that cannot be read; the other models' pages are still written."""
+        errors.append(exc)
+        click.echo(f"inspect: error: {exc}", err=True)
+
     for found in discover(paths):  # a folder means the models in it, as for lint and scan
         if isinstance(found, InspectorError):
-            raise found
-        models.append(found)
-    if not models:
+            unreadable(found)
+        else:
+            models.append(found)
+    if not models and not errors:
         raise UsageError(", ".join(paths), "no model files found")
     files = build_docs(models, options, with_lint,
                        warn=lambda message: click.echo(f"inspect: warning: {target}: {message}", err=True),
-                       folder=target, warn_payloads=_warn_payloads)
+                       folder=target, warn_payloads=_warn_payloads, on_error=unreadable)
+    failed = 2 if errors else 0  # a model that could not be read fails the run, as in lint
     if check:
         stale = stale_files(files, target)
         for name in stale:
@@ -273,15 +281,18 @@ def docs(paths: tuple[str, ...], folder: str, no_shapes: bool, no_params: bool, 
         if stale:
             click.echo(f"inspect docs: {len(stale)} of {len(files)} files out of date; "
                        "rerun `inspect docs` without --check", err=True)
-            sys.exit(1)
+            sys.exit(failed or 1)
         click.echo(f"{len(files)} files up to date in {target}")
+        if failed:
+            sys.exit(failed)
         return
     written = write_docs(files, target)
     click.echo(f"{len(written)} of {len(files)} files written to {target}")
     if fail_on_change and written:
         for name in written:
             click.echo(f"{target / name}: rewritten")
-        sys.exit(1)
+    if failed or (fail_on_change and written):
+        sys.exit(failed or 1)
 
 
 def _warn_payloads(graph) -> None:

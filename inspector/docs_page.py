@@ -16,7 +16,7 @@ from pathlib import Path
 
 from inspector.diagram import GraphvizMissing, RenderOptions, build_diagram, render_bytes
 from inspector.diagram.mermaid import to_mermaid
-from inspector.errors import UsageError
+from inspector.errors import InspectorError, UsageError
 from inspector.graph import ModelGraph
 from inspector.summary import format_markdown, format_shape, summary_dict
 
@@ -232,10 +232,13 @@ NO_GRAPHVIZ = ("the Graphviz `dot` program is not installed: the pages show the 
 
 def build_docs(paths: Sequence[str], options: RenderOptions, lint: bool,
                warn: Callable[[str], None] | None = None, folder: Path | None = None,
-               warn_payloads: Callable[[ModelGraph], None] | None = None) -> dict[str, bytes]:
+               warn_payloads: Callable[[ModelGraph], None] | None = None,
+               on_error: Callable[[InspectorError], None] | None = None) -> dict[str, bytes]:
     """Every file `inspect docs` writes, relative to the output folder. Without Graphviz the pages
     still work (Mermaid only): `warn` is told so once. The index lists the pages already in
-    `folder` too, so runs on a few models at a time (pre-commit batches) keep it whole."""
+    `folder` too, so runs on a few models at a time (pre-commit batches) keep it whole. A model
+    that cannot be read goes to `on_error` and the others still get their pages (without
+    `on_error`, its error is raised)."""
     from dataclasses import replace
 
     from inspector import load
@@ -245,7 +248,13 @@ def build_docs(paths: Sequence[str], options: RenderOptions, lint: bool,
     svg = True
     existing = pages_in(folder) if folder is not None else {}
     for path, stem in zip(paths, page_names(paths, existing), strict=True):
-        graph = load(path)
+        try:
+            graph = load(path)
+        except InspectorError as exc:
+            if on_error is None:
+                raise
+            on_error(exc)
+            continue
         if warn_payloads is not None:
             warn_payloads(graph)
         findings = None

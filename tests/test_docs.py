@@ -123,6 +123,22 @@ def test_bad_model_is_one_line_error(tmp_path: Path) -> None:
     assert r.returncode == 2 and r.stderr.startswith("inspect: error:") and "Traceback" not in r.stderr
 
 
+def test_an_unreadable_model_does_not_cost_the_others_their_pages(tmp_path: Path) -> None:
+    """As lint does: the bad file is one error line and exit 2, the good one still gets its page."""
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copy(FIXTURES / "dense_functional.keras", models / "good.keras")
+    (models / "bad.keras").write_text("hello")
+    out = tmp_path / "docs"
+    r = docs(str(models), "-o", str(out))
+    assert r.returncode == 2
+    assert r.stderr.splitlines() == [line for line in r.stderr.splitlines() if line.startswith(
+        f"inspect: error: {models / 'bad.keras'}: ")] and len(r.stderr.splitlines()) == 1
+    assert (out / "good.md").exists() and not (out / "bad.md").exists()
+    again = docs(str(models), "-o", str(out), "--check")
+    assert again.returncode == 2 and "up to date" in again.stdout
+
+
 def test_fail_on_change_writes_then_fails_like_a_formatter(tmp_path: Path) -> None:
     out = tmp_path / "docs"
     model = str(FIXTURES / "dense_functional.keras")
