@@ -150,7 +150,8 @@ def export(path: str, output: str, opset: int | None, verify: bool, tolerance: f
     result = export_onnx(path, output, opset=opset, verify=verify, tolerance=tolerance,
                          custom_objects=custom_objects, converter=converter,
                          input_shapes=parse_input_shapes(input_shapes, path))
-    _warn_export_payloads(path)  # after: a refusal already says it in its one line
+    if result.warning:  # after the export: a refusal already says it in its one line
+        click.echo(f"inspect: warning: {result.source}: {result.warning}", err=True)
     click.echo(format_report(result), nl=False)
     if result.verification is not None and not result.verification.passed:
         # the report above lists each failure; stderr only says the export is not to be trusted
@@ -158,23 +159,6 @@ def export(path: str, output: str, opset: int | None, verify: bool, tolerance: f
         click.echo(f"inspect: export: {path}: verification FAILED ({count} problem{'s' if count != 1 else ''}, "
                    "listed in the report)", err=True)
         sys.exit(1)
-
-
-def _warn_export_payloads(path: str) -> None:
-    """The one-line security warning of summary, render and docs, for a model file (export
-    reports its own load errors)."""
-    from pathlib import Path
-
-    from inspector import is_builder_reference
-    from inspector.loaders import load_path
-
-    if is_builder_reference(path):
-        return
-    try:
-        graph = load_path(Path(path))
-    except InspectorError:
-        return
-    _warn_payloads(graph)
 
 
 def _render_options(no_shapes: bool, no_params: bool, rankdir: str, expand_nested: bool, depth: int | None,

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import importlib.util
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inspector.errors import LoadError, UnsupportedError, one_line
 from inspector.export.common import write_model
+
+if TYPE_CHECKING:
+    from inspector.graph import ModelGraph
 
 OPSETS = range(13, 18)  # what the emitted operators mean identically in
 
@@ -31,8 +34,10 @@ def tensorflow_available() -> bool:
     return installed("tensorflow", "keras")
 
 
-def native_refusal(target: Any, opset: int | None, custom_objects: str | None) -> str | None:
-    """Why the native converter cannot export `target` (None when it can)."""
+def native_refusal(target: Any, opset: int | None, custom_objects: str | None,
+                   read: Callable[[], ModelGraph]) -> str | None:
+    """Why the native converter cannot export `target` (None when it can); `read()` gives the
+    file's layer graph, read once for this check and the conversion."""
     from inspector import is_builder_reference
 
     if not isinstance(target, (str, Path)):
@@ -45,13 +50,12 @@ def native_refusal(target: Any, opset: int | None, custom_objects: str | None) -
         return f"it writes opsets {OPSETS.start} to {OPSETS.stop - 1}, not {opset}"
     from inspector.export.native import unsupported_layers
     from inspector.export.onnx_export import bytecode_refusals, not_exportable
-    from inspector.loaders import load_path, sniff
+    from inspector.loaders import sniff
 
-    path = Path(target)
-    kind = sniff(path)
+    kind = sniff(Path(target))
     if kind not in ("keras", "h5"):
         raise not_exportable(str(target), kind)
-    graph = load_path(path)
+    graph = read()
     refusal = next(bytecode_refusals(graph), None)
     if refusal is not None:
         raise UnsupportedError(str(target), refusal)
@@ -63,21 +67,19 @@ def native_refusal(target: Any, opset: int | None, custom_objects: str | None) -
     return None
 
 
-def export_native(target: str | Path, output: Path, opset: int | None, verify: bool, tolerance: float,
-                  input_shapes: Mapping[str, tuple[int, ...]]):
+def export_native(target: str | Path, graph: ModelGraph, load_seconds: float, output: Path, opset: int | None,
+                  verify: bool, tolerance: float, input_shapes: Mapping[str, tuple[int, ...]]):
+    """Convert the file's layer graph (read in `load_seconds`) with its weight arrays, and verify."""
     from inspector import __version__
     from inspector.export.native import convert_graph
     from inspector.export.native.convert import OPSET
     from inspector.export.onnx_export import ExportResult, tensor_info
     from inspector.export.probe import probes
     from inspector.export.verify import masks_zero, smallest_vocab, verify_onnx
-    from inspector.loaders import load_path, sniff
+    from inspector.loaders import sniff
 
     path = Path(target)
-    seconds: dict[str, float] = {}
-    started = time.perf_counter()
-    graph = load_path(path)
-    seconds["load"] = time.perf_counter() - started
+    seconds: dict[str, float] = {"load": load_seconds}
     started = time.perf_counter()
     proto, in_names, out_names = convert_graph(graph, path, sniff(path), opset or OPSET)
     plans = probes(graph, in_names, input_shapes, str(target))  # a bad --input-shape fails before writing

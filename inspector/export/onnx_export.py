@@ -65,6 +65,7 @@ class ExportResult:
     metadata: Mapping[str, str] = field(default_factory=dict)
     converter: str = "tf2onnx"  # "native" (from the file, no TensorFlow) or "tf2onnx"
     fallback: str | None = None  # why `auto` did not use the native converter
+    warning: str | None = None  # the file carries security findings: the one-line warning
 
 
 TF_EXTRA = "pip install 'keras-inspector[tf,onnx]'"

@@ -6,12 +6,13 @@ not installed is refused in one line naming the layer and the extra to install.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from inspector.errors import LoadError, UnsupportedError, UsageError
+from inspector.errors import InspectorError, LoadError, UnsupportedError, UsageError
 from inspector.export.onnx_export import TF_EXTRA, ExportResult
 
 CONVERTERS = ("auto", "native", "tf2onnx")
@@ -45,12 +46,15 @@ def export_onnx(
     _require("onnx", where, "pip install 'keras-inspector[onnx]'")
     if verify:
         _require("onnxruntime", where, "pip install 'keras-inspector[onnx]', or pass --no-verify")
+    file = _FileGraph(target)
     fallback = None
     if converter != "tf2onnx":
-        fallback = native_refusal(target, opset, custom_objects)
+        fallback = native_refusal(target, opset, custom_objects, file.graph)
         if fallback is None:
             try:
-                return export_native(target, output, opset, verify, tolerance, input_shapes or {})
+                result = export_native(target, file.graph(), file.seconds, output, opset, verify, tolerance,
+                                       input_shapes or {})
+                return replace(result, warning=file.warning())
             except UnsupportedError as exc:  # a use of a supported class it cannot convert
                 if converter == "native" or not tensorflow_available():
                     raise
@@ -58,8 +62,11 @@ def export_onnx(
         if converter == "native":
             raise UnsupportedError(where, f"{fallback} (--converter auto falls back to tf2onnx, which needs "
                                           f"TensorFlow: {TF_EXTRA})")
-    if fallback and isinstance(target, (str, Path)) and tensorflow_available():
-        _refuse_payloads(target, fallback)
+    if fallback and file.path is not None and tensorflow_available():
+        line = file.warning()  # the tf2onnx fallback loads the file with Keras: not one with a payload
+        if line:
+            raise UnsupportedError(str(target), f"{fallback}, and the tf2onnx fallback would load the file with "
+                                                f"Keras, but it {line}")
     if not tensorflow_available():
         why = f"{fallback}, and the tf2onnx fallback" if fallback else "the tf2onnx converter"
         raise UnsupportedError(where, f"{why} needs TensorFlow, which is not installed: {TF_EXTRA}")
@@ -71,21 +78,41 @@ def export_onnx(
             raise  # what the file needs (code, a newer converter) says it all
         # Keras could not load it: why the native converter was not used is half the answer.
         raise type(exc)(exc.path, f"{fallback}, and the tf2onnx fallback failed: {exc.reason}") from None
-    return replace(result, fallback=fallback)
+    return replace(result, fallback=fallback, warning=file.warning())
 
 
-def _refuse_payloads(target: str | Path, fallback: str) -> None:
-    """The tf2onnx fallback loads the file with Keras: not a file that carries a payload."""
-    from inspector import is_builder_reference
-    from inspector.loaders import load_path
-    from inspector.security import warning_line
+class _FileGraph:
+    """The target file's layer graph, read at most once for the native converter, its checks and
+    the security warning (`path` is None for a builder or a live model: no file to read)."""
 
-    if is_builder_reference(str(target)):
-        return
-    line = warning_line(load_path(Path(target)))
-    if line:
-        raise UnsupportedError(str(target), f"{fallback}, and the tf2onnx fallback would load the file with Keras, "
-                                            f"but it {line}")
+    def __init__(self, target: Any):
+        from inspector import is_builder_reference
+
+        file = isinstance(target, (str, Path)) and not is_builder_reference(str(target))
+        self.path = Path(target) if file else None
+        self.seconds = 0.0  # how long reading it took
+        self._graph = None
+
+    def graph(self):
+        if self._graph is None:
+            from inspector.loaders import load_path
+
+            started = time.perf_counter()
+            self._graph = load_path(self.path)
+            self.seconds = time.perf_counter() - started
+        return self._graph
+
+    def warning(self) -> str | None:
+        """The one-line security warning of summary, render and docs (None: no payload, or no
+        file, or one this tool cannot read although Keras could)."""
+        from inspector.security import warning_line
+
+        if self.path is None:
+            return None
+        try:
+            return warning_line(self.graph())
+        except InspectorError:
+            return None
 
 
 def _require(module: str, where: str | None, install: str) -> None:
