@@ -454,7 +454,9 @@ def scan(ctx: click.Context, targets: tuple[str, ...], output_format: str, exit_
 
     Nothing in the files is run, unpickled or imported. Exit 0 when nothing is found, 1 when
     something is, 2 when a file cannot be read."""
-    ctx.invoke(lint, targets=targets, select=("S",), ignore=(), output_format=output_format,
+    from inspector.engine import SECURITY
+
+    ctx.invoke(lint, targets=targets, select=(SECURITY,), ignore=(), output_format=output_format,
                exit_zero=exit_zero, config_file=None, data=None)
 
 

@@ -24,6 +24,30 @@ SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
 FRAMEWORKS = frozenset({"keras", "onnx"})
 
 _CODE = re.compile(r"^[A-Z][0-9]{3}$")
+
+
+@dataclass(frozen=True)
+class Family:
+    """A rule family: the letter its codes start with and the folder of `rules/` its modules
+    live in, so a code says where its rule is and what kind of claim it makes."""
+
+    letter: str
+    folder: str
+    title: str
+    about: str
+
+
+FAMILIES: dict[str, Family] = {f.letter: f for f in (
+    Family("A", "architecture", "Architecture", "layers whose arrangement cannot learn the task well"),
+    Family("D", "data", "Data", "faults that show only against a sample of the user's data (needs --data)"),
+    Family("G", "graph", "Graph", "the wiring: parts of the model that nothing uses or reaches"),
+    Family("L", "loss", "Loss", "the training set-up: losses, their weights and the outputs they read"),
+    Family("N", "normalization", "Normalization", "where normalization is missing or undone"),
+    Family("S", "security", "Security", "what a file carries that another tool would run"),
+    Family("T", "taste", "Taste (opt-in)", "conventions some teams hold; off unless selected"),
+    Family("W", "weights", "Weights", "initializers, constraints and sharing of weights"),
+)}
+SECURITY = FAMILIES["S"].letter
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _FAMILY = re.compile(r"^[A-Z][0-9]{0,2}$")
 
@@ -98,6 +122,10 @@ class Rule:
         return self.code[0]
 
     @property
+    def is_security(self) -> bool:
+        return self.family == SECURITY
+
+    @property
     def summary(self) -> str:
         """The first sentence of "## What it does": one line for `inspect rules` and SARIF."""
         text = section(self.doc, "What it does") or self.doc
@@ -160,11 +188,19 @@ def rule(
         raise ValueError(f"rule name {name!r} must be kebab-case")
     if severity not in SEVERITIES:
         raise ValueError(f"rule {code}: severity must be one of {', '.join(SEVERITIES)}")
+    family = FAMILIES.get(code[0])
+    if family is None:
+        raise ValueError(f"rule {code}: no family {code[0]!r} (families: {', '.join(FAMILIES)})")
     unknown = set(frameworks) - FRAMEWORKS
     if unknown:
         raise ValueError(f"rule {code}: unknown frameworks {sorted(unknown)}")
 
     def register(func: RuleFunc) -> RuleFunc:
+        package = f"{__package__}.rules."
+        if func.__module__.startswith(package) and not func.__module__.startswith(
+                f"{package}{family.folder}."):
+            raise ValueError(f"rule {code} is in {func.__module__}: family {family.letter} rules "
+                             f"live in rules/{family.folder}/")
         doc = inspect.cleandoc(func.__doc__ or "")
         new = Rule(code, name, severity, func, dict(options or {}), doc, tuple(valid),
                    tuple(invalid), frozenset(frameworks), security_severity, default)
@@ -190,9 +226,10 @@ def all_rules() -> list[Rule]:
     if not _loaded:
         import inspector.rules as package
 
-        for info in pkgutil.iter_modules(package.__path__):
-            if not info.name.startswith("_"):
-                importlib.import_module(f"{package.__name__}.{info.name}")
+        prefix = f"{package.__name__}."
+        for info in pkgutil.walk_packages(package.__path__, prefix):
+            if not info.name.rpartition(".")[2].startswith("_") and not info.ispkg:
+                importlib.import_module(info.name)
         _loaded = True
     return sorted(_REGISTRY.values(), key=lambda r: r.code)
 
@@ -440,7 +477,7 @@ def lint_target(
         try:
             graph = load(target)
         except CarriesPayload as exc:  # no model to lint, but its payloads to report
-            return lint_graph(exc.graph, [r for r in rules if r.family == "S"], options, context)
+            return lint_graph(exc.graph, [r for r in rules if r.is_security], options, context)
     else:
         from inspector.measure import graph_and_model, measure_loss_contributions
 

@@ -157,7 +157,7 @@ def test_taste_rules_run_only_when_selected(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
     from inspector.cli import main
-    from inspector.rules.shrinking_filters import _cnn
+    from inspector.rules.taste.shrinking_filters import _cnn
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "narrowing.json").write_text(json.dumps(_cnn(64, 32)))

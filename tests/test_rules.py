@@ -13,9 +13,9 @@ from inspector.engine import all_rules, lint_graph, section
 from inspector.graph import ModelGraph, Source
 from inspector.loaders.keras_config import parse_model
 from inspector.rules import _examples as ex
-from inspector.rules.bias_before_normalization import _block
-from inspector.rules.missing_normalization import _vgg_like
-from inspector.rules.unused_input import _ignored_metadata
+from inspector.rules.normalization.bias_before_normalization import _block
+from inspector.rules.normalization.missing_normalization import _vgg_like
+from inspector.rules.graph.unused_input import _ignored_metadata
 
 SECTIONS = ("What it does", "Why it matters", "Example", "How to fix")
 
@@ -66,7 +66,7 @@ def test_the_issue_rules_all_exist():
 
 
 def test_disconnected_graph_names_output_real_input_and_idle_input():
-    from inspector.rules.disconnected_graph import _unrelated_input
+    from inspector.rules.graph.disconnected_graph import _unrelated_input
 
     [finding] = lint_graph(_graph(_unrelated_input), [r for r in all_rules() if r.family == "G"])
     assert finding.name == "disconnected-graph"
@@ -139,7 +139,7 @@ def test_onnx_unused_input_and_dead_node(tmp_path):
 
 def test_live_calls_is_what_the_outputs_depend_on():
     from inspector.rules._util import live_calls
-    from inspector.rules.disconnected_graph import _dangling_branch
+    from inspector.rules.graph.disconnected_graph import _dangling_branch
 
     graph = _graph(_dangling_branch)
     assert live_calls(graph) == {"features[0]", "hidden[0]", "score[0]"}
@@ -160,7 +160,7 @@ def test_missing_normalization_depth_option_and_chain_layers():
 
 
 def test_missing_normalization_reports_a_trunk_shared_by_two_heads_once():
-    from inspector.rules.missing_normalization import _two_heads
+    from inspector.rules.normalization.missing_normalization import _two_heads
 
     rule = next(r for r in all_rules() if r.name == "missing-normalization")
     [finding] = lint_graph(_graph(_two_heads), [rule])

@@ -294,7 +294,7 @@ def bytecode_refusals(graph: ModelGraph) -> Iterator[str]:
 
 
 def _holds_bytecode(layer) -> bool:
-    from inspector.rules.unsafe_lambda import serialized_lambdas
+    from inspector.rules.security.unsafe_lambda import serialized_lambdas
 
     return bool(serialized_lambdas(layer.config))
 

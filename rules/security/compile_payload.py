@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
 from inspector.rules import _examples as ex
-from inspector.rules.unsafe_lambda import _CODE
+from inspector.rules.security.unsafe_lambda import _CODE
 
 
 def _compiled(loss):

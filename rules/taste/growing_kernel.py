@@ -8,7 +8,7 @@ from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
 from inspector.rules import _examples as ex
 from inspector.rules._layout import spatial_rank, windows
-from inspector.rules._taste import previous
+from inspector.rules.taste._shared import previous
 from inspector.rules._util import unwrapped
 
 

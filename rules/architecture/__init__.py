@@ -1,0 +1,1 @@
+"""Architecture rules (A): layers whose arrangement cannot learn the task well."""

@@ -1,0 +1,1 @@
+"""Graph rules (G): parts of the model that nothing uses or reaches."""

@@ -1,0 +1,1 @@
+"""Loss rules (L): losses, their weights and the outputs they read."""

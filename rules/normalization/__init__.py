@@ -1,0 +1,1 @@
+"""Normalization rules (N): where normalization is missing or undone."""

@@ -1,0 +1,1 @@
+"""Taste rules (T): conventions some teams hold; opt-in, off unless selected."""

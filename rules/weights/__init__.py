@@ -1,0 +1,1 @@
+"""Weights rules (W): initializers, constraints and sharing of weights."""
