@@ -13,9 +13,9 @@ from inspector.engine import all_rules, lint_graph, section
 from inspector.graph import ModelGraph, Source
 from inspector.loaders.keras_config import parse_model
 from inspector.rules import _examples as ex
+from inspector.rules.graph.unused_input import _ignored_metadata
 from inspector.rules.normalization.bias_before_normalization import _block
 from inspector.rules.normalization.missing_normalization import _vgg_like
-from inspector.rules.graph.unused_input import _ignored_metadata
 
 SECTIONS = ("What it does", "Why it matters", "Example", "How to fix")
 

@@ -8,8 +8,8 @@ from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
 from inspector.rules import _examples as ex
 from inspector.rules._layout import spatial_rank, windows
-from inspector.rules.taste._shared import previous
 from inspector.rules._util import unwrapped
+from inspector.rules.taste._shared import previous
 
 
 def _cnn(*kernels: int, dilations: tuple[int, ...] = ()):

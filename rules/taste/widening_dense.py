@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
 from inspector.rules import _examples as ex
-from inspector.rules.taste._shared import previous
 from inspector.rules._util import unwrapped, width
+from inspector.rules.taste._shared import previous
 
 
 @rule(
