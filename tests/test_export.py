@@ -202,7 +202,10 @@ def test_cli_refuses_what_it_cannot_export(tmp_path):
     assert bad_out.exit_code == 2 and "must end in .onnx" in bad_out.output
 
 
-APPLICATIONS = [("ResNet50", (32, 32, 3)), ("MobileNetV2", (32, 32, 3)), ("InceptionV3", (75, 75, 3))]
+# A builder goes through tf2onnx, which needs 6.8 GiB for ResNet50 and 9.8 GiB for InceptionV3 (grappler's
+# constant folding; benchmarks/export_bench.py measures it): MobileNetV2 (1.4 GiB) covers the route here,
+# and tests/test_native_export.py checks every application against Keras through the native exporter.
+APPLICATIONS = [("MobileNetV2", (32, 32, 3))]
 
 
 @pytest.mark.slow
