@@ -6,33 +6,26 @@ from collections.abc import Iterator, Mapping
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import Call, Layer, ModelGraph
-from inspector.rules import _examples as ex
-from inspector.rules._util import (
+from inspector.kinds import (
     ACTIVATION_LAYERS,
+    CONVOLUTION,
+    CROPPING,
     DROPOUT_LAYERS,
+    LOCALLY_CONNECTED,
+    MERGE,
     NORMALIZATION_LAYERS,
-    PROBABILITY_ACTIVATIONS,
-    WEIGHT_LAYERS,
-    final_head,
-    loss_kind,
-    unwrapped,
+    PADDING,
+    POOLING,
+    TRANSPOSED_CONVOLUTION,
+    UPSAMPLING,
 )
+from inspector.rules import _examples as ex
+from inspector.rules._util import PROBABILITY_ACTIVATIONS, final_head, loss_kind, unwrapped
 
-_POOLING = frozenset({
-    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
-    "AveragePooling3D", "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
-})
-_SPATIAL = (WEIGHT_LAYERS - {"Dense", "EinsumDense", "QDense", "Gemm", "MatMul"}) | _POOLING
+_SPATIAL = CONVOLUTION | LOCALLY_CONNECTED | POOLING
 """Layers whose output is a feature map (positions x channels)."""
-_UPSAMPLING = frozenset({
-    "UpSampling1D", "UpSampling2D", "UpSampling3D", "Conv1DTranspose", "Conv2DTranspose",
-    "Conv3DTranspose", "Convolution2DTranspose", "Convolution3DTranspose", "Deconvolution2D",
-    "Deconvolution3D", "ConvTranspose",
-})
-_KEEP_RANK = ACTIVATION_LAYERS | DROPOUT_LAYERS | NORMALIZATION_LAYERS | frozenset({
-    "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D", "Cropping2D", "Cropping3D",
-    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Merge",
-})
+_UPSAMPLING = UPSAMPLING | TRANSPOSED_CONVOLUTION
+_KEEP_RANK = ACTIVATION_LAYERS | DROPOUT_LAYERS | NORMALIZATION_LAYERS | PADDING | CROPPING | MERGE
 """Layers that keep a feature map a feature map (merges: of feature maps alike)."""
 
 
@@ -98,7 +91,7 @@ def _downsampled(graph: ModelGraph, call: Call) -> bool:
         cls, config = unwrapped(graph.layer_of(ancestor))
         strides = config.get("strides", config.get("subsample", 1))
         strides = strides if isinstance(strides, (list, tuple)) else [strides]
-        if cls in _POOLING or (cls in _SPATIAL and any(isinstance(s, int) and s > 1 for s in strides)):
+        if cls in POOLING or (cls in _SPATIAL and any(isinstance(s, int) and s > 1 for s in strides)):
             return True
     return False
 

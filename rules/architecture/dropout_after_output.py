@@ -6,11 +6,9 @@ from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
+from inspector.kinds import ACTIVATION_LAYERS, NOISE_LAYERS, RESHAPE_LAYERS
 from inspector.rules import _examples as ex
-from inspector.rules._util import ACTIVATION_LAYERS, DROPOUT_LAYERS, RESHAPE_LAYERS, unwrapped
-
-NOISE_LAYERS = DROPOUT_LAYERS - {"ActivityRegularization"}
-"""Layers that perturb their input during training only (dropout and Gaussian noise)."""
+from inspector.rules._util import unwrapped
 
 
 def _mlp(order: tuple[str, ...]):

@@ -6,28 +6,25 @@ from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import Call, Layer, ModelGraph
-from inspector.rules import _examples as ex
-from inspector.rules._util import (
+from inspector.kinds import (
     ACTIVATION_LAYERS,
+    CROPPING,
     DROPOUT_LAYERS,
+    GLOBAL_POOLING,
+    PADDING,
+    POOLING,
     RESHAPE_LAYERS,
+    UPSAMPLING,
     WEIGHT_LAYERS,
-    activation_name,
-    unwrapped,
 )
+from inspector.rules import _examples as ex
+from inspector.rules._util import activation_name, unwrapped
 
 _IDEMPOTENT = frozenset({"relu", "relu6", "hard_tanh"})
 """f(f(x)) = f(x): the second application does nothing."""
 
-_ELEMENTWISE_THROUGH = frozenset({
-    *DROPOUT_LAYERS, *RESHAPE_LAYERS,
-    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
-    "AveragePooling3D", "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
-    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "GlobalAveragePooling1D",
-    "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPool1D", "GlobalMaxPool2D",
-    "GlobalAvgPool1D", "GlobalAvgPool2D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
-    "Cropping1D", "Cropping2D", "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D",
-})
+_ELEMENTWISE_THROUGH = (DROPOUT_LAYERS | RESHAPE_LAYERS | POOLING | GLOBAL_POOLING | PADDING | CROPPING
+                        | UPSAMPLING)
 """Layers between two element-wise activations that leave the second one as redundant: they
 move, drop, pool or scale values (Dropout) without mixing them linearly."""
 

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
+from inspector.kinds import RECURRENT_LAYERS
 from inspector.rules import _examples as ex
-from inspector.rules._util import RECURRENT_LAYERS, output_head, unwrapped, width
+from inspector.rules._util import output_head, unwrapped, width
 
 
 def _two_paths():

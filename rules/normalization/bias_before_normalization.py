@@ -6,15 +6,9 @@ from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
+from inspector.kinds import BATCH_NORMALIZATION, DROPOUT_LAYERS, RESHAPE_LAYERS
 from inspector.rules import _examples as ex
-from inspector.rules._util import (
-    BATCH_NORMALIZATION,
-    DROPOUT_LAYERS,
-    RESHAPE_LAYERS,
-    is_weight_layer,
-    layer_activation,
-    unwrapped,
-)
+from inspector.rules._util import is_weight_layer, layer_activation, unwrapped
 
 
 def _block(use_bias, activation="linear", between=()):

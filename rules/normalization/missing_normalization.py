@@ -6,18 +6,11 @@ from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
+from inspector.kinds import CONCATENATE, NORMALIZATION_LAYERS, PASS_THROUGH_LAYERS
 from inspector.rules import _examples as ex
-from inspector.rules._util import (
-    NORMALIZATION_LAYERS,
-    PASS_THROUGH_LAYERS,
-    display,
-    is_weight_layer,
-    layer_activation,
-    unwrapped,
-)
+from inspector.rules._util import display, is_weight_layer, layer_activation, unwrapped
 
 SATURATING = frozenset({"sigmoid", "hard_sigmoid"})  # tanh measured: no earlier harm than ReLU
-CONCATENATIONS = frozenset({"Concatenate", "Concat"})  # Keras, ONNX
 
 
 def _vgg_like(blocks=8):
@@ -237,7 +230,7 @@ def _unnormalized_chains(graph: ModelGraph) -> list[list[str]]:
         layer = graph.layer(call.layer)
         cls = unwrapped(layer)[0]
         preds = graph.predecessors(call.id)
-        pick = min if cls in CONCATENATIONS else max
+        pick = min if cls in CONCATENATE else max
         best = pick(preds, key=lambda p: count.get(p, 0), default=None)
         incoming = count.get(best, 0) if best else 0
         before = last.get(best) if best else None

@@ -6,16 +6,19 @@ from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import Call, ModelGraph
+from inspector.kinds import (
+    BATCH_NORMALIZATION,
+    BIDIRECTIONAL,
+    DENSE,
+    EINSUM_DENSE,
+    EMBEDDING,
+    RECURRENT_LAYERS,
+)
 from inspector.rules import _examples as ex
 from inspector.rules._layout import LAYOUT_KEEPING, input_shape, layout_call, shape_text
-from inspector.rules._util import (
-    BATCH_NORMALIZATION,
-    RECURRENT_LAYERS,
-    first_input_producers,
-    unwrapped,
-)
+from inspector.rules._util import first_input_producers, unwrapped
 
-_FEATURES_LAST = frozenset({"Dense", "EinsumDense", "Embedding", "Bidirectional", *RECURRENT_LAYERS})
+_FEATURES_LAST = DENSE | EINSUM_DENSE | EMBEDDING | BIDIRECTIONAL | RECURRENT_LAYERS
 """Layers whose output keeps its features on the last axis, whatever the data format."""
 
 

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import Layer, ModelGraph
+from inspector.kinds import KNOWN_LAYERS
 from inspector.loaders.keras_config import layer_classes
 from inspector.rules import _examples as ex
-from inspector.rules._known_layers import KNOWN_LAYERS
 from inspector.security.config_scan import dangerous_target
 
 _KERAS_MODULES = ("keras", "tf_keras", "tensorflow")

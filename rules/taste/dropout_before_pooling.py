@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
+from inspector.kinds import DROPOUT_LAYERS
 from inspector.rules import _examples as ex
 from inspector.rules._layout import is_pooling
-from inspector.rules._util import DROPOUT_LAYERS, unwrapped
+from inspector.rules._util import unwrapped
 
 
 def _cnn(*middle: str):

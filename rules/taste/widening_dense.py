@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
+from inspector.kinds import ACTIVATION_LAYERS, BATCH_NORMALIZATION, DROPOUT
 from inspector.rules import _examples as ex
 from inspector.rules._util import unwrapped, width
 from inspector.rules.taste._shared import previous
@@ -69,6 +70,6 @@ def _feeds_dense(graph: ModelGraph, call_id: str) -> bool:
         cls = unwrapped(graph.layer_of(succ))[0]
         if cls == "Dense":
             return True
-        if cls in ("Activation", "Dropout", "BatchNormalization", "ReLU", "LeakyReLU", "PReLU"):
+        if cls in ACTIVATION_LAYERS or cls in DROPOUT or cls in BATCH_NORMALIZATION:
             stack.extend(graph.successors(succ))
     return False

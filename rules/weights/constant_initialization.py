@@ -7,21 +7,18 @@ from typing import Any
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import Call, Layer, ModelGraph
-from inspector.rules import _examples as ex
-from inspector.rules._util import (
+from inspector.kinds import (
     ACTIVATION_LAYERS,
+    DEPTHWISE_CONVOLUTION,
     NORMALIZATION_LAYERS,
+    ONNX_LINEAR,
     PASS_THROUGH_LAYERS,
     WEIGHT_LAYERS,
-    layer_activation,
-    unwrapped,
-    width,
 )
+from inspector.rules import _examples as ex
+from inspector.rules._util import layer_activation, unwrapped, width
 
-_JUDGED = WEIGHT_LAYERS - {
-    "DepthwiseConv1D", "DepthwiseConv2D", "QDepthwiseConv2D", "Gemm", "MatMul", "Conv",
-    "ConvTranspose",
-}
+_JUDGED = WEIGHT_LAYERS - DEPTHWISE_CONVOLUTION - ONNX_LINEAR
 """Layers whose units share one input, so a constant kernel makes them identical. A depthwise
 kernel's channels read different inputs, and ONNX files store weights, not initializers."""
 

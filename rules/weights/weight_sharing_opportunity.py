@@ -8,14 +8,10 @@ from typing import Any
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import Call, ModelGraph, Tensor
+from inspector.kinds import DOT, MERGE
 from inspector.rules import _examples as ex
 
-MERGE_LAYERS = frozenset({
-    "Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Dot", "Merge",
-    "Lambda",  # the usual Siamese distance, e.g. |a - b|, is a two-input Lambda
-    # ONNX operators
-    "Concat", "Sum", "Sub", "Mul", "Mean", "Max", "Min",
-})
+MERGE_LAYERS = MERGE | DOT | {"Lambda"}  # the usual Siamese distance, e.g. |a - b|, is a two-input Lambda
 IGNORED_KEYS = frozenset({"name", "seed", "trainable", "shared_object_id"})
 
 
