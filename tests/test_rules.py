@@ -55,6 +55,15 @@ def test_rule_is_documented_and_has_examples(rule):
     assert rule.invalid and rule.valid, f"{rule.name} needs valid and invalid examples"
 
 
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.name)
+def test_what_it_does_is_one_or_two_sentences(rule):
+    """`inspect rules` and the docs' tables show it: the conditions and exceptions belong in
+    '## Details', which `inspect rule NAME` and docs/rules.md show."""
+    what = " ".join(section(rule.doc, "What it does").split())
+    assert len(re.findall(r"[.!?](?:\s|$)", what)) <= 2, f"{rule.name}: {what}"
+    assert len(rule.summary) <= 200, f"{rule.name}'s summary is {len(rule.summary)} characters"
+
+
 def test_the_issue_rules_all_exist():
     names = {r.name for r in all_rules()}
     assert {"disconnected-graph", "unused-input", "unbalanced-loss-weights", "missing-normalization",

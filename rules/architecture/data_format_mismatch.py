@@ -50,10 +50,13 @@ def _permuted():
 def data_format_mismatch(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports a convolution, pooling, padding or upsampling layer whose `data_format`
-    (`channels_first` or `channels_last`) differs from that of the layer that produced its
-    input, with nothing between them that moves the axes (`Permute`, `Reshape`). A stray layer
-    in the other format is reported once, not again by the layer that reads its output.
+    Reports a convolution, pooling, padding or upsampling layer whose `data_format` differs from
+    that of the layer that produced its input.
+
+    ## Details
+    The formats are `channels_first` and `channels_last`; a layer that moves the axes between the
+    two (`Permute`, `Reshape`) ends the comparison. A stray layer in the other format is reported
+    once, not again by the layer that reads its output.
 
     ## Why it matters
     `data_format` says which axis holds the channels. A `MaxPooling2D(data_format=

@@ -169,12 +169,15 @@ def _cnn(dense_input=(), head=("Dense", {"units": 10, "activation": "softmax"}),
 def dense_on_feature_map(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports a `Dense` layer applied to the 3-D or 4-D output of a convolution or pooling, with
-    no `Flatten` or global pooling between, on the way to a classifier output: one trained with
-    a cross-entropy loss or ending in softmax/sigmoid, whose positions are not those of its
-    input (the feature map was pooled or strided, and nothing upsamples it back). Per-position
-    models (segmentation at input resolution, sequence tagging) and Dense layers reading
-    attention or recurrent sequences are left alone.
+    Reports a `Dense` layer applied to the feature map of a convolution or pooling, with no
+    `Flatten` or global pooling between, on the way to a classifier output.
+
+    ## Details
+    The feature map is the 3-D or 4-D output of a convolution or pooling; the classifier output is
+    one trained with a cross-entropy loss or ending in softmax/sigmoid, whose positions are not
+    those of its input (the feature map was pooled or strided, and nothing upsamples it back).
+    Per-position models (segmentation at input resolution, sequence tagging) and Dense layers
+    reading attention or recurrent sequences are left alone.
 
     ## Why it matters
     A Dense layer acts on the last axis only: on a feature map it is a 1x1 convolution, applied

@@ -95,13 +95,16 @@ def _mlp(*hidden, between=(), input_width=64):
 def missing_nonlinearity(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports a Dense or convolution layer without an activation whose output goes, through
-    linear layers only (Dropout, Flatten, padding, average pooling, a linear Activation), to
-    another Dense or convolution layer and nowhere else. Deliberately linear structures are left
-    alone: a projection into a narrower space than both its neighbours (a low-rank
-    factorization, an autoencoder's code, MobileNetV2's linear bottleneck), anything ending in a
-    normalization or a residual merge, a Reshape between (a generator's "project and reshape"),
-    depthwise-then-pointwise convolutions (a separable convolution) and attention projections.
+    Reports a Dense or convolution layer without an activation whose output goes, through linear
+    layers only, to another Dense or convolution layer and nowhere else.
+
+    ## Details
+    The linear layers between may be Dropout, Flatten, padding, average pooling or a linear
+    Activation. Deliberately linear structures are left alone: a projection into a narrower space
+    than both its neighbours (a low-rank factorization, an autoencoder's code, MobileNetV2's linear
+    bottleneck), anything ending in a normalization or a residual merge, a Reshape between (a
+    generator's "project and reshape"), depthwise-then-pointwise convolutions (a separable
+    convolution) and attention projections.
 
     ## Why it matters
     The composition of two linear maps is one linear map: the two layers have the parameters

@@ -113,10 +113,13 @@ def _double_softmax(between=()):
 def redundant_activation(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports an activation layer that applies the non-linearity its input already went through:
-    `Dense(..., activation="relu")` then `Activation("relu")`, softmax after softmax, sigmoid
-    after sigmoid, also through layers that leave it so (Dropout, Flatten, pooling, padding;
-    for a softmax only Dropout, since a reshape changes the axis it sums over).
+    Reports an activation layer that applies the non-linearity its input already went through, such
+    as `Dense(..., activation="relu")` then `Activation("relu")`.
+
+    ## Details
+    Softmax after softmax and sigmoid after sigmoid are reported too, also through layers that leave
+    the second one redundant (Dropout, Flatten, pooling, padding; for a softmax only Dropout, since
+    a reshape changes the axis it sums over).
 
     ## Why it matters
     For relu the second application does nothing: the author believes the model is something it

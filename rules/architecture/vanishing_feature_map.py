@@ -60,10 +60,13 @@ def _strided_conv1d():
 def vanishing_feature_map(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports a pooling or strided convolution that downsamples a spatial dimension earlier layers
-    have already reduced to 1, and one whose window no longer fits its input so that the output
-    size would be zero or negative. The message follows the dimension back through the layers
-    that shrank it (`height 8 -> 4 'pool1' -> 2 'pool2' -> 1 'pool3'`).
+    Reports a pooling or strided convolution that downsamples a spatial dimension already reduced to
+    1, or whose window no longer fits its input.
+
+    ## Details
+    A window that no longer fits would make the output size zero or negative. The message follows
+    the dimension back through the layers that shrank it (`height 8 -> 4 'pool1' -> 2 'pool2' -> 1
+    'pool3'`).
 
     ## Why it matters
     A stride or pooling window on a map that is one pixel wide has nothing left to reduce: the

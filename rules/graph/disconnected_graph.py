@@ -50,10 +50,13 @@ def _connected():
 def disconnected_graph(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports an output that depends on an input layer the model does not declare as an input,
-    naming the output, the input it really depends on, and the declared input that feeds nothing.
-    Also reports an output that depends on no input at all (a constant, which ONNX graphs can
-    hold), and layers (ONNX nodes) whose results reach no output of the graph. A declared input
+    Reports an output that depends on an input layer the model does not declare as an input, and
+    parts of the graph that reach no output.
+
+    ## Details
+    The message names the output, the input it really depends on, and the declared input that feeds
+    nothing. Also reported: an output that depends on no input at all (a constant, which ONNX graphs
+    can hold), and layers (ONNX nodes) whose results reach no output of the graph. A declared input
     that reaches no output is `unused-input`'s finding (G102), in Keras and ONNX models alike.
 
     ## Why it matters

@@ -44,10 +44,13 @@ def _dense_then_bn(use_bias):
 def bias_before_normalization(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports a Dense or convolution layer with `use_bias=True` and no activation of its own whose
-    output goes only into a BatchNormalization (directly or through reshaping or dropout). The
-    same fault repeated in many blocks of one model (ResNet50 has it 53 times) is one finding
-    that gives the count and the first places.
+    Reports a Dense or convolution layer with a bias and no activation of its own whose output goes
+    only into a BatchNormalization.
+
+    ## Details
+    The layer has `use_bias=True`; its output may reach the BatchNormalization directly or through
+    reshaping or dropout. The same fault repeated in many blocks of one model (ResNet50 has it 53
+    times) is one finding that gives the count and the first places.
 
     ## Why it matters
     BatchNormalization subtracts the per-channel batch mean, which removes any per-channel

@@ -151,14 +151,19 @@ def _recurrent_between():
 def missing_normalization(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Finds paths of consecutive weight layers (Dense, Conv1D/2D/3D, SeparableConv, DepthwiseConv,
-    ConvTranspose; ONNX Conv, Gemm, MatMul) with no normalization layer (BatchNormalization,
-    LayerNormalization, GroupNormalization, UnitNormalization, ...) between them, and reports
-    each maximal chain of `depth` (default 16) or more, or holding `sigmoid-depth` (default 4) or
-    more weight layers joined one after the other by sigmoid activations. Both thresholds are
-    where the measured harm appears (see Evidence): a sigmoid stack loses its gradient within a
-    few layers, ReLU and tanh stacks train well much deeper. A chain that branches into several
-    heads (a shared trunk) is one finding, naming the other ends.
+    Reports long chains of weight layers with no normalization layer between them: `depth` (default
+    16) or more, or `sigmoid-depth` (default 4) or more joined by sigmoids.
+
+    ## Details
+    Weight layers are Dense, Conv1D/2D/3D, SeparableConv, DepthwiseConv, ConvTranspose (ONNX Conv,
+    Gemm, MatMul); normalization layers are BatchNormalization, LayerNormalization,
+    GroupNormalization, UnitNormalization and the like. A chain is a path of consecutive weight
+    layers with no normalization between them; each maximal chain of `depth` or more weight layers
+    is reported, or one holding `sigmoid-depth` or more weight layers joined one after the other by
+    sigmoid activations. Both thresholds are where the measured harm appears (see
+    Evidence): a sigmoid stack loses its gradient within a few layers, ReLU and tanh stacks train
+    well much deeper. A chain that branches into several heads (a shared trunk) is one finding,
+    naming the other ends.
 
     "Consecutive" means connected through layers that neither learn a linear map nor normalize:
     activations, dropout and noise, pooling, padding, cropping, up-sampling, reshaping, and merges

@@ -55,9 +55,11 @@ def _sequence(axis):
 def normalization_axis(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports a BatchNormalization whose `axis` is not the channel (feature) axis of its input:
-    the last axis after a `channels_last` convolution, a Dense, an Embedding or a recurrent
-    layer; axis 1 after a `channels_first` convolution.
+    Reports a BatchNormalization whose `axis` is not the channel (feature) axis of its input.
+
+    ## Details
+    The channel axis is the last one after a `channels_last` convolution, a Dense, an Embedding or a
+    recurrent layer; axis 1 after a `channels_first` convolution.
 
     ## Why it matters
     `axis` names the axis that keeps its own mean, variance, `gamma` and `beta`; every other axis

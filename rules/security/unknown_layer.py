@@ -44,9 +44,12 @@ _KERAS_MODULES = ("keras", "tf_keras", "tensorflow")
 def unknown_layer(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports layers (and nested models) whose class is not one of Keras' built-in classes of any
-    era (Keras 1, tf.keras 2, Keras 3), or whose stored module is not Keras': custom layers,
-    layers from add-on packages (QKeras, TensorFlow Hub, ...), subclassed models.
+    Reports layers (and nested models) whose class is not one of Keras' built-in classes of any era,
+    or whose stored module is not Keras'.
+
+    ## Details
+    Keras' classes are those of Keras 1, tf.keras 2 and Keras 3; what is reported are custom layers,
+    layers from add-on packages (QKeras, TensorFlow Hub, ...) and subclassed models.
 
     A class stored with a module of the `keras` package itself (`keras.src.applications.convnext`
     for ConvNeXt's `LayerScale`, `keras.src.ops.numpy` for the `NotEqual` op a `mask_zero`

@@ -60,10 +60,13 @@ def _with_lambda(config):
 def unsafe_lambda(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports layers whose config carries serialized Python bytecode: a Lambda layer's function (or
-    output shape) saved as a Keras 1 raw marshal string, a Keras 2 base64 marshal with
-    `function_type: "lambda"`, or a Keras 3 `{"class_name": "__lambda__"}` object, also inside
-    wrappers such as TimeDistributed.
+    Reports layers whose config carries serialized Python bytecode, such as a Lambda layer's
+    function.
+
+    ## Details
+    The function (or output shape) may be saved as a Keras 1 raw marshal string, a Keras 2 base64
+    marshal with `function_type: "lambda"`, or a Keras 3 `{"class_name": "__lambda__"}` object, also
+    inside wrappers such as TimeDistributed.
 
     ## Why it matters
     Loading such a file with `keras.models.load_model(..., safe_mode=False)` (the switch Keras 3

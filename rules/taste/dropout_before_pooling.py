@@ -36,8 +36,10 @@ def _cnn(*middle: str):
 def dropout_before_pooling(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Off by default (a matter of taste, not a fault): reports a Dropout layer whose only reader
-    is a (non-global) pooling layer. Enable it with `--select T104`.
+    Reports a Dropout layer whose only reader is a (non-global) pooling layer.
+
+    ## Details
+    Off by default (a matter of taste, not a fault): enable it with `--select T104`.
 
     ## Why it matters
     The usual order is convolution, pooling, then dropout: dropping before a max pooling

@@ -51,10 +51,12 @@ def _wide_kernel_conv(layer) -> bool:
 def shrinking_filters(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Off by default (a matter of taste, not a fault): reports a convolution with a spatial kernel
-    (larger than 1) that has fewer filters than the spatial convolution before it. 1x1
+    Reports a convolution with a spatial kernel (larger than 1) that has fewer filters than the
+    spatial convolution before it.
+
+    ## Details
+    Off by default (a matter of taste, not a fault): enable it with `--select T101`. 1x1
     convolutions are left out on both sides (bottlenecks change the channels on purpose).
-    Enable it with `--select T101`.
 
     ## Why it matters
     The classic image classifier design (VGG, ResNet stages) doubles the filters when it halves

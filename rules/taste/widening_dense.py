@@ -24,9 +24,12 @@ from inspector.rules.taste._shared import previous
 def widening_dense(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Off by default (a matter of taste, not a fault): reports a hidden Dense layer (one that
-    another Dense layer reads) with more units than the Dense layer before it. Output layers
-    are left alone: their width is the number of classes. Enable it with `--select T102`.
+    Reports a hidden Dense layer (one that another Dense layer reads) with more units than the Dense
+    layer before it.
+
+    ## Details
+    Off by default (a matter of taste, not a fault): enable it with `--select T102`. Output layers
+    are left alone: their width is the number of classes.
 
     ## Why it matters
     A classifier's fully connected head usually narrows towards the output (a funnel): a layer

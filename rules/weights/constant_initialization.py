@@ -144,14 +144,16 @@ _ZEROS = {"module": "keras.initializers", "class_name": "Zeros", "config": {}, "
 def constant_initialization(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports a hidden Dense or convolution layer whose kernel initializer is a constant
-    (`zeros`, `ones`, `Constant(v)`), when that makes its units identical for good: a nonzero
-    constant; zeros under relu (every unit outputs 0 and gets no gradient); zeros followed by
-    another constant-initialized layer. Left alone: bias initializers (a constant bias is the
-    norm), output layers (each output unit gets its own error, so zeros there is a known,
-    harmless choice), single-unit layers, depthwise kernels (each channel reads its own input),
-    and zeros under an activation that passes gradient at 0 (tanh, linear) into a randomly
-    initialized layer, which breaks the symmetry.
+    Reports a hidden Dense or convolution layer whose constant kernel initializer (`zeros`, `ones`,
+    `Constant(v)`) makes its units identical for good.
+
+    ## Details
+    That is: a nonzero constant; zeros under relu (every unit outputs 0 and gets no gradient); zeros
+    followed by another constant-initialized layer. Left alone: bias initializers (a constant bias
+    is the norm), output layers (each output unit gets its own error, so zeros there is a known,
+    harmless choice), single-unit layers, depthwise kernels (each channel reads its own input), and
+    zeros under an activation that passes gradient at 0 (tanh, linear) into a randomly initialized
+    layer, which breaks the symmetry.
 
     ## Why it matters
     Units that start equal compute the same function of the same input and receive nearly the

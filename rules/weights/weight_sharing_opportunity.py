@@ -93,9 +93,18 @@ def _token_pair(shared: bool):
 def weight_sharing_opportunity(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Finds branches that are identical in structure and layer configuration, start from different
-    inputs of the same shape and dtype, and meet (in a merge layer such as Concatenate, Add,
-    Subtract or Dot, or as symmetric model outputs), yet each have their own weights.
+    Finds identical branches that start from different inputs and meet, yet each have their own
+    weights: a Siamese network written without sharing.
+
+    ## Details
+    The branches are identical in structure and layer configuration, start from different inputs of
+    the same shape and dtype, and meet in a merge layer (Concatenate, Add, Subtract, Dot...) or as
+    symmetric model outputs.
+
+    Branches that start by looking up ONE id per sample in an Embedding (the per-field embeddings
+    of Wide & Deep, DeepFM and other tabular models) are not reported: each input is a different
+    categorical feature, id 3 of one field and id 3 of another are unrelated, and one table for
+    all fields would conflate them. Token sequences (two texts from one vocabulary) still are.
 
     ## Why it matters
     That is a Siamese network written without sharing: both sides are meant to map their inputs
@@ -117,11 +126,6 @@ def weight_sharing_opportunity(graph: ModelGraph, opts: RuleOptions) -> Iterator
     ```
     If the two sides are meant to differ (a question encoder and a text encoder), give them
     different configurations, or ignore this rule for the model.
-
-    Branches that start by looking up ONE id per sample in an Embedding (the per-field embeddings
-    of Wide & Deep, DeepFM and other tabular models) are not reported: each input is a different
-    categorical feature, id 3 of one field and id 3 of another are unrelated, and one table for
-    all fields would conflate them. Token sequences (two texts from one vocabulary) still are.
     """
     signatures = _Signatures(graph)
     meetings: list[tuple[str, tuple[str, ...]]] = []
