@@ -196,3 +196,15 @@ def carrying(config: Mapping[str, Any], *payloads: Any):
                            config.get("compile_config"))
 
     return build
+
+
+def as_graph(example: Any):
+    """The graph a rule sees for one of its examples: a config (or a callable returning one) read
+    as a JSON model file, or a security example's graph as it is."""
+    from inspector.graph import ModelGraph, Source
+    from inspector.loaders.keras_config import parse_model
+
+    config = example() if callable(example) else example
+    if isinstance(config, ModelGraph):  # a security rule's example: a file's graph with its payloads
+        return config
+    return parse_model(config, Source(path="<example>", format="json"), None, config.get("compile_config"))

@@ -10,8 +10,7 @@ import re
 import pytest
 
 from inspector.engine import all_rules, lint_graph, section
-from inspector.graph import ModelGraph, Source
-from inspector.loaders.keras_config import parse_model
+from inspector.graph import Source
 from inspector.rules import _examples as ex
 from inspector.rules.graph.unused_input import _ignored_metadata
 from inspector.rules.normalization.bias_before_normalization import _block
@@ -20,11 +19,7 @@ from inspector.rules.normalization.missing_normalization import _vgg_like
 SECTIONS = ("What it does", "Why it matters", "Example", "How to fix")
 
 
-def _graph(example):
-    config = example() if callable(example) else example
-    if isinstance(config, ModelGraph):  # a security rule's example: a file's graph with its payloads
-        return config
-    return parse_model(config, Source(path="<example>", format="json"), None, config.get("compile_config"))
+_graph = ex.as_graph
 
 
 def _cases(kind: str):
