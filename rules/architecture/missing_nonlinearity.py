@@ -84,6 +84,7 @@ def _mlp(*hidden, between=(), input_width=64):
         _mlp((128, "relu"), (64, None)),
         _mlp((128, "linear"), between=[("Dropout", {"rate": 0.5})]),
         _mlp((128, "linear"), between=[("Activation", {"activation": "linear"})]),
+        _mlp((128, "linear"), (64, "linear")),
     ],
     valid=[
         _mlp((128, "relu")),

@@ -101,6 +101,10 @@ def _double_softmax(between=()):
         _dense_then("tanh", "tanh", between=[("Flatten", {})]),
         _double_softmax(),
         _double_softmax(between=[("Dropout", {"rate": 0.2})]),
+        _dense_then("relu6", between=[("ReLU", {"max_value": 6.0})]),
+        ex.sequential((None, 64), *(entry for i in (1, 2) for entry in (
+            ex.layer("Dense", f"dense_{i}", units=32, activation="relu"), ex.layer("ReLU", f"relu_{i}"))),
+            ex.layer("Dense", "output", units=10, activation="softmax")),
     ],
     valid=[
         _dense_then("relu"),

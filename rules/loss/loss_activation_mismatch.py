@@ -42,6 +42,8 @@ def _head(units, activation, loss, extra=()):
         _head(10, "linear", "binary_crossentropy",
               extra=[("Dropout", {"rate": 0.5}), ("Reshape", {"target_shape": [10]}),
                      ("Activation", {"activation": "softmax"})]),
+        _head(10, "linear", "categorical_crossentropy",
+              extra=[("Activation", {"activation": "relu"}), ("Dropout", {"rate": 0.5})]),
     ],
     valid=[
         _head(10, "softmax", "categorical_crossentropy"),

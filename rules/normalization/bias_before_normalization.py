@@ -37,7 +37,8 @@ def _dense_then_bn(use_bias):
     "bias-before-normalization",
     "info",
     invalid=[_block(True), _block(True, between=["Flatten"]), _block(True, between=["Dropout"]),
-             _dense_then_bn(True)],
+             _dense_then_bn(True),
+             ex.dense_chain("mlp", [32, 32], activation="linear", between=["BatchNormalization"])],
     valid=[_block(False), _block(True, activation="relu"), _block(True, between=["Activation"]),
            _dense_then_bn(False)],
 )

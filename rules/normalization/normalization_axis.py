@@ -22,14 +22,16 @@ _FEATURES_LAST = DENSE | EINSUM_DENSE | EMBEDDING | BIDIRECTIONAL | RECURRENT_LA
 """Layers whose output keeps its features on the last axis, whatever the data format."""
 
 
-def _cnn(axis, fmt="channels_last"):
+def _cnn(axis, fmt="channels_last", blocks=1):
     shape = (None, 8, 8, 1) if fmt == "channels_last" else (None, 1, 8, 8)
+    suffix = lambda i: "" if i == 0 else f"_{i + 1}"
     return ex.sequential(
         shape,
-        ex.layer("Conv2D", "conv", filters=16, kernel_size=[3, 3], padding="same", use_bias=False,
-                 data_format=fmt),
-        ex.layer("BatchNormalization", "bn", axis=axis),
-        ex.layer("Activation", "relu", activation="relu"),
+        *(entry for i in range(blocks) for entry in (
+            ex.layer("Conv2D", f"conv{suffix(i)}", filters=16, kernel_size=[3, 3], padding="same",
+                     use_bias=False, data_format=fmt),
+            ex.layer("BatchNormalization", f"bn{suffix(i)}", axis=axis),
+            ex.layer("Activation", f"relu{suffix(i)}", activation="relu"))),
         ex.layer("GlobalAveragePooling2D", "gap", data_format=fmt),
         ex.layer("Dense", "digit", units=10, activation="softmax"))
 
@@ -47,7 +49,7 @@ def _sequence(axis):
     "N104",
     "normalization-axis",
     "info",
-    invalid=[_cnn(1), _cnn(-1, "channels_first"), _sequence(1)],
+    invalid=[_cnn(1), _cnn(-1, "channels_first"), _sequence(1), _cnn(1, blocks=2)],
     frameworks=("keras",),
     valid=[_cnn(-1), _cnn(3), _cnn(1, "channels_first"), _sequence(-1),
            ex.dense_chain("mlp", [32], between=["BatchNormalization"])],

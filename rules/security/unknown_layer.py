@@ -27,6 +27,10 @@ _KERAS_MODULES = ("keras", "tf_keras", "tensorflow")
         ex.sequential((None, 8), ex.layer("Dense", "dense", module="my_project.layers", units=4)),
         ex.sequential((None, 8), ex.layer("TimeDistributed", "td", layer=ex.layer(
             "MyCell", "cell", module="my_project.layers"))),
+        # an .h5 file stores no module
+        ex.sequential((None, 8), {k: v for k, v in ex.layer("AttentionPooling", "pool").items() if k != "module"}),
+        ex.sequential((None, 8), ex.layer("AttentionPooling", "pool", module="my_project.layers"),
+                      ex.layer("GatedDense", "gate", module="my_project.layers")),
     ],
     valid=[
         ex.dense_chain("mlp", [16]),

@@ -29,7 +29,7 @@ def _is_conv(cls: str) -> bool:
     "growing-kernel",
     "info",
     default=False,
-    invalid=[_cnn(3, 5), _cnn(5, 3, 7)],
+    invalid=[_cnn(3, 5), _cnn(5, 3, 7), _cnn(3, 5, 7)],
     valid=[_cnn(7, 5, 3), _cnn(3, 3), _cnn(3, 1, 3), _cnn(3, 3, 3, dilations=(1, 2, 4))],
 )
 def growing_kernel(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:

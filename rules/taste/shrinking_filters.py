@@ -45,7 +45,7 @@ def _wide_kernel_conv(layer) -> bool:
     "shrinking-filters",
     "info",
     default=False,
-    invalid=[_cnn(64, 32), _cnn(16, 32, 16)],
+    invalid=[_cnn(64, 32), _cnn(16, 32, 16), _cnn(64, 32, 16)],
     valid=[_cnn(16, 32, 64), _cnn(32, 32), _cnn(64, 16, kernel=1), _bottleneck()],
 )
 def shrinking_filters(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:

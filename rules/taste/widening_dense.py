@@ -17,7 +17,7 @@ from inspector.rules.taste._shared import previous
     "widening-dense",
     "info",
     default=False,
-    invalid=[ex.dense_chain("mlp", [32, 128]), ex.dense_chain("mlp", [64, 32, 64])],
+    invalid=[ex.dense_chain("mlp", [32, 128]), ex.dense_chain("mlp", [64, 32, 64]), ex.dense_chain("mlp", [16, 32, 64])],
     valid=[ex.dense_chain("mlp", [128, 64, 32]), ex.dense_chain("mlp", [64, 64]),
            ex.dense_chain("mlp", [16], output_units=100)],
 )

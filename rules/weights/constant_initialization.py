@@ -129,6 +129,7 @@ _ZEROS = {"module": "keras.initializers", "class_name": "Zeros", "config": {}, "
         _mlp({"class_name": "Constant", "config": {"value": 0.05}}, activation="tanh"),
         _mlp("zeros", activation="tanh", output_kernel="zeros"),
         _mlp("ones", activation="linear", between=[("BatchNormalization", {})]),
+        _mlp("zeros", between=[("Dense", {"units": 64, "activation": "relu", "kernel_initializer": "zeros"})]),
     ],
     valid=[
         _mlp("glorot_uniform"),

@@ -86,7 +86,7 @@ def _token_pair(shared: bool):
     "weight-sharing-opportunity",
     "warning",
     invalid=[lambda: _siamese(False, "siamese_unshared"), lambda: _siamese(False, "gru_pair", "GRU"), _two_towers,
-             lambda: _token_pair(False)],
+             lambda: _token_pair(False), lambda: _siamese(False, "custom_pair", "PairEncoder")],
     valid=[lambda: _siamese(True, "siamese_shared"), lambda: _siamese(False, "different", right_units=8),
            _same_start_branches, _tabular_fields, lambda: _token_pair(True)],
 )
