@@ -80,7 +80,7 @@ def test_every_pooling_shape_inference_knows_is_a_kind():
     assert pooling <= kinds.POOLING | kinds.GLOBAL_POOLING, sorted(pooling - kinds.POOLING - kinds.GLOBAL_POOLING)
 
 
-def test_the_kinds_a_family_is_made_of_are_disjoint_where_they_must_be():
+def test_kinds_that_exclude_each_other_do():
     """A class is one thing: a weight layer is not passed through, a normalization is not an
     activation, a pooling is not a reshape."""
     assert not kinds.WEIGHT_LAYERS & kinds.PASS_THROUGH_LAYERS

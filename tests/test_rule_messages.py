@@ -65,7 +65,7 @@ def test_rule_message(rule, index, example, snapshot):
         recorded[key] = findings
         return
     assert key in stored, f"no snapshot for {key}: run pytest {__file__} --update-snapshots"
-    assert findings == stored[key]
+    assert findings == stored[key], f"{key}'s findings changed: if that is meant, run with --update-snapshots"
 
 
 def test_the_snapshot_holds_no_stale_entry(request):
