@@ -464,21 +464,26 @@ def scan(ctx: click.Context, targets: tuple[str, ...], output_format: str, exit_
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @report_errors
 def rules_command(fmt: str) -> None:
-    """List every lint rule: code, name, default severity and what it checks."""
-    from inspector.engine import all_rules
+    """List every lint rule by family: code, name, default severity and what it checks."""
+    from inspector.engine import FAMILIES, all_rules
 
     rules = all_rules()
     if fmt == "json":
         from inspector.evidence import record
 
-        click.echo(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity,
+        click.echo(json.dumps([{"code": r.code, "name": r.name, "family": r.family, "severity": r.severity,
                                 "summary": r.summary, "options": dict(r.options), "default": r.default,
                                 "evidence": record(r.name)} for r in rules], indent=2))
         return
     width = max(len(r.name) for r in rules)
-    for r in rules:
-        opt_in = "" if r.default else "(opt-in) "
-        click.echo(f"{r.code}  {r.name:<{width}}  {r.severity:<7}  {opt_in}{r.summary}")
+    groups = [(f, [r for r in rules if r.family == f.letter]) for f in FAMILIES.values()]
+    for i, (family, members) in enumerate((f, m) for f, m in groups if m):
+        if i:
+            click.echo()
+        click.echo(f"{family.letter}  {family.title}. {family.about[0].upper()}{family.about[1:]}.")
+        for r in members:
+            opt_in = "" if r.default else "(opt-in) "
+            click.echo(f"{r.code}  {r.name:<{width}}  {r.severity:<7}  {opt_in}{r.summary}")
 
 
 @main.command(name="rule")

@@ -184,15 +184,35 @@ def dense_chain(name: str, widths: Sequence[int], activation: str = "relu",
     return m.build([x], [y], **compile)
 
 
-def carrying(config: Mapping[str, Any], *payloads: Any):
-    """An example for a security rule: `config` read as a file whose loader recorded `payloads`
-    (inspector.graph.Payload) while reading it. A callable, so the graph is built when tested."""
+def carrying(config: Mapping[str, Any], *payloads: Any, fmt: str = "keras", path: str = "<example>"):
+    """An example for a security rule: `config` read as a file of format `fmt` at `path`, whose
+    loader recorded `payloads` (inspector.graph.Payload) while reading it. A callable, so the graph
+    is built when tested."""
 
     def build():
         from inspector.graph import Source
         from inspector.loaders.keras_config import parse_model
 
-        return parse_model(config, Source("<example>", "keras", payloads=tuple(payloads)), None,
+        return parse_model(config, Source(path, fmt, payloads=tuple(payloads)), None,
                            config.get("compile_config"))
 
     return build
+
+
+def as_graph(example: Any):
+    """The graph a rule sees for one of its examples: a config (or a callable returning one) read
+    as a JSON model file, or a security example's graph as it is."""
+    from inspector.graph import ModelGraph, Source
+    from inspector.loaders.keras_config import parse_model
+
+    config = example() if callable(example) else example
+    if isinstance(config, ModelGraph):  # a security rule's example: a file's graph with its payloads
+        return config
+    return parse_model(config, Source(path="<example>", format="json"), None, config.get("compile_config"))
+
+
+def unbuilt(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A Sequential config as Keras 2 saves a model that was never built: no InputLayer, so the
+    file holds no shape at all."""
+    layers = [entry for entry in config["config"]["layers"] if entry["class_name"] != "InputLayer"]
+    return {**config, "config": {**config["config"], "layers": layers}}

@@ -6,26 +6,28 @@ Configs of every Keras era are read: Keras 1 (`dim_ordering` "th"/"tf", `border_
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from inspector.graph import Call, ModelGraph
-from inspector.rules._util import RESHAPE_LAYERS, first_input_producers, unwrapped
+from inspector.kinds import (
+    ACTIVATION_LAYERS,
+    DROPOUT_LAYERS,
+    ELEMENTWISE_MERGE,
+    FEATURE_NORMALIZATION,
+    LOCALLY_CONNECTED,
+    MASKING,
+    RESHAPE_LAYERS,
+    SPATIAL_CONVOLUTION,
+    WINDOW_POOLING,
+)
+from inspector.rules._util import first_input_producers, unwrapped
 
-_SPATIAL = re.compile(
-    r"^(Conv|Convolution|SeparableConv|SeparableConvolution|DepthwiseConv|AtrousConvolution|"
-    r"MaxPooling|AveragePooling|MaxPool|AvgPool|LocallyConnected)([123])D$")
-_POOLING = re.compile(r"^(MaxPooling|AveragePooling|MaxPool|AvgPool)[123]D$")
+_WINDOWED = SPATIAL_CONVOLUTION | LOCALLY_CONNECTED | WINDOW_POOLING
+"""Layers that slide a window over 1, 2 or 3 spatial axes (the digit before the final D)."""
 
-LAYOUT_KEEPING = frozenset({
-    "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "ThresholdedReLU",
-    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout",
-    "GaussianNoise", "AlphaDropout", "ActivityRegularization", "Masking",
-    "BatchNormalization", "SyncBatchNormalization", "LayerNormalization", "GroupNormalization",
-    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
-})
+LAYOUT_KEEPING = ACTIVATION_LAYERS | DROPOUT_LAYERS | MASKING | FEATURE_NORMALIZATION | ELEMENTWISE_MERGE
 """Layers whose output has the axes of their input in the same order (no data format of their
 own): a walk for the layout of a tensor may pass through them."""
 
@@ -48,14 +50,11 @@ def has_data_format(class_name: str, config: Mapping[str, Any]) -> bool:
 
 def spatial_rank(class_name: str) -> int | None:
     """1, 2 or 3 for a (non-global) convolution or pooling layer, else None."""
-    if "Transpose" in class_name or class_name.startswith("Deconvolution"):
-        return None
-    m = _SPATIAL.match(class_name)
-    return int(m.group(2)) if m else None
+    return int(class_name[-2]) if class_name in _WINDOWED else None
 
 
 def is_pooling(class_name: str) -> bool:
-    return bool(_POOLING.match(class_name))
+    return class_name in WINDOW_POOLING
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,5 @@
-"""What the rules need to know about layer kinds, shared so every rule classifies layers alike.
-
-Class names cover every Keras era (Keras 1 `Convolution2D`...) and the ONNX operators a loader
-maps onto layers (`Conv`, `Gemm`, `MatMul`...).
+"""What the rules share about layers: activations, widths, heads, chains. The kinds of layers
+(which classes pool, merge, normalize...) are named in `inspector.kinds`.
 """
 
 from __future__ import annotations
@@ -11,67 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from inspector.graph import Call, Layer, ModelGraph
-
-WEIGHT_LAYERS = frozenset({
-    "Dense", "Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D",
-    "SeparableConv1D", "SeparableConv2D", "SeparableConvolution1D", "SeparableConvolution2D",
-    "DepthwiseConv1D", "DepthwiseConv2D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
-    "Convolution1DTranspose", "Convolution2DTranspose", "Convolution3DTranspose",
-    "Deconvolution2D", "Deconvolution3D", "AtrousConvolution1D", "AtrousConvolution2D",
-    "EinsumDense", "QDense", "QConv1D", "QConv2D", "QDepthwiseConv2D", "QSeparableConv2D",
-    # ONNX operators
-    "Conv", "ConvTranspose", "Gemm", "MatMul",
-})
-"""Layers that apply a learned linear map: what a chain of unnormalized layers is made of."""
-
-NORMALIZATION_LAYERS = frozenset({
-    "BatchNormalization", "SyncBatchNormalization", "BatchNormalizationV1", "BatchNormalizationV2",
-    "LayerNormalization", "GroupNormalization", "UnitNormalization", "InstanceNormalization",
-    "RMSNormalization", "SpectralNormalization", "QBatchNormalization",
-    # ONNX operators
-    "LpNormalization",
-})
-
-BATCH_NORMALIZATION = frozenset({
-    "BatchNormalization", "SyncBatchNormalization", "BatchNormalizationV1", "BatchNormalizationV2",
-    "QBatchNormalization",
-})
-"""Normalizations that subtract a per-channel batch mean (and keep moving statistics)."""
-
-ACTIVATION_LAYERS = frozenset({
-    "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "ThresholdedReLU", "SReLU",
-    "QActivation",
-    "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Elu", "Selu", "Softplus", "HardSigmoid", "HardSwish",
-    "Clip", "Mish", "Gelu",
-})
-
-DROPOUT_LAYERS = frozenset({
-    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout",
-    "GaussianNoise", "AlphaDropout", "ActivityRegularization",
-})
-
-RESHAPE_LAYERS = frozenset({
-    "Flatten", "Reshape", "Permute", "RepeatVector", "Squeeze", "Unsqueeze", "Transpose",
-    "Identity", "Masking",
-})
-
-PASS_THROUGH_LAYERS = frozenset({
-    *ACTIVATION_LAYERS, *DROPOUT_LAYERS, *RESHAPE_LAYERS,
-    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
-    "AveragePooling3D", "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
-    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "GlobalAveragePooling1D",
-    "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPool1D", "GlobalMaxPool2D",
-    "GlobalAvgPool1D", "GlobalAvgPool2D",
-    "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D", "Cropping2D", "Cropping3D",
-    "UpSampling1D", "UpSampling2D", "UpSampling3D",
-    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Merge",
-    # ONNX operators
-    "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Pad", "Concat", "Sub", "Mul",
-    "Max", "Min", "Mean", "Sum", "Dropout", "Cast",
-})
-"""Layers that neither learn a linear map nor normalize: a chain runs through them."""
-
-RECURRENT_LAYERS = frozenset({"LSTM", "GRU", "SimpleRNN", "CuDNNLSTM", "CuDNNGRU"})
+from inspector.kinds import (
+    ACTIVATION_LAYERS,
+    DROPOUT_LAYERS,
+    NORMALIZATION_LAYERS,
+    RECURRENT_LAYERS,
+    RESHAPE_LAYERS,
+    WEIGHT_LAYERS,
+)
 
 PROBABILITY_ACTIVATIONS = frozenset({"softmax", "sigmoid"})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from inspector.cli import main
+from inspector.engine import all_rules
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -197,6 +199,15 @@ def test_rules_and_rule_commands():
     lines = listing.stdout.splitlines()
     assert any(line.startswith("N101  missing-normalization") and "warning" in line for line in lines)
     assert any(line.startswith("S101  unsafe-lambda") and "error" in line for line in lines)
+    # grouped by family, each under its title and what its rules check
+    headers = [line for line in lines if re.match(r"^[A-Z]  ", line)]
+    assert headers[0] == "A  Architecture. Layers whose arrangement cannot learn the task well."
+    assert "T  Taste (opt-in). Conventions some teams hold; off unless selected." in headers
+    codes = [line[:4] for line in lines if re.match(r"^[A-Z]\d{3}  ", line)]
+    assert codes == sorted(codes) and len(codes) == len(all_rules())
+    for header in headers:
+        below = lines[lines.index(header) + 1]
+        assert below.startswith(header[0]) and below[1:4].isdigit()
     doc = runner.invoke(main, ["rule", "missing-normalization"])
     assert doc.exit_code == 0
     assert doc.stdout.startswith("# N101 missing-normalization\n")
@@ -220,6 +231,7 @@ def spy(self, key):
     return original(self, key)
 h5py.Dataset.__getitem__ = spy
 from inspector.cli import main
+from inspector.engine import all_rules
 try:
     main(["lint", {str(fixtures_dir)!r}, "--exit-zero"])
 except SystemExit as exc:

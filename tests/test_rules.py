@@ -10,8 +10,7 @@ import re
 import pytest
 
 from inspector.engine import all_rules, lint_graph, section
-from inspector.graph import ModelGraph, Source
-from inspector.loaders.keras_config import parse_model
+from inspector.graph import Source
 from inspector.rules import _examples as ex
 from inspector.rules.graph.unused_input import _ignored_metadata
 from inspector.rules.normalization.bias_before_normalization import _block
@@ -20,11 +19,7 @@ from inspector.rules.normalization.missing_normalization import _vgg_like
 SECTIONS = ("What it does", "Why it matters", "Example", "How to fix")
 
 
-def _graph(example):
-    config = example() if callable(example) else example
-    if isinstance(config, ModelGraph):  # a security rule's example: a file's graph with its payloads
-        return config
-    return parse_model(config, Source(path="<example>", format="json"), None, config.get("compile_config"))
+_graph = ex.as_graph
 
 
 def _cases(kind: str):
@@ -53,6 +48,15 @@ def test_rule_is_documented_and_has_examples(rule):
     for title in SECTIONS:
         assert section(rule.doc, title), f"{rule.name} lacks a '## {title}' section"
     assert rule.invalid and rule.valid, f"{rule.name} needs valid and invalid examples"
+
+
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.name)
+def test_what_it_does_is_one_or_two_sentences(rule):
+    """`inspect rules` and the docs' tables show it: the conditions and exceptions belong in
+    '## Details', which `inspect rule NAME` and docs/rules.md show."""
+    what = " ".join(section(rule.doc, "What it does").split())
+    assert len(re.findall(r"[.!?](?:\s|$)", what)) <= 2, f"{rule.name}: {what}"
+    assert len(rule.summary) <= 200, f"{rule.name}'s summary is {len(rule.summary)} characters"
 
 
 def test_the_issue_rules_all_exist():

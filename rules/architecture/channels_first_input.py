@@ -35,9 +35,12 @@ def _cnn(shape, kernel=(3, 3)):
 def channels_first_input(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports a model input shaped like channels-first images, `(channels, height, width)` with
-    1 to 4 channels and sides of 8 or more, read directly by a `channels_last` 2-D convolution
-    or pooling whose window spans more than one row.
+    Reports a model input shaped like channels-first images, `(channels, height, width)`, read
+    directly by a `channels_last` 2-D convolution or pooling.
+
+    ## Details
+    The input has 1 to 4 channels and sides of 8 or more, and the window of the convolution or
+    pooling spans more than one row.
 
     ## Why it matters
     Keras' convolutions read `(height, width, channels)` by default. Given `(3, 32, 32)`

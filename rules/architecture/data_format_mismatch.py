@@ -28,6 +28,14 @@ def _cnn(pool_format: str, between: tuple[str, ...] = ()):
     return ex.sequential((None, 8, 8, 1), *layers)
 
 
+def _twice():
+    """Two channels_last convolutions, each pooled channels_first: one pattern, two places."""
+    conv = {"filters": 8, "kernel_size": [3, 3], "padding": "same", "data_format": "channels_last"}
+    pool = {"pool_size": [2, 2], "data_format": "channels_first"}
+    return ex.sequential((None, 16, 16, 1), ex.layer("Conv2D", "conv1", **conv), ex.layer("MaxPooling2D", "pool1", **pool),
+                         ex.layer("Conv2D", "conv2", **conv), ex.layer("MaxPooling2D", "pool2", **pool))
+
+
 def _permuted():
     """channels_first on purpose, after an explicit Permute: silent."""
     return ex.sequential(
@@ -44,16 +52,20 @@ def _permuted():
     "A106",
     "data-format-mismatch",
     "warning",
-    invalid=[_cnn("channels_first"), _cnn("channels_first", between=("Dropout", "Activation"))],
+    invalid=[_cnn("channels_first"), _cnn("channels_first", between=("Dropout", "Activation")),
+             ex.unbuilt(_cnn("channels_first")), _twice],
     valid=[_cnn("channels_last"), _permuted],
 )
 def data_format_mismatch(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports a convolution, pooling, padding or upsampling layer whose `data_format`
-    (`channels_first` or `channels_last`) differs from that of the layer that produced its
-    input, with nothing between them that moves the axes (`Permute`, `Reshape`). A stray layer
-    in the other format is reported once, not again by the layer that reads its output.
+    Reports a convolution, pooling, padding or upsampling layer whose `data_format` differs from
+    that of the layer that produced its input.
+
+    ## Details
+    The formats are `channels_first` and `channels_last`; a layer that moves the axes between the
+    two (`Permute`, `Reshape`) ends the comparison. A stray layer in the other format is reported
+    once, not again by the layer that reads its output.
 
     ## Why it matters
     `data_format` says which axis holds the channels. A `MaxPooling2D(data_format=

@@ -6,33 +6,26 @@ from collections.abc import Iterator, Mapping
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import Call, Layer, ModelGraph
-from inspector.rules import _examples as ex
-from inspector.rules._util import (
+from inspector.kinds import (
     ACTIVATION_LAYERS,
+    CONVOLUTION,
+    CROPPING,
     DROPOUT_LAYERS,
+    LOCALLY_CONNECTED,
+    MERGE,
     NORMALIZATION_LAYERS,
-    PROBABILITY_ACTIVATIONS,
-    WEIGHT_LAYERS,
-    final_head,
-    loss_kind,
-    unwrapped,
+    PADDING,
+    POOLING,
+    TRANSPOSED_CONVOLUTION,
+    UPSAMPLING,
 )
+from inspector.rules import _examples as ex
+from inspector.rules._util import PROBABILITY_ACTIVATIONS, final_head, loss_kind, unwrapped
 
-_POOLING = frozenset({
-    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
-    "AveragePooling3D", "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
-})
-_SPATIAL = (WEIGHT_LAYERS - {"Dense", "EinsumDense", "QDense", "Gemm", "MatMul"}) | _POOLING
+_SPATIAL = CONVOLUTION | LOCALLY_CONNECTED | POOLING
 """Layers whose output is a feature map (positions x channels)."""
-_UPSAMPLING = frozenset({
-    "UpSampling1D", "UpSampling2D", "UpSampling3D", "Conv1DTranspose", "Conv2DTranspose",
-    "Conv3DTranspose", "Convolution2DTranspose", "Convolution3DTranspose", "Deconvolution2D",
-    "Deconvolution3D", "ConvTranspose",
-})
-_KEEP_RANK = ACTIVATION_LAYERS | DROPOUT_LAYERS | NORMALIZATION_LAYERS | frozenset({
-    "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D", "Cropping2D", "Cropping3D",
-    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Merge",
-})
+_UPSAMPLING = UPSAMPLING | TRANSPOSED_CONVOLUTION
+_KEEP_RANK = ACTIVATION_LAYERS | DROPOUT_LAYERS | NORMALIZATION_LAYERS | PADDING | CROPPING | MERGE
 """Layers that keep a feature map a feature map (merges: of feature maps alike)."""
 
 
@@ -98,7 +91,7 @@ def _downsampled(graph: ModelGraph, call: Call) -> bool:
         cls, config = unwrapped(graph.layer_of(ancestor))
         strides = config.get("strides", config.get("subsample", 1))
         strides = strides if isinstance(strides, (list, tuple)) else [strides]
-        if cls in _POOLING or (cls in _SPATIAL and any(isinstance(s, int) and s > 1 for s in strides)):
+        if cls in POOLING or (cls in _SPATIAL and any(isinstance(s, int) and s > 1 for s in strides)):
             return True
     return False
 
@@ -165,6 +158,13 @@ def _cnn(dense_input=(), head=("Dense", {"units": 10, "activation": "softmax"}),
         _cnn([("Dropout", {"rate": 0.5})], ("Dense", {"units": 1, "activation": "sigmoid"}),
              loss="binary_crossentropy"),
         _cnn(pool=False, strides=2, loss=None),
+        ex.unbuilt(ex.sequential((None, 100, 4), ex.layer("Conv1D", "conv", filters=8, kernel_size=[3]),
+                                 ex.layer("MaxPooling1D", "pool", pool_size=[2]),
+                                 ex.layer("Dense", "label", units=10, activation="softmax"),
+                                 loss="categorical_crossentropy")),
+        ex.sequential((None, 28, 28, 1), ex.layer("Conv2D", "conv", filters=8, kernel_size=[3, 3]),
+                      ex.layer("AdaptiveAveragePooling2D", "pool", output_size=[4, 4], data_format="channels_last"),
+                      ex.layer("Dense", "label", units=10, activation="softmax"), loss="categorical_crossentropy"),
     ],
     valid=[
         _cnn([("Flatten", {})]),
@@ -176,12 +176,15 @@ def _cnn(dense_input=(), head=("Dense", {"units": 10, "activation": "softmax"}),
 def dense_on_feature_map(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports a `Dense` layer applied to the 3-D or 4-D output of a convolution or pooling, with
-    no `Flatten` or global pooling between, on the way to a classifier output: one trained with
-    a cross-entropy loss or ending in softmax/sigmoid, whose positions are not those of its
-    input (the feature map was pooled or strided, and nothing upsamples it back). Per-position
-    models (segmentation at input resolution, sequence tagging) and Dense layers reading
-    attention or recurrent sequences are left alone.
+    Reports a `Dense` layer applied to the feature map of a convolution or pooling, with no
+    `Flatten` or global pooling between, on the way to a classifier output.
+
+    ## Details
+    The feature map is the 3-D or 4-D output of a convolution or pooling; the classifier output is
+    one trained with a cross-entropy loss or ending in softmax/sigmoid, whose positions are not
+    those of its input (the feature map was pooled or strided, and nothing upsamples it back).
+    Per-position models (segmentation at input resolution, sequence tagging) and Dense layers
+    reading attention or recurrent sequences are left alone.
 
     ## Why it matters
     A Dense layer acts on the last axis only: on a feature map it is a 1x1 convolution, applied

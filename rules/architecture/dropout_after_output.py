@@ -6,11 +6,9 @@ from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
+from inspector.kinds import ACTIVATION_LAYERS, NOISE_LAYERS, RESHAPE_LAYERS
 from inspector.rules import _examples as ex
-from inspector.rules._util import ACTIVATION_LAYERS, DROPOUT_LAYERS, RESHAPE_LAYERS, unwrapped
-
-NOISE_LAYERS = DROPOUT_LAYERS - {"ActivityRegularization"}
-"""Layers that perturb their input during training only (dropout and Gaussian noise)."""
+from inspector.rules._util import unwrapped
 
 
 def _mlp(order: tuple[str, ...]):
@@ -39,9 +37,12 @@ def _mlp(order: tuple[str, ...]):
 def dropout_after_output(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports a Dropout (or SpatialDropout, AlphaDropout, GaussianDropout, GaussianNoise) layer
-    between the last layer that computes an output and the output itself, with only
-    activations or reshaping after it: the model's predictions are what it drops.
+    Reports a Dropout or noise layer between the last layer that computes an output and the output
+    itself: the model's predictions are what it drops.
+
+    ## Details
+    Dropout, SpatialDropout, AlphaDropout, GaussianDropout and GaussianNoise count, when only
+    activations or reshaping come after them.
 
     ## Why it matters
     Dropout regularizes by hiding features from the next layer, which then learns not to rely

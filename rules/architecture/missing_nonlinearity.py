@@ -6,21 +6,27 @@ from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import Call, Layer, ModelGraph
+from inspector.kinds import (
+    AVERAGE_POOLING,
+    CROPPING,
+    DEPTHWISE_CONVOLUTION,
+    DROPOUT_LAYERS,
+    EINSUM_DENSE,
+    MATMUL,
+    PADDING,
+    RESHAPE_LAYERS,
+    UPSAMPLING,
+    WEIGHT_LAYERS,
+)
 from inspector.rules import _examples as ex
-from inspector.rules._util import DROPOUT_LAYERS, WEIGHT_LAYERS, layer_activation, unwrapped, width
+from inspector.rules._util import layer_activation, unwrapped, width
 
-_LINEAR_MAPS = WEIGHT_LAYERS - {
-    "DepthwiseConv1D", "DepthwiseConv2D", "QDepthwiseConv2D", "EinsumDense", "Gemm", "MatMul",
-}
+_LINEAR_MAPS = WEIGHT_LAYERS - DEPTHWISE_CONVOLUTION - EINSUM_DENSE - MATMUL
 """Weight layers whose pairs are judged. A depthwise convolution next to a pointwise one is a
 separable convolution, linear on purpose; EinsumDense and bare MatMul are attention projections."""
 
-_LINEAR_THROUGH = DROPOUT_LAYERS | frozenset({
-    "Flatten", "Identity", "Permute", "RepeatVector", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
-    "Cropping1D", "Cropping2D", "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D",
-    "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "AvgPool1D", "AvgPool2D",
-    "AvgPool3D",
-})
+_LINEAR_THROUGH = (DROPOUT_LAYERS | (RESHAPE_LAYERS - {"Reshape", "Masking"}) | PADDING | CROPPING | UPSAMPLING
+                   | AVERAGE_POOLING)
 """Linear layers a composition runs through. Not through a normalization or a merge (the linear
 bottlenecks of MobileNetV2 end in BatchNormalization and a residual Add), nor a Reshape (a
 generator's "project and reshape" Dense), nor max pooling, which is itself non-linear."""
@@ -78,6 +84,7 @@ def _mlp(*hidden, between=(), input_width=64):
         _mlp((128, "relu"), (64, None)),
         _mlp((128, "linear"), between=[("Dropout", {"rate": 0.5})]),
         _mlp((128, "linear"), between=[("Activation", {"activation": "linear"})]),
+        _mlp((128, "linear"), (64, "linear")),
     ],
     valid=[
         _mlp((128, "relu")),
@@ -89,13 +96,16 @@ def _mlp(*hidden, between=(), input_width=64):
 def missing_nonlinearity(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports a Dense or convolution layer without an activation whose output goes, through
-    linear layers only (Dropout, Flatten, padding, average pooling, a linear Activation), to
-    another Dense or convolution layer and nowhere else. Deliberately linear structures are left
-    alone: a projection into a narrower space than both its neighbours (a low-rank
-    factorization, an autoencoder's code, MobileNetV2's linear bottleneck), anything ending in a
-    normalization or a residual merge, a Reshape between (a generator's "project and reshape"),
-    depthwise-then-pointwise convolutions (a separable convolution) and attention projections.
+    Reports a Dense or convolution layer without an activation whose output goes, through linear
+    layers only, to another Dense or convolution layer and nowhere else.
+
+    ## Details
+    The linear layers between may be Dropout, Flatten, padding, average pooling or a linear
+    Activation. Deliberately linear structures are left alone: a projection into a narrower space
+    than both its neighbours (a low-rank factorization, an autoencoder's code, MobileNetV2's linear
+    bottleneck), anything ending in a normalization or a residual merge, a Reshape between (a
+    generator's "project and reshape"), depthwise-then-pointwise convolutions (a separable
+    convolution) and attention projections.
 
     ## Why it matters
     The composition of two linear maps is one linear map: the two layers have the parameters

@@ -6,28 +6,25 @@ from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import Call, Layer, ModelGraph
-from inspector.rules import _examples as ex
-from inspector.rules._util import (
+from inspector.kinds import (
     ACTIVATION_LAYERS,
+    CROPPING,
     DROPOUT_LAYERS,
+    GLOBAL_POOLING,
+    PADDING,
+    POOLING,
     RESHAPE_LAYERS,
+    UPSAMPLING,
     WEIGHT_LAYERS,
-    activation_name,
-    unwrapped,
 )
+from inspector.rules import _examples as ex
+from inspector.rules._util import activation_name, unwrapped
 
 _IDEMPOTENT = frozenset({"relu", "relu6", "hard_tanh"})
 """f(f(x)) = f(x): the second application does nothing."""
 
-_ELEMENTWISE_THROUGH = frozenset({
-    *DROPOUT_LAYERS, *RESHAPE_LAYERS,
-    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
-    "AveragePooling3D", "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
-    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "GlobalAveragePooling1D",
-    "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPool1D", "GlobalMaxPool2D",
-    "GlobalAvgPool1D", "GlobalAvgPool2D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
-    "Cropping1D", "Cropping2D", "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D",
-})
+_ELEMENTWISE_THROUGH = (DROPOUT_LAYERS | RESHAPE_LAYERS | POOLING | GLOBAL_POOLING | PADDING | CROPPING
+                        | UPSAMPLING)
 """Layers between two element-wise activations that leave the second one as redundant: they
 move, drop, pool or scale values (Dropout) without mixing them linearly."""
 
@@ -104,6 +101,10 @@ def _double_softmax(between=()):
         _dense_then("tanh", "tanh", between=[("Flatten", {})]),
         _double_softmax(),
         _double_softmax(between=[("Dropout", {"rate": 0.2})]),
+        _dense_then("relu6", between=[("ReLU", {"max_value": 6.0})]),
+        ex.sequential((None, 64), *(entry for i in (1, 2) for entry in (
+            ex.layer("Dense", f"dense_{i}", units=32, activation="relu"), ex.layer("ReLU", f"relu_{i}"))),
+            ex.layer("Dense", "output", units=10, activation="softmax")),
     ],
     valid=[
         _dense_then("relu"),
@@ -116,10 +117,13 @@ def _double_softmax(between=()):
 def redundant_activation(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports an activation layer that applies the non-linearity its input already went through:
-    `Dense(..., activation="relu")` then `Activation("relu")`, softmax after softmax, sigmoid
-    after sigmoid, also through layers that leave it so (Dropout, Flatten, pooling, padding;
-    for a softmax only Dropout, since a reshape changes the axis it sums over).
+    Reports an activation layer that applies the non-linearity its input already went through, such
+    as `Dense(..., activation="relu")` then `Activation("relu")`.
+
+    ## Details
+    Softmax after softmax and sigmoid after sigmoid are reported too, also through layers that leave
+    the second one redundant (Dropout, Flatten, pooling, padding; for a softmax only Dropout, since
+    a reshape changes the axis it sums over).
 
     ## Why it matters
     For relu the second application does nothing: the author believes the model is something it

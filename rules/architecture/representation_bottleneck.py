@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
+from inspector.kinds import RECURRENT_LAYERS
 from inspector.rules import _examples as ex
-from inspector.rules._util import RECURRENT_LAYERS, output_head, unwrapped, width
+from inspector.rules._util import output_head, unwrapped, width
 
 
 def _two_paths():
@@ -68,12 +69,16 @@ def _token_decoder(lstm_units: int = 128):
 def representation_bottleneck(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    For each softmax output over C classes (C >= `min-classes`, default 3), reports a hidden Dense
-    or recurrent layer with at most `max-ratio` x C units (default 0.5: 23 units before 46
-    classes) that every path from the inputs to that output goes through. The ratio is where the
-    measured harm appears (see Evidence): a layer half as wide as the classes, or narrower, cost
-    10 points of accuracy or more; one a little narrower than the classes (a 64-unit LSTM
-    before an 89-way character softmax) does not.
+    Reports a hidden Dense or recurrent layer much narrower than the classes of a softmax output,
+    when every path to that output goes through it.
+
+    ## Details
+    For each softmax output over C classes (C >= `min-classes`, default 3), a hidden Dense or
+    recurrent layer with at most `max-ratio` x C units (default 0.5: 23 units before 46 classes)
+    that every path from the inputs to that output goes through. The ratio is where the measured
+    harm appears (see Evidence): a layer half as wide as the classes, or narrower, cost 10 points of
+    accuracy or more; one a little narrower than the classes (a 64-unit LSTM before an 89-way
+    character softmax) does not.
 
     ## Why it matters
     Each layer can only pass on what the previous one kept. A 4-unit layer in front of a 46-class

@@ -38,14 +38,14 @@ def _with_shapes(config, size):
     return config
 
 
-def _strided_conv1d():
-    """A Conv1D with stride 2 on a sequence that pooling has already reduced to one step."""
+def _strided_conv1d(convs: int = 1):
+    """Conv1Ds with stride 2 on a sequence that pooling has already reduced to one step."""
     return ex.sequential(
         (None, 4, 6),
         ex.layer("MaxPooling1D", "pool", pool_size=4, strides=4, padding="valid",
                  data_format="channels_last"),
-        ex.layer("Conv1D", "conv", filters=4, kernel_size=1, strides=2, padding="same",
-                 data_format="channels_last"),
+        *(ex.layer("Conv1D", "conv" if i == 0 else f"conv{i + 1}", filters=4, kernel_size=1, strides=2,
+                   padding="same", data_format="channels_last") for i in range(convs)),
         ex.layer("Flatten", "flatten"),
         ex.layer("Dense", "out", units=1, activation="sigmoid"))
 
@@ -54,16 +54,19 @@ def _strided_conv1d():
     "A105",
     "vanishing-feature-map",
     "warning",
-    invalid=[lambda: _cnn(4), lambda: _cnn(5), _strided_conv1d],
+    invalid=[lambda: _cnn(4), lambda: _cnn(5), _strided_conv1d, lambda: _strided_conv1d(2)],
     valid=[lambda: _cnn(3), lambda: _cnn(2, size=28)],
 )
 def vanishing_feature_map(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports a pooling or strided convolution that downsamples a spatial dimension earlier layers
-    have already reduced to 1, and one whose window no longer fits its input so that the output
-    size would be zero or negative. The message follows the dimension back through the layers
-    that shrank it (`height 8 -> 4 'pool1' -> 2 'pool2' -> 1 'pool3'`).
+    Reports a pooling or strided convolution that downsamples a spatial dimension already reduced to
+    1, or whose window no longer fits its input.
+
+    ## Details
+    A window that no longer fits would make the output size zero or negative. The message follows
+    the dimension back through the layers that shrank it (`height 8 -> 4 'pool1' -> 2 'pool2' -> 1
+    'pool3'`).
 
     ## Why it matters
     A stride or pooling window on a map that is one pixel wide has nothing left to reduce: the

@@ -31,6 +31,25 @@ def _dangling_branch():
     return m.build([x], [y])
 
 
+def _constant_output(through: bool):
+    """A second output computed from no input (what an ONNX Constant node is): a layer the config
+    calls with no tensor, read directly or through another layer."""
+    m = ex.Functional("constant_head")
+    x = m.input("features", (None, 4))
+    y = m.add(ex.layer("Dense", "score", units=4), x)
+    config = m.build([x], [y])
+    called = [{"args": [], "kwargs": {}}]
+    config["config"]["layers"].append({**ex.layer("Dense", "bias", units=4), "inbound_nodes": called})
+    out = "bias"
+    if through:
+        ref = ex.Ref("bias", 0, 0, (None, 4)).as_arg()
+        config["config"]["layers"].append({**ex.layer("Activation", "offset", activation="relu"),
+                                           "inbound_nodes": [{"args": [ref], "kwargs": {}}]})
+        out = "offset"
+    config["config"]["output_layers"] = [["score", 0, 0], [out, 0, 0]]
+    return config
+
+
 def _connected():
     m = ex.Functional("connected")
     a = m.input("a", (None, 8))
@@ -44,16 +63,19 @@ def _connected():
     "G101",
     "disconnected-graph",
     "error",
-    invalid=[_unrelated_input, _dangling_branch],
+    invalid=[_unrelated_input, _dangling_branch, lambda: _constant_output(False), lambda: _constant_output(True)],
     valid=[_connected, ex.dense_chain("mlp", [16])],
 )
 def disconnected_graph(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports an output that depends on an input layer the model does not declare as an input,
-    naming the output, the input it really depends on, and the declared input that feeds nothing.
-    Also reports an output that depends on no input at all (a constant, which ONNX graphs can
-    hold), and layers (ONNX nodes) whose results reach no output of the graph. A declared input
+    Reports an output that depends on an input layer the model does not declare as an input, and
+    parts of the graph that reach no output.
+
+    ## Details
+    The message names the output, the input it really depends on, and the declared input that feeds
+    nothing. Also reported: an output that depends on no input at all (a constant, which ONNX graphs
+    can hold), and layers (ONNX nodes) whose results reach no output of the graph. A declared input
     that reaches no output is `unused-input`'s finding (G102), in Keras and ONNX models alike.
 
     ## Why it matters

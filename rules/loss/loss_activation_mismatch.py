@@ -42,6 +42,8 @@ def _head(units, activation, loss, extra=()):
         _head(10, "linear", "binary_crossentropy",
               extra=[("Dropout", {"rate": 0.5}), ("Reshape", {"target_shape": [10]}),
                      ("Activation", {"activation": "softmax"})]),
+        _head(10, "linear", "categorical_crossentropy",
+              extra=[("Activation", {"activation": "relu"}), ("Dropout", {"rate": 0.5})]),
     ],
     valid=[
         _head(10, "softmax", "categorical_crossentropy"),
@@ -61,12 +63,16 @@ def _head(units, activation, loss, extra=()):
 def loss_activation_mismatch(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Compares each output's final activation (the last one really applied, followed back through
-    Activation, Flatten, Reshape, Dropout and normalization layers) and size with the loss it was compiled with, and
-    reports combinations that train badly or not at all: softmax with binary cross-entropy, a
-    one-unit softmax, sigmoid (or any single unit) with categorical cross-entropy, an output that
-    is not a probability (linear, relu, tanh...) with a cross-entropy loss but no
-    `from_logits=True`, and a softmax or sigmoid output with `from_logits=True`.
+    Reports an output whose final activation and size do not fit the loss it was compiled with, such
+    as softmax with binary cross-entropy.
+
+    ## Details
+    The final activation is the last one really applied, followed back through Activation, Flatten,
+    Reshape, Dropout and normalization layers. The combinations that train badly or not at all:
+    softmax with binary cross-entropy, a one-unit softmax, sigmoid (or any single unit) with
+    categorical cross-entropy, an output that is not a probability (linear, relu, tanh...) with a
+    cross-entropy loss but no `from_logits=True`, and a softmax or sigmoid output with
+    `from_logits=True`.
 
     ## Why it matters
     These models compile and train without an error, and give poor results for reasons that are

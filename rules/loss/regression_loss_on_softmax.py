@@ -52,10 +52,12 @@ def _classifier(activation, loss, units=10, extra=()):
 def regression_loss_on_softmax(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports an output whose last activation is a softmax (a probability distribution over
-    classes) trained with a regression loss: mean squared, absolute, percentage or logarithmic
-    error, Huber or log-cosh. A sigmoid output with `mse` is left alone: it is also how an
-    autoencoder regresses pixels in [0, 1].
+    Reports an output whose last activation is a softmax trained with a regression loss (mean
+    squared, absolute, percentage or logarithmic error, Huber or log-cosh).
+
+    ## Details
+    A softmax is a probability distribution over classes. A sigmoid output with `mse` is left alone:
+    it is also how an autoencoder regresses pixels in [0, 1].
 
     ## Why it matters
     The model is a classifier trained as a regressor. The squared error between a softmax and a

@@ -75,12 +75,15 @@ def _two_regressions():
 def unbalanced_loss_weights(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Checks that the outputs of a multi-output model contribute losses of comparable size, so
-    that training serves every head. With `--data FILE.npz` it runs the model and measures each
-    output's loss times its loss weight; it reports when the largest is more than `factor`
-    (default 10) times the smallest, and suggests weights that balance them. Without data it
-    reasons from the file alone and says so: a cross-entropy starts at ln(classes), a binary
-    cross-entropy at ln 2, while an MSE or MAE on an unbounded output has no fixed scale.
+    Checks that the outputs of a multi-output model contribute losses of comparable size, so that
+    training serves every head.
+
+    ## Details
+    With `--data FILE.npz` it runs the model and measures each output's loss times its loss weight;
+    it reports when the largest is more than `factor` (default 10) times the smallest, and suggests
+    weights that balance them. Without data it reasons from the file alone and says so: a
+    cross-entropy starts at ln(classes), a binary cross-entropy at ln 2, while an MSE or MAE on an
+    unbounded output has no fixed scale.
 
     ## Why it matters
     Training minimizes the weighted sum of the outputs' losses. If one term is a hundred times

@@ -6,15 +6,9 @@ from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
+from inspector.kinds import BATCH_NORMALIZATION, DROPOUT_LAYERS, RESHAPE_LAYERS
 from inspector.rules import _examples as ex
-from inspector.rules._util import (
-    BATCH_NORMALIZATION,
-    DROPOUT_LAYERS,
-    RESHAPE_LAYERS,
-    is_weight_layer,
-    layer_activation,
-    unwrapped,
-)
+from inspector.rules._util import is_weight_layer, layer_activation, unwrapped
 
 
 def _block(use_bias, activation="linear", between=()):
@@ -43,17 +37,21 @@ def _dense_then_bn(use_bias):
     "bias-before-normalization",
     "info",
     invalid=[_block(True), _block(True, between=["Flatten"]), _block(True, between=["Dropout"]),
-             _dense_then_bn(True)],
+             _dense_then_bn(True),
+             ex.dense_chain("mlp", [32, 32], activation="linear", between=["BatchNormalization"])],
     valid=[_block(False), _block(True, activation="relu"), _block(True, between=["Activation"]),
            _dense_then_bn(False)],
 )
 def bias_before_normalization(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports a Dense or convolution layer with `use_bias=True` and no activation of its own whose
-    output goes only into a BatchNormalization (directly or through reshaping or dropout). The
-    same fault repeated in many blocks of one model (ResNet50 has it 53 times) is one finding
-    that gives the count and the first places.
+    Reports a Dense or convolution layer with a bias and no activation of its own whose output goes
+    only into a BatchNormalization.
+
+    ## Details
+    The layer has `use_bias=True`; its output may reach the BatchNormalization directly or through
+    reshaping or dropout. The same fault repeated in many blocks of one model (ResNet50 has it 53
+    times) is one finding that gives the count and the first places.
 
     ## Why it matters
     BatchNormalization subtracts the per-channel batch mean, which removes any per-channel

@@ -6,12 +6,8 @@ from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
+from inspector.kinds import ACTIVATION_LAYERS, BATCH_NORMALIZATION, DROPOUT, RESHAPE_LAYERS
 from inspector.rules import _examples as ex
-from inspector.rules._util import ACTIVATION_LAYERS, BATCH_NORMALIZATION, RESHAPE_LAYERS
-
-_DROPOUT = frozenset({"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
-                      "GaussianDropout", "AlphaDropout"})
-
 
 PATTERN = ("Dropout layers feed BatchNormalization layers, whose moving variance will not match "
            "inference, where dropout is off")
@@ -56,7 +52,7 @@ def dropout_before_normalization(graph: ModelGraph, opts: RuleOptions) -> Iterat
     passing = ACTIVATION_LAYERS | RESHAPE_LAYERS
     for call in graph.calls:
         layer = graph.layer(call.layer)
-        if layer.class_name not in _DROPOUT:
+        if layer.class_name not in DROPOUT:
             continue
         frontier, seen = [call.id], set()
         while frontier:

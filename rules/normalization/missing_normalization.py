@@ -6,18 +6,11 @@ from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
+from inspector.kinds import CONCATENATE, NORMALIZATION_LAYERS, PASS_THROUGH_LAYERS
 from inspector.rules import _examples as ex
-from inspector.rules._util import (
-    NORMALIZATION_LAYERS,
-    PASS_THROUGH_LAYERS,
-    display,
-    is_weight_layer,
-    layer_activation,
-    unwrapped,
-)
+from inspector.rules._util import display, is_weight_layer, layer_activation, unwrapped
 
 SATURATING = frozenset({"sigmoid", "hard_sigmoid"})  # tanh measured: no earlier harm than ReLU
-CONCATENATIONS = frozenset({"Concatenate", "Concat"})  # Keras, ONNX
 
 
 def _vgg_like(blocks=8):
@@ -158,14 +151,19 @@ def _recurrent_between():
 def missing_normalization(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Finds paths of consecutive weight layers (Dense, Conv1D/2D/3D, SeparableConv, DepthwiseConv,
-    ConvTranspose; ONNX Conv, Gemm, MatMul) with no normalization layer (BatchNormalization,
-    LayerNormalization, GroupNormalization, UnitNormalization, ...) between them, and reports
-    each maximal chain of `depth` (default 16) or more, or holding `sigmoid-depth` (default 4) or
-    more weight layers joined one after the other by sigmoid activations. Both thresholds are
-    where the measured harm appears (see Evidence): a sigmoid stack loses its gradient within a
-    few layers, ReLU and tanh stacks train well much deeper. A chain that branches into several
-    heads (a shared trunk) is one finding, naming the other ends.
+    Reports long chains of weight layers with no normalization layer between them: `depth` (default
+    16) or more, or `sigmoid-depth` (default 4) or more joined by sigmoids.
+
+    ## Details
+    Weight layers are Dense, Conv1D/2D/3D, SeparableConv, DepthwiseConv, ConvTranspose (ONNX Conv,
+    Gemm, MatMul); normalization layers are BatchNormalization, LayerNormalization,
+    GroupNormalization, UnitNormalization and the like. A chain is a path of consecutive weight
+    layers with no normalization between them; each maximal chain of `depth` or more weight layers
+    is reported, or one holding `sigmoid-depth` or more weight layers joined one after the other by
+    sigmoid activations. Both thresholds are where the measured harm appears (see
+    Evidence): a sigmoid stack loses its gradient within a few layers, ReLU and tanh stacks train
+    well much deeper. A chain that branches into several heads (a shared trunk) is one finding,
+    naming the other ends.
 
     "Consecutive" means connected through layers that neither learn a linear map nor normalize:
     activations, dropout and noise, pooling, padding, cropping, up-sampling, reshaping, and merges
@@ -237,7 +235,7 @@ def _unnormalized_chains(graph: ModelGraph) -> list[list[str]]:
         layer = graph.layer(call.layer)
         cls = unwrapped(layer)[0]
         preds = graph.predecessors(call.id)
-        pick = min if cls in CONCATENATIONS else max
+        pick = min if cls in CONCATENATE else max
         best = pick(preds, key=lambda p: count.get(p, 0), default=None)
         incoming = count.get(best, 0) if best else 0
         before = last.get(best) if best else None

@@ -6,27 +6,32 @@ from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import Call, ModelGraph
+from inspector.kinds import (
+    BATCH_NORMALIZATION,
+    BIDIRECTIONAL,
+    DENSE,
+    EINSUM_DENSE,
+    EMBEDDING,
+    RECURRENT_LAYERS,
+)
 from inspector.rules import _examples as ex
 from inspector.rules._layout import LAYOUT_KEEPING, input_shape, layout_call, shape_text
-from inspector.rules._util import (
-    BATCH_NORMALIZATION,
-    RECURRENT_LAYERS,
-    first_input_producers,
-    unwrapped,
-)
+from inspector.rules._util import first_input_producers, unwrapped
 
-_FEATURES_LAST = frozenset({"Dense", "EinsumDense", "Embedding", "Bidirectional", *RECURRENT_LAYERS})
+_FEATURES_LAST = DENSE | EINSUM_DENSE | EMBEDDING | BIDIRECTIONAL | RECURRENT_LAYERS
 """Layers whose output keeps its features on the last axis, whatever the data format."""
 
 
-def _cnn(axis, fmt="channels_last"):
+def _cnn(axis, fmt="channels_last", blocks=1):
     shape = (None, 8, 8, 1) if fmt == "channels_last" else (None, 1, 8, 8)
+    suffix = lambda i: "" if i == 0 else f"_{i + 1}"
     return ex.sequential(
         shape,
-        ex.layer("Conv2D", "conv", filters=16, kernel_size=[3, 3], padding="same", use_bias=False,
-                 data_format=fmt),
-        ex.layer("BatchNormalization", "bn", axis=axis),
-        ex.layer("Activation", "relu", activation="relu"),
+        *(entry for i in range(blocks) for entry in (
+            ex.layer("Conv2D", f"conv{suffix(i)}", filters=16, kernel_size=[3, 3], padding="same",
+                     use_bias=False, data_format=fmt),
+            ex.layer("BatchNormalization", f"bn{suffix(i)}", axis=axis),
+            ex.layer("Activation", f"relu{suffix(i)}", activation="relu"))),
         ex.layer("GlobalAveragePooling2D", "gap", data_format=fmt),
         ex.layer("Dense", "digit", units=10, activation="softmax"))
 
@@ -44,7 +49,7 @@ def _sequence(axis):
     "N104",
     "normalization-axis",
     "info",
-    invalid=[_cnn(1), _cnn(-1, "channels_first"), _sequence(1)],
+    invalid=[_cnn(1), _cnn(-1, "channels_first"), _sequence(1), _cnn(1, blocks=2)],
     frameworks=("keras",),
     valid=[_cnn(-1), _cnn(3), _cnn(1, "channels_first"), _sequence(-1),
            ex.dense_chain("mlp", [32], between=["BatchNormalization"])],
@@ -52,9 +57,11 @@ def _sequence(axis):
 def normalization_axis(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports a BatchNormalization whose `axis` is not the channel (feature) axis of its input:
-    the last axis after a `channels_last` convolution, a Dense, an Embedding or a recurrent
-    layer; axis 1 after a `channels_first` convolution.
+    Reports a BatchNormalization whose `axis` is not the channel (feature) axis of its input.
+
+    ## Details
+    The channel axis is the last one after a `channels_last` convolution, a Dense, an Embedding or a
+    recurrent layer; axis 1 after a `channels_first` convolution.
 
     ## Why it matters
     `axis` names the axis that keeps its own mean, variance, `gamma` and `beta`; every other axis

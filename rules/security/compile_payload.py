@@ -32,9 +32,12 @@ def _compiled(loss):
 def compile_payload(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports the compile config (`compile_config` in `.keras`, `training_config` in `.h5`) when its
-    loss, metrics or optimizer hold Python bytecode (a Keras 3 `__lambda__` object) or name a
-    function from a module such as `os` or `subprocess`, by `module` or `registered_name`.
+    Reports the compile config when its loss, metrics or optimizer hold Python bytecode or name a
+    function from a module such as `os` or `subprocess`.
+
+    ## Details
+    The compile config is `compile_config` in `.keras`, `training_config` in `.h5`; the bytecode a
+    Keras 3 `__lambda__` object; the function is named by `module` or `registered_name`.
 
     ## Why it matters
     Keras compiles a loaded model from this config: it imports what the config names, and the

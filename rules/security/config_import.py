@@ -46,12 +46,15 @@ from inspector.rules import _examples as ex
 def config_import(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports objects in the model config (layers, activations, initializers, nested configs) whose
-    stored `module` (or dotted `registered_name`) makes Keras import a module that reaches the
-    system: `os`, `subprocess`, `builtins` (`exec`, `eval`, `open`, ...), `importlib`, `socket`,
-    `pickle` and the like, or a Keras function that changes what loading does
-    (`keras.config.enable_unsafe_deserialization`, `keras.utils.get_file`, a `TFSMLayer` that
-    loads a SavedModel from a path the file chooses), or any `tensorflow.python.keras...` module:
+    Reports objects in the model config whose stored `module` (or dotted `registered_name`) makes
+    Keras import a module that reaches the system.
+
+    ## Details
+    The objects are layers, activations, initializers and nested configs; the modules `os`,
+    `subprocess`, `builtins` (`exec`, `eval`, `open`, ...), `importlib`, `socket`, `pickle` and the
+    like, or a Keras function that changes what loading does
+    (`keras.config.enable_unsafe_deserialization`, `keras.utils.get_file`, a `TFSMLayer` that loads
+    a SavedModel from a path the file chooses), or any `tensorflow.python.keras...` module:
     TensorFlow's bundled copy of legacy Keras.
 
     ## Why it matters

@@ -20,9 +20,13 @@ _MLP = ex.dense_chain("mlp", [16])
 def external_file(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports an HDF5 model file (`.h5`, or HDF5 under any name) holding an external link or a
-    dataset whose data lives in another file. keras-inspector refuses to follow either, so such a
-    file cannot be summarized; `lint` and `scan` report where the reference sits and where it points.
+    Reports an HDF5 model file holding an external link or a dataset whose data lives in another
+    file.
+
+    ## Details
+    Any HDF5 file counts (`.h5`, or HDF5 under any name). keras-inspector refuses to follow either,
+    so such a file cannot be summarized; `lint` and `scan` report where the reference sits and where
+    it points.
 
     ## Why it matters
     h5py, and so every Keras that reads `.h5` files, opens the linked file while loading: the

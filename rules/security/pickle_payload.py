@@ -20,10 +20,12 @@ _MLP = ex.dense_chain("mlp", [16])
 def pickle_payload(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports pickles in a model file that import anything beyond numpy's array reconstruction:
-    a `model.weights.npz` member that is a bare pickle, or an object array in it whose pickle names
-    globals such as `os.system`. The pickle is disassembled with `pickletools`, never unpickled;
-    the message names its globals and where it sits (several members of one name are each read).
+    Reports pickles in a model file that import anything beyond numpy's array reconstruction.
+
+    ## Details
+    A `model.weights.npz` member may be a bare pickle, or hold an object array whose pickle names
+    globals such as `os.system`. The pickle is disassembled with `pickletools`, never unpickled; the
+    message names its globals and where it sits (several members of one name are each read).
 
     ## Why it matters
     Unpickling calls those globals: Keras releases that read `model.weights.npz` with

@@ -20,10 +20,14 @@ _MLP = ex.dense_chain("mlp", [16])
 def savedmodel_op(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports TensorFlow ops in a SavedModel's `saved_model.pb` (its graph and every function in its
-    library) that reach outside the tensors: `ReadFile`, `WriteFile`, `MatchingFiles`, `PyFunc`,
-    `EagerPyFunc`, file readers and summary writers. The protobuf is read field by field, without
-    TensorFlow. Checkpoint ops every SavedModel holds (`SaveV2`, `RestoreV2`) are not reported.
+    Reports TensorFlow ops in a SavedModel's `saved_model.pb` that reach outside the tensors, such
+    as `ReadFile`, `WriteFile` or `PyFunc`.
+
+    ## Details
+    Its graph and every function in its library are read; the ops reported are `ReadFile`,
+    `WriteFile`, `MatchingFiles`, `PyFunc`, `EagerPyFunc`, file readers and summary writers. The
+    protobuf is read field by field, without TensorFlow. Checkpoint ops every SavedModel holds
+    (`SaveV2`, `RestoreV2`) are not reported.
 
     ## Why it matters
     The graph runs whenever the model is called (TF Serving, `tf.saved_model.load(path)(x)`,

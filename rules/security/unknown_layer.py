@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import Layer, ModelGraph
+from inspector.kinds import KNOWN_LAYERS
 from inspector.loaders.keras_config import layer_classes
 from inspector.rules import _examples as ex
-from inspector.rules._known_layers import KNOWN_LAYERS
 from inspector.security.config_scan import dangerous_target
 
 _KERAS_MODULES = ("keras", "tf_keras", "tensorflow")
@@ -27,6 +27,10 @@ _KERAS_MODULES = ("keras", "tf_keras", "tensorflow")
         ex.sequential((None, 8), ex.layer("Dense", "dense", module="my_project.layers", units=4)),
         ex.sequential((None, 8), ex.layer("TimeDistributed", "td", layer=ex.layer(
             "MyCell", "cell", module="my_project.layers"))),
+        # an .h5 file stores no module
+        ex.sequential((None, 8), {k: v for k, v in ex.layer("AttentionPooling", "pool").items() if k != "module"}),
+        ex.sequential((None, 8), ex.layer("AttentionPooling", "pool", module="my_project.layers"),
+                      ex.layer("GatedDense", "gate", module="my_project.layers")),
     ],
     valid=[
         ex.dense_chain("mlp", [16]),
@@ -44,9 +48,12 @@ _KERAS_MODULES = ("keras", "tf_keras", "tensorflow")
 def unknown_layer(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports layers (and nested models) whose class is not one of Keras' built-in classes of any
-    era (Keras 1, tf.keras 2, Keras 3), or whose stored module is not Keras': custom layers,
-    layers from add-on packages (QKeras, TensorFlow Hub, ...), subclassed models.
+    Reports layers (and nested models) whose class is not one of Keras' built-in classes of any era,
+    or whose stored module is not Keras'.
+
+    ## Details
+    Keras' classes are those of Keras 1, tf.keras 2 and Keras 3; what is reported are custom layers,
+    layers from add-on packages (QKeras, TensorFlow Hub, ...) and subclassed models.
 
     A class stored with a module of the `keras` package itself (`keras.src.applications.convnext`
     for ConvNeXt's `LayerScale`, `keras.src.ops.numpy` for the `NotEqual` op a `mask_zero`

@@ -13,6 +13,10 @@ from inspector.security.config_scan import LEGACY_KERAS, legacy_keras_object
 _CODE = "4wEAAAAAAAAAAAAAAAIAAAATAAAB8wwAAACXAHwAZAF6BQAAUwApAk7nAAAAAAAAAECpACkB2gF0\n"
 
 
+_KERAS2 = {"function": [_CODE, None, None], "function_type": "lambda", "module": "__main__",
+           "output_shape": None, "output_shape_type": "raw", "arguments": {}}
+
+
 def _with_lambda(config):
     return ex.sequential((None, 8), {"module": "keras.layers", "class_name": "Lambda",
                                      "config": {"name": "double", "trainable": True, **config},
@@ -47,6 +51,12 @@ def _with_lambda(config):
                                               "output_shape_type": "raw", "arguments": {}}},
                       "function_type": "function", "module": "builtins", "output_shape": None,
                       "output_shape_type": "raw", "arguments": {}}),
+        # the same Keras 2 Lambda in an HDF5 file, which tf_keras' legacy loader reads, under either name
+        ex.carrying(_with_lambda(_KERAS2), fmt="h5", path="model.h5"),
+        ex.carrying(_with_lambda(_KERAS2), fmt="h5", path="model.keras"),
+        ex.sequential((None, 8), *({"module": "keras.layers", "class_name": "Lambda",
+                                     "config": {"name": name, "trainable": True, **_KERAS2}, "registered_name": None}
+                                    for name in ("double", "halve"))),
     ],
     valid=[
         _with_lambda({"function": "double", "function_type": "function", "module": "mymodel",
@@ -60,10 +70,13 @@ def _with_lambda(config):
 def unsafe_lambda(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports layers whose config carries serialized Python bytecode: a Lambda layer's function (or
-    output shape) saved as a Keras 1 raw marshal string, a Keras 2 base64 marshal with
-    `function_type: "lambda"`, or a Keras 3 `{"class_name": "__lambda__"}` object, also inside
-    wrappers such as TimeDistributed.
+    Reports layers whose config carries serialized Python bytecode, such as a Lambda layer's
+    function.
+
+    ## Details
+    The function (or output shape) may be saved as a Keras 1 raw marshal string, a Keras 2 base64
+    marshal with `function_type: "lambda"`, or a Keras 3 `{"class_name": "__lambda__"}` object, also
+    inside wrappers such as TimeDistributed.
 
     ## Why it matters
     Loading such a file with `keras.models.load_model(..., safe_mode=False)` (the switch Keras 3

@@ -5,12 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from inspector.graph import Call, Layer, ModelGraph
-from inspector.rules._util import (
-    NORMALIZATION_LAYERS,
-    PASS_THROUGH_LAYERS,
-    first_input_producers,
-    unwrapped,
-)
+from inspector.kinds import NORMALIZATION_LAYERS, PASS_THROUGH_LAYERS
+from inspector.rules._util import first_input_producers, unwrapped
 
 
 def previous(graph: ModelGraph, call: Call, wanted: Callable[[Layer], bool]) -> Call | None:

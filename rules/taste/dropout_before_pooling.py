@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
+from inspector.kinds import DROPOUT_LAYERS
 from inspector.rules import _examples as ex
 from inspector.rules._layout import is_pooling
-from inspector.rules._util import DROPOUT_LAYERS, unwrapped
+from inspector.rules._util import unwrapped
 
 
 def _cnn(*middle: str):
@@ -24,19 +25,30 @@ def _cnn(*middle: str):
         ex.layer("Dense", "digit", units=10, activation="softmax"))
 
 
+def _two_blocks():
+    """Two convolution blocks, each with a Dropout before its pooling: one pattern, two places."""
+    block = lambda i: (ex.layer("Conv2D", f"conv{i}", filters=16, kernel_size=[3, 3], activation="relu"),
+                       ex.layer("Dropout", f"dropout{i}", rate=0.25),
+                       ex.layer("MaxPooling2D", f"pool{i}", pool_size=[2, 2]))
+    return ex.sequential((None, 28, 28, 1), *block(1), *block(2), ex.layer("GlobalAveragePooling2D", "gap"),
+                         ex.layer("Dense", "digit", units=10, activation="softmax"))
+
+
 @rule(
     "T104",
     "dropout-before-pooling",
     "info",
     default=False,
-    invalid=[_cnn("dropout", "pool")],
+    invalid=[_cnn("dropout", "pool"), _two_blocks],
     valid=[_cnn("pool", "dropout"), _cnn("pool")],
 )
 def dropout_before_pooling(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Off by default (a matter of taste, not a fault): reports a Dropout layer whose only reader
-    is a (non-global) pooling layer. Enable it with `--select T104`.
+    Reports a Dropout layer whose only reader is a (non-global) pooling layer.
+
+    ## Details
+    Off by default (a matter of taste, not a fault): enable it with `--select T104`.
 
     ## Why it matters
     The usual order is convolution, pooling, then dropout: dropping before a max pooling

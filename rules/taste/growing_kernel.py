@@ -29,16 +29,17 @@ def _is_conv(cls: str) -> bool:
     "growing-kernel",
     "info",
     default=False,
-    invalid=[_cnn(3, 5), _cnn(5, 3, 7)],
+    invalid=[_cnn(3, 5), _cnn(5, 3, 7), _cnn(3, 5, 7)],
     valid=[_cnn(7, 5, 3), _cnn(3, 3), _cnn(3, 1, 3), _cnn(3, 3, 3, dilations=(1, 2, 4))],
 )
 def growing_kernel(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Off by default (a matter of taste, not a fault): reports a convolution whose kernel is
-    larger than that of the spatial convolution before it (1x1 convolutions are not counted as
-    the one before; a growing dilation rate is not a growing kernel). Enable it with
-    `--select T103`.
+    Reports a convolution whose kernel is larger than that of the spatial convolution before it.
+
+    ## Details
+    Off by default (a matter of taste, not a fault): enable it with `--select T103`. 1x1
+    convolutions are not counted as the one before; a growing dilation rate is not a growing kernel.
 
     ## Why it matters
     Deeper layers see the input through every layer before them: their receptive field grows

@@ -45,16 +45,18 @@ def _wide_kernel_conv(layer) -> bool:
     "shrinking-filters",
     "info",
     default=False,
-    invalid=[_cnn(64, 32), _cnn(16, 32, 16)],
+    invalid=[_cnn(64, 32), _cnn(16, 32, 16), _cnn(64, 32, 16)],
     valid=[_cnn(16, 32, 64), _cnn(32, 32), _cnn(64, 16, kernel=1), _bottleneck()],
 )
 def shrinking_filters(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Off by default (a matter of taste, not a fault): reports a convolution with a spatial kernel
-    (larger than 1) that has fewer filters than the spatial convolution before it. 1x1
+    Reports a convolution with a spatial kernel (larger than 1) that has fewer filters than the
+    spatial convolution before it.
+
+    ## Details
+    Off by default (a matter of taste, not a fault): enable it with `--select T101`. 1x1
     convolutions are left out on both sides (bottlenecks change the channels on purpose).
-    Enable it with `--select T101`.
 
     ## Why it matters
     The classic image classifier design (VGG, ResNet stages) doubles the filters when it halves

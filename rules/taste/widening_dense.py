@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
+from inspector.kinds import ACTIVATION_LAYERS, BATCH_NORMALIZATION, DROPOUT
 from inspector.rules import _examples as ex
 from inspector.rules._util import unwrapped, width
 from inspector.rules.taste._shared import previous
@@ -16,16 +17,19 @@ from inspector.rules.taste._shared import previous
     "widening-dense",
     "info",
     default=False,
-    invalid=[ex.dense_chain("mlp", [32, 128]), ex.dense_chain("mlp", [64, 32, 64])],
+    invalid=[ex.dense_chain("mlp", [32, 128]), ex.dense_chain("mlp", [64, 32, 64]), ex.dense_chain("mlp", [16, 32, 64])],
     valid=[ex.dense_chain("mlp", [128, 64, 32]), ex.dense_chain("mlp", [64, 64]),
            ex.dense_chain("mlp", [16], output_units=100)],
 )
 def widening_dense(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Off by default (a matter of taste, not a fault): reports a hidden Dense layer (one that
-    another Dense layer reads) with more units than the Dense layer before it. Output layers
-    are left alone: their width is the number of classes. Enable it with `--select T102`.
+    Reports a hidden Dense layer (one that another Dense layer reads) with more units than the Dense
+    layer before it.
+
+    ## Details
+    Off by default (a matter of taste, not a fault): enable it with `--select T102`. Output layers
+    are left alone: their width is the number of classes.
 
     ## Why it matters
     A classifier's fully connected head usually narrows towards the output (a funnel): a layer
@@ -69,6 +73,6 @@ def _feeds_dense(graph: ModelGraph, call_id: str) -> bool:
         cls = unwrapped(graph.layer_of(succ))[0]
         if cls == "Dense":
             return True
-        if cls in ("Activation", "Dropout", "BatchNormalization", "ReLU", "LeakyReLU", "PReLU"):
+        if cls in ACTIVATION_LAYERS or cls in DROPOUT or cls in BATCH_NORMALIZATION:
             stack.extend(graph.successors(succ))
     return False

@@ -7,21 +7,18 @@ from typing import Any
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import Call, Layer, ModelGraph
-from inspector.rules import _examples as ex
-from inspector.rules._util import (
+from inspector.kinds import (
     ACTIVATION_LAYERS,
+    DEPTHWISE_CONVOLUTION,
     NORMALIZATION_LAYERS,
+    ONNX_LINEAR,
     PASS_THROUGH_LAYERS,
     WEIGHT_LAYERS,
-    layer_activation,
-    unwrapped,
-    width,
 )
+from inspector.rules import _examples as ex
+from inspector.rules._util import layer_activation, unwrapped, width
 
-_JUDGED = WEIGHT_LAYERS - {
-    "DepthwiseConv1D", "DepthwiseConv2D", "QDepthwiseConv2D", "Gemm", "MatMul", "Conv",
-    "ConvTranspose",
-}
+_JUDGED = WEIGHT_LAYERS - DEPTHWISE_CONVOLUTION - ONNX_LINEAR
 """Layers whose units share one input, so a constant kernel makes them identical. A depthwise
 kernel's channels read different inputs, and ONNX files store weights, not initializers."""
 
@@ -132,6 +129,7 @@ _ZEROS = {"module": "keras.initializers", "class_name": "Zeros", "config": {}, "
         _mlp({"class_name": "Constant", "config": {"value": 0.05}}, activation="tanh"),
         _mlp("zeros", activation="tanh", output_kernel="zeros"),
         _mlp("ones", activation="linear", between=[("BatchNormalization", {})]),
+        _mlp("zeros", between=[("Dense", {"units": 64, "activation": "relu", "kernel_initializer": "zeros"})]),
     ],
     valid=[
         _mlp("glorot_uniform"),
@@ -147,14 +145,16 @@ _ZEROS = {"module": "keras.initializers", "class_name": "Zeros", "config": {}, "
 def constant_initialization(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports a hidden Dense or convolution layer whose kernel initializer is a constant
-    (`zeros`, `ones`, `Constant(v)`), when that makes its units identical for good: a nonzero
-    constant; zeros under relu (every unit outputs 0 and gets no gradient); zeros followed by
-    another constant-initialized layer. Left alone: bias initializers (a constant bias is the
-    norm), output layers (each output unit gets its own error, so zeros there is a known,
-    harmless choice), single-unit layers, depthwise kernels (each channel reads its own input),
-    and zeros under an activation that passes gradient at 0 (tanh, linear) into a randomly
-    initialized layer, which breaks the symmetry.
+    Reports a hidden Dense or convolution layer whose constant kernel initializer (`zeros`, `ones`,
+    `Constant(v)`) makes its units identical for good.
+
+    ## Details
+    That is: a nonzero constant; zeros under relu (every unit outputs 0 and gets no gradient); zeros
+    followed by another constant-initialized layer. Left alone: bias initializers (a constant bias
+    is the norm), output layers (each output unit gets its own error, so zeros there is a known,
+    harmless choice), single-unit layers, depthwise kernels (each channel reads its own input), and
+    zeros under an activation that passes gradient at 0 (tanh, linear) into a randomly initialized
+    layer, which breaks the symmetry.
 
     ## Why it matters
     Units that start equal compute the same function of the same input and receive nearly the

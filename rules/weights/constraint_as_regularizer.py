@@ -41,9 +41,12 @@ L2 = _serialized("keras.regularizers", "L2", l2=0.01)
 def constraint_as_regularizer(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Reports a weight constraint (`MaxNorm`, `MinMaxNorm`, `NonNeg`, `UnitNorm`) passed as a
-    `kernel_regularizer`, `bias_regularizer`, `recurrent_regularizer`... and a regularizer
-    (`L1`, `L2`, `L1L2`) passed as a `*_constraint`.
+    Reports a weight constraint passed as a regularizer, and a regularizer passed as a constraint.
+
+    ## Details
+    A constraint (`MaxNorm`, `MinMaxNorm`, `NonNeg`, `UnitNorm`) given as a `kernel_regularizer`,
+    `bias_regularizer`, `recurrent_regularizer`...; a regularizer (`L1`, `L2`, `L1L2`) given as a
+    `*_constraint`.
 
     ## Why it matters
     A regularizer returns a penalty that Keras adds to the loss; a constraint returns the

@@ -8,14 +8,10 @@ from typing import Any
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import Call, ModelGraph, Tensor
+from inspector.kinds import DOT, MERGE
 from inspector.rules import _examples as ex
 
-MERGE_LAYERS = frozenset({
-    "Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Dot", "Merge",
-    "Lambda",  # the usual Siamese distance, e.g. |a - b|, is a two-input Lambda
-    # ONNX operators
-    "Concat", "Sum", "Sub", "Mul", "Mean", "Max", "Min",
-})
+MERGE_LAYERS = MERGE | DOT | {"Lambda"}  # the usual Siamese distance, e.g. |a - b|, is a two-input Lambda
 IGNORED_KEYS = frozenset({"name", "seed", "trainable", "shared_object_id"})
 
 
@@ -90,16 +86,25 @@ def _token_pair(shared: bool):
     "weight-sharing-opportunity",
     "warning",
     invalid=[lambda: _siamese(False, "siamese_unshared"), lambda: _siamese(False, "gru_pair", "GRU"), _two_towers,
-             lambda: _token_pair(False)],
+             lambda: _token_pair(False), lambda: _siamese(False, "custom_pair", "PairEncoder")],
     valid=[lambda: _siamese(True, "siamese_shared"), lambda: _siamese(False, "different", right_units=8),
            _same_start_branches, _tabular_fields, lambda: _token_pair(True)],
 )
 def weight_sharing_opportunity(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    Finds branches that are identical in structure and layer configuration, start from different
-    inputs of the same shape and dtype, and meet (in a merge layer such as Concatenate, Add,
-    Subtract or Dot, or as symmetric model outputs), yet each have their own weights.
+    Finds identical branches that start from different inputs and meet, yet each have their own
+    weights: a Siamese network written without sharing.
+
+    ## Details
+    The branches are identical in structure and layer configuration, start from different inputs of
+    the same shape and dtype, and meet in a merge layer (Concatenate, Add, Subtract, Dot...) or as
+    symmetric model outputs.
+
+    Branches that start by looking up ONE id per sample in an Embedding (the per-field embeddings
+    of Wide & Deep, DeepFM and other tabular models) are not reported: each input is a different
+    categorical feature, id 3 of one field and id 3 of another are unrelated, and one table for
+    all fields would conflate them. Token sequences (two texts from one vocabulary) still are.
 
     ## Why it matters
     That is a Siamese network written without sharing: both sides are meant to map their inputs
@@ -121,11 +126,6 @@ def weight_sharing_opportunity(graph: ModelGraph, opts: RuleOptions) -> Iterator
     ```
     If the two sides are meant to differ (a question encoder and a text encoder), give them
     different configurations, or ignore this rule for the model.
-
-    Branches that start by looking up ONE id per sample in an Embedding (the per-field embeddings
-    of Wide & Deep, DeepFM and other tabular models) are not reported: each input is a different
-    categorical feature, id 3 of one field and id 3 of another are unrelated, and one table for
-    all fields would conflate them. Token sequences (two texts from one vocabulary) still are.
     """
     signatures = _Signatures(graph)
     meetings: list[tuple[str, tuple[str, ...]]] = []
