@@ -29,6 +29,7 @@ from inspector.graph import (
     tensor_id,
 )
 from inspector.loaders.limits import OUTPUT_SLACK
+from inspector.security.config_pickles import config_pickles
 from inspector.security.config_scan import config_payloads
 
 MODEL_CLASSES = {"Model", "Functional", "Sequential"}
@@ -82,7 +83,8 @@ def parse_model(
         raise UnsupportedError(source.path, f"malformed model config: it is {_kind(model)}, not an object")
     notes = list(notes)
     compile_label = "training_config" if source.format in ("h5", "savedmodel") else "compile_config"
-    source = replace(source, payloads=source.payloads + config_payloads(model, training_config, compile_label))
+    found = config_payloads(model, training_config, compile_label) + tuple(config_pickles(model))
+    source = replace(source, payloads=source.payloads + found)
     if training_config is not None and not isinstance(training_config, Mapping):
         notes.append(f"the compile config is {_kind(training_config)}, not an object: not read")
         training_config = None
