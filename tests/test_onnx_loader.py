@@ -289,8 +289,8 @@ WILD = Path(__file__).resolve().parent.parent / "fixtures" / "wild"
 
 def test_a_tf2onnx_export_counts_the_keras_weights_not_its_shape_constants():
     """tf2onnx stores every shape, axis list and index a Reshape, Flatten, Slice or Gather reads
-    as an int32/int64 initializer; they were counted as parameters (the export of a 269-parameter
-    Keras model read 8 more before its biases were non-zero, and 20 more after)."""
+    as an int32/int64 initializer; they were counted as parameters (this export of a 269-parameter
+    Keras model read as 288)."""
     counts = json.loads((WILD / "params.json").read_text())
     path = WILD / "tf2onnx_reshape.onnx"
     model = onnx.load(str(path))

@@ -55,6 +55,17 @@ def test_tf_keras_op_layers_read_every_tensor_they_are_called_on(suffix):
     assert slicing["slice_spec"][1] == 0
 
 
+def test_a_nested_model_called_on_a_dict_reads_its_tensors():
+    """tf.keras writes the call of a model taking a dict as that dict of tensors
+    (`{"left": ["a", 0, 0, {}], "right": ["b", 0, 0, {}]}`); it was read as a call on nothing."""
+    path = WILD / "tfkeras_dict_call.h5"
+    graph = inspector.load(path)
+    assert _findings(path) == []
+    assert _inputs(graph, "pair") == ["a", "b"]
+    assert _inputs(graph, "tf.math.maximum") == ["ids"]  # maximum(0, ids): a constant first argument
+    assert graph.total_params == 49
+
+
 @pytest.mark.parametrize("suffix", [".h5", ".keras"])
 def test_keras3_tensor_keywords_are_inputs(suffix):
     """Keras 3 writes `MultiHeadAttention(query=..., value=..., key=...)` with no positional
