@@ -447,6 +447,6 @@ def test_a_pickle_any_layer_keeps_in_its_config_is_named(tmp_path, fixtures_dir)
     layer["config"]["state"] = {"blob": base64.b64encode(pickle.dumps(_Touch(), protocol=4)).decode("ascii")}
     path = tmp_path / "custom.json"
     path.write_text(json.dumps(config))
-    assert _pickle_findings(path) == [
-        f"layer {layer['name']!r} config.state.blob: a pickle calling os.system (a pickle, base64 in the "
-        "config): whatever deserializes this value unpickles it"]
+    expected = (f"layer {layer['name']!r} config.state.blob: a pickle calling os.system (a pickle, base64 in "
+                "the config): whatever deserializes this value unpickles it")
+    assert _pickle_findings(path) == [expected]

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import inspector
+from inspector.loaders import hdf5
 
 WILD = Path(__file__).resolve().parent.parent / "fixtures" / "wild"
 PARAMS = json.loads((WILD / "params.json").read_text())
@@ -78,7 +79,8 @@ def test_keras3_tensor_keywords_are_inputs(suffix):
     assert not [f for f in _findings(path) if f.startswith(("disconnected-graph", "unused-input"))]
 
 
-def test_windows_dot_keras_weights_are_read():
+@pytest.mark.parametrize("lite", [True, False], ids=["lite-reader", "h5py-child"])
+def test_windows_dot_keras_weights_are_read(lite, monkeypatch):
     """tf.keras 2.13-2.15 on Windows names weight groups `layers\\dense` (one group at the root):
     the file was read as holding no weights (`Total params: 0`) and export found none. The
     fixture is what tf_keras writes on Windows: build.py saves with `ntpath.join` as its path
@@ -89,6 +91,7 @@ def test_windows_dot_keras_weights_are_read():
 
         with h5py.File(io.BytesIO(archive.read("model.weights.h5"))) as h5:
             assert "layers\\dense" in h5 and "layers" not in h5  # the Windows layout, really
+    monkeypatch.setattr(hdf5, "LITE", lite)
     graph = inspector.load(path)
     assert graph.total_params == PARAMS["tfkeras_windows.keras"] == 59
     inner = graph.layer("inner").subgraph.layer("inner_dense")
