@@ -31,7 +31,7 @@ from inspector.security.pickle_scan import (
 )
 
 MIN_LENGTH = 64  # shorter base64 holds no pickle worth the name (an empty torch.save is ~1 KB)
-MAX_MEMBER = 64 * 2**20  # a pickle member of a torch.save archive inflated at most this far
+MAX_MEMBER = 64 * 2**20  # bytes of pickle members inflated from one torch.save archive, at most
 MAX_NAMED = 6  # globals named in a message; the rest are counted
 _TORCH_LOAD = ("Keras on the torch backend runs torch.load on it (TorchModuleWrapper) when the file is "
                "loaded with safe_mode=False, and by default in releases before keras-team/keras#21575 "
@@ -53,7 +53,7 @@ TORCH_RECONSTRUCTION = re.compile(
 
 def config_pickles(config: Any, place: str = "") -> list[Payload]:
     """A `pickle` payload for every base64 string value in `config` that decodes to a pickle
-    (or a torch.save archive of pickles) calling more than numpy array rebuilding."""
+    (or a torch.save archive of pickles) calling more than numpy's or torch's own rebuilding."""
     wrappers = {id(value) for _, value, holder in config_values(config, place)
                 if holder.get("class_name") == "TorchModuleWrapper" and isinstance(value, Mapping)}
     found = []
@@ -97,13 +97,15 @@ def _pickles(data: bytes) -> Iterator[tuple[str, PickleReport]]:
         return
     torch = any(info.filename.endswith("data.pkl") for info in members)
     what = "a torch.save archive" if torch else "a zip archive"
+    budget = MAX_MEMBER  # inflated bytes for the whole archive: a zip bomb costs no more
     for info in members:
-        if info.file_size > MAX_MEMBER:
+        if info.file_size > budget:
             yield f"{what}, member {info.filename}", PickleReport((), f"{info.file_size:,} bytes; not read")
-            continue
+            break
         try:
             with archive.open(info) as member:
-                pickled = member.read(MAX_MEMBER + 1)
+                pickled = member.read(info.file_size)
+            budget -= len(pickled)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
             yield f"{what}, member {info.filename}", PickleReport((), f"cannot be read: {exc}")
             continue
