@@ -282,3 +282,46 @@ def test_exported_fixture_reads_back_with_its_input_and_output_names(tmp_path):
     summary = CliRunner().invoke(main, ["summary", str(out)]).output
     assert "Outputs: answer (None, 6) float32" in summary
     assert "Inputs: text (None, 20) int32" in summary
+
+
+WILD = Path(__file__).resolve().parent.parent / "fixtures" / "wild"
+
+
+def test_a_tf2onnx_export_counts_the_keras_weights_not_its_shape_constants():
+    """tf2onnx stores every shape, axis list and index a Reshape, Flatten, Slice or Gather reads
+    as an int32/int64 initializer; they were counted as parameters (this export of a 269-parameter
+    Keras model read as 288)."""
+    counts = json.loads((WILD / "params.json").read_text())
+    path = WILD / "tf2onnx_reshape.onnx"
+    model = onnx.load(str(path))
+    integers = [t for t in model.graph.initializer if t.data_type in (TensorProto.INT64, TensorProto.INT32)]
+    assert len(integers) >= 8  # the file really holds shape constants, int32 and int64
+    graph = load_path(path)
+    assert graph.total_params == counts["tf2onnx_reshape.onnx"] == 269  # Keras' count_params()
+    assert {w.dtype for layer in graph.layers for w in layer.weights} == {"float32"}
+    # the constants stay visible on the node that reads them
+    flatten = next(layer for layer in graph.layers if layer.name.endswith("flatten_1/Reshape"))
+    assert flatten.params == 0 and flatten.weights == ()
+    constants = list(flatten.config["constant inputs"].values())
+    assert constants == [{"dims": [2], "dtype": "int64", "value": [-1, 72]}]
+
+
+def test_quantized_weights_and_biases_are_parameters_but_their_scales_are_not(tmp_path):
+    """By the schema: QLinearConv's int8 weights and int32 bias are parameters (int32 where the
+    input takes no int64); the scales and zero points describe their encoding."""
+    def const(name, array):
+        return numpy_helper.from_array(np.asarray(array), name)
+
+    inits = [const("x_scale", np.float32(0.1)), const("x_zero", np.uint8(0)),
+             const("w", np.ones((4, 1, 3, 3), np.int8)), const("w_scale", np.float32(0.2)),
+             const("w_zero", np.int8(0)), const("y_scale", np.float32(0.3)), const("y_zero", np.uint8(0)),
+             const("b", np.zeros(4, np.int32)), const("shape", np.array([-1, 144], np.int64))]
+    nodes = [helper.make_node("QLinearConv", ["x", "x_scale", "x_zero", "w", "w_scale", "w_zero",
+                                              "y_scale", "y_zero", "b"], ["c"], name="conv"),
+             helper.make_node("Reshape", ["c", "shape"], ["y"], name="flatten")]
+    graph = helper.make_graph(nodes, "q", [helper.make_tensor_value_info("x", TensorProto.UINT8, [1, 1, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.UINT8, [1, 144])], initializer=inits)
+    path = _save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "q.onnx")
+    loaded = load_path(path)
+    assert [w.name for w in loaded.layer("conv").weights] == ["w", "b"]
+    assert loaded.total_params == 36 + 4

@@ -7,6 +7,7 @@ no security finding, the marker is never written and TensorFlow/Keras are never 
 
 from __future__ import annotations
 
+import base64
 import importlib
 import io
 import json
@@ -15,6 +16,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -24,10 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))  # a folder of scripts, not a package
 samples = importlib.import_module("security_samples")
 
+import inspector
 from inspector.engine import all_rules, lint_target
 from inspector.report import LintRun
 from inspector.report.sarif import sarif_dict
-from inspector.security.pickle_scan import scan_pickle
+from inspector.security.pickle_scan import scan_pickle, scan_pickle_stream
 
 FRAMEWORKS = ("tensorflow", "keras", "tf_keras", "torch", "jax")
 
@@ -377,3 +380,73 @@ def test_export_never_hands_a_file_with_payloads_to_keras(folder, tmp_path):
                      "security finding (config-driven import of builtins.exec): "
                      f"`inspect scan {path}` explains; do not load it with Keras")]
     assert not (folder / samples.MARKER).exists()
+
+
+# -- pickles inside the config: Keras' TorchModuleWrapper (fixtures/wild/build.py wrote these) --
+WILD = Path(__file__).resolve().parent.parent / "fixtures" / "wild"
+
+
+def _wrapper_config(path: Path) -> tuple[dict, dict]:
+    """The model config of a TorchModuleWrapper .keras file and its wrapper layer's config."""
+    with zipfile.ZipFile(path) as archive:
+        config = json.loads(archive.read("config.json"))
+    wrapper = next(layer for layer in config["config"]["layers"] if layer["class_name"] == "TorchModuleWrapper")
+    return config, wrapper["config"]
+
+
+def _with_module(tmp_path: Path, data: bytes) -> Path:
+    """The linear wrapper file with `data` as its base64 module: what a tampered upload holds."""
+    source = WILD / "torch_wrapper_linear.keras"
+    config, wrapper = _wrapper_config(source)
+    wrapper["module"] = base64.b64encode(data).decode("ascii")
+    out = tmp_path / "tampered.keras"
+    with zipfile.ZipFile(source) as archive, zipfile.ZipFile(out, "w") as copy:
+        for info in archive.infolist():
+            copy.writestr(info, json.dumps(config) if info.filename == "config.json" else archive.read(info))
+    return out
+
+
+def _pickle_findings(path: Path) -> list[str]:
+    return [f.message for f in inspector.lint(path) if f.name == "pickle-payload"]
+
+
+def test_a_torch_module_pickle_in_the_config_is_named_with_its_place():
+    """Keras writes the wrapped module as base64(torch.save(module)) in `config.module` and runs
+    torch.load on it; a module carrying a call into os was "No findings" before."""
+    path = WILD / "torch_wrapper_marker.keras"
+    assert base64.b64decode(_wrapper_config(path)[1]["module"])[:4] == b"PK\x03\x04"  # a torch.save zip
+    (message,) = _pickle_findings(path)
+    assert message.startswith("layer 'wrapped' config.module: a pickle calling os.getcwd, ")
+    assert "a torch.save archive, member archive/data.pkl" in message and "safe_mode=False" in message
+
+
+def test_a_module_of_torch_layers_alone_is_no_payload():
+    """Rebuilding torch's own tensors and layer classes is what the wrapper is for."""
+    assert _pickle_findings(WILD / "torch_wrapper_linear.keras") == []
+
+
+def test_a_plain_pickle_or_a_pickle_stream_in_the_config_is_named(tmp_path):
+    """Not only the torch.save zip: a bare pickle, and the legacy torch.save stream of several
+    pickles one after another (the payload in the fourth)."""
+    bare = _with_module(tmp_path, pickle.dumps(_Touch(), protocol=2))
+    (message,) = _pickle_findings(bare)
+    assert message.startswith("layer 'wrapped' config.module: a pickle calling os.system (a pickle, base64 in "
+                              "the config): Keras on the torch backend runs torch.load on it")
+    stream = b"".join(pickle.dumps(part, protocol=2) for part in (0x1950A86A20F9469CFC6C, 1001, {"little": True}))
+    streamed = _with_module(tmp_path, stream + pickle.dumps(_Touch(), protocol=2) + pickle.dumps(["0"], protocol=2))
+    (message,) = _pickle_findings(streamed)
+    assert "a pickle calling os.system" in message
+    assert scan_pickle_stream(stream + pickle.dumps(_Touch(), protocol=2)).end == len(stream) + len(
+        pickle.dumps(_Touch(), protocol=2))
+
+
+def test_a_pickle_any_layer_keeps_in_its_config_is_named(tmp_path, fixtures_dir):
+    """A custom layer can store base64 pickle bytes under any key of its config, in any format."""
+    config = json.loads((fixtures_dir / "dense_functional.json").read_text())
+    layer = config["config"]["layers"][1]
+    layer["config"]["state"] = {"blob": base64.b64encode(pickle.dumps(_Touch(), protocol=4)).decode("ascii")}
+    path = tmp_path / "custom.json"
+    path.write_text(json.dumps(config))
+    expected = (f"layer {layer['name']!r} config.state.blob: a pickle calling os.system (a pickle, base64 in "
+                "the config): whatever deserializes this value unpickles it")
+    assert _pickle_findings(path) == [expected]

@@ -355,20 +355,22 @@ class HDF5Index:
     another file.
     """
 
-    def __init__(self, path: Path, h5: HDF5Metadata):
+    def __init__(self, path: Path, h5: HDF5Metadata, backslash_separates: bool = False):
+        """`backslash_separates`: read `\\` in a link name as `/` (tf.keras 2.13-2.15 on Windows
+        named the groups of a `.keras` file's weights `layers\\dense`, one group at the root)."""
         self.path = path
         self.arrays: dict[str, tuple[tuple[int, ...], str]] = {}
         self.children: dict[str, list[str]] = {"": []}
+        self._listed: set[str] = set()
         for link in h5.links():
-            name = link.name
+            name = link.name.replace("\\", "/") if backslash_separates else link.name
             if link.kind == EXTERNAL:
                 filename, target = link.external or ("?", "?")
                 _refuse_reference(path, f"HDF5 external link /{name} -> {filename}:{target}; not followed",
                                   f"/{name}", f"an HDF5 external link to {filename}:{target}")
             if link.kind != HARD:
                 continue
-            parent, _, leaf = name.rpartition("/")
-            self.children.setdefault(parent, []).append(leaf)
+            self._add_child(name)
             if link.dataset is not None:
                 if link.dataset.foreign:
                     _refuse_reference(path, f"dataset /{name} stores its data in another file; not followed",
@@ -378,6 +380,17 @@ class HDF5Index:
                 self.children.setdefault(name, [])
         for names in self.children.values():
             names.sort(key=_natural)
+
+    def _add_child(self, name: str) -> None:
+        """List `name` under its parent, and each parent under its own when no link named it
+        (`layers` when the file only holds `layers\\dense`)."""
+        while name not in self._listed:
+            self._listed.add(name)
+            parent, _, leaf = name.rpartition("/")
+            self.children.setdefault(parent, []).append(leaf)
+            name = parent
+            if not name:
+                break
 
     def is_group(self, name: str) -> bool:
         return name in self.children

@@ -29,6 +29,7 @@ from inspector.graph import (
     tensor_id,
 )
 from inspector.loaders.limits import OUTPUT_SLACK
+from inspector.security.config_pickles import config_pickles
 from inspector.security.config_scan import config_payloads
 
 MODEL_CLASSES = {"Model", "Functional", "Sequential"}
@@ -82,7 +83,8 @@ def parse_model(
         raise UnsupportedError(source.path, f"malformed model config: it is {_kind(model)}, not an object")
     notes = list(notes)
     compile_label = "training_config" if source.format in ("h5", "savedmodel") else "compile_config"
-    source = replace(source, payloads=source.payloads + config_payloads(model, training_config, compile_label))
+    found = config_payloads(model, training_config, compile_label) + tuple(config_pickles(model))
+    source = replace(source, payloads=source.payloads + found)
     if training_config is not None and not isinstance(training_config, Mapping):
         notes.append(f"the compile config is {_kind(training_config)}, not an object: not read")
         training_config = None
@@ -588,34 +590,76 @@ def _inbound_calls(nodes, stored) -> Iterator[tuple[tuple[Ref, ...], dict[str, A
     if not isinstance(nodes, list):
         raise Malformed(f"'inbound_nodes' is {_kind(nodes)}, not a list")
     for node in nodes:
-        if isinstance(node, Mapping):  # Keras 3: {"args": [...], "kwargs": {...}}
-            refs: list[Ref] = []
-            _collect_k3(node.get("args", []), refs, stored)
-            arguments: dict[str, Any] = {}
-            kwargs = node.get("kwargs") or {}
-            if not isinstance(kwargs, Mapping):
-                raise Malformed(f"a call's 'kwargs' is {_kind(kwargs)}, not an object")
-            for key, value in kwargs.items():
-                before = len(refs)
-                _collect_k3(value, refs, stored)
-                if len(refs) == before:
-                    arguments[key] = value
-            yield tuple(refs), arguments
-        elif isinstance(node, list):  # Keras 1/2: [[layer, node, tensor, kwargs], ...]
-            refs = []
-            arguments = {}
-            for item in node:
-                if _is_ref(item):
-                    refs.append((str(item[0]), int(item[1]), int(item[2])))
-                    if len(item) == 4 and isinstance(item[3], Mapping):
-                        for key, value in item[3].items():
-                            extra: list[Ref] = []
-                            _collect_k2_kwarg(value, extra)
-                            if extra:
-                                refs.extend(extra)
-                            else:
-                                arguments[key] = value
-            yield tuple(refs), arguments
+        if isinstance(node, Mapping) and ("args" in node or "kwargs" in node):
+            yield _k3_call(node, stored)
+        else:
+            yield _k2_call(node)
+
+
+def _k3_call(node: Mapping, stored) -> tuple[tuple[Ref, ...], dict[str, Any]]:
+    """Keras 3: `{"args": [...], "kwargs": {...}}`, a tensor anywhere in either being a
+    `__keras_tensor__` (a mask, MultiHeadAttention's `value=`, a list given to `concatenate`)."""
+    refs: list[Ref] = []
+    _collect_k3(node.get("args", []), refs, stored)
+    arguments: dict[str, Any] = {}
+    kwargs = node.get("kwargs") or {}
+    if not isinstance(kwargs, Mapping):
+        raise Malformed(f"a call's 'kwargs' is {_kind(kwargs)}, not an object")
+    for key, value in kwargs.items():
+        before = len(refs)
+        _collect_k3(value, refs, stored)
+        if len(refs) == before:
+            arguments[key] = value
+    return tuple(refs), arguments
+
+
+K2_CONSTANT = "_CONSTANT_VALUE"  # tf.keras' stand-in for a first argument that is no tensor
+
+
+def _k2_call(node) -> tuple[tuple[Ref, ...], dict[str, Any]]:
+    """Keras 1/2: the call's first argument in its own structure, each tensor in it written as
+    `[layer, node, tensor, kwargs]` with the call's keyword arguments repeated on every one.
+
+    Usually a list of those (`[["dense", 0, 0, {}]]`), but tf.keras 2.4+ keeps the structure of
+    the first argument for its op layers (TFOpLambda, SlicingOpLambda: `_preserve_input_structure_
+    in_config`), so `x + y` is written flat, one tensor and not a list of one:
+    `["conv2d", 0, 0, {"y": ["conv2d_1", 0, 0], "name": null}]`. A first argument that is no tensor
+    (`1.0 - x`) reads `["_CONSTANT_VALUE", -1, 1.0, {...}]`. Tensors passed by keyword (`y=`,
+    MultiHeadAttention's `value=`, a `mask=`) are `[layer, node, tensor]` anywhere in the kwargs.
+    This follows tf_keras' own reader (`functional.reconstruct_from_config` and
+    `tf_utils.convert_inner_node_data`): a list of 3 or 4 items that starts with a string is one
+    tensor; any other list or object is structure around tensors.
+    """
+    refs: list[Ref] = []
+    kwargs: dict[str, Any] = {}
+    for leaf in _k2_leaves(node):
+        if leaf[0] != K2_CONSTANT:
+            if not (isinstance(leaf[1], int) and isinstance(leaf[2], int)):
+                raise Malformed(f"a call reads tensor {leaf[:3]!r}, whose node and tensor indices are not numbers")
+            refs.append((leaf[0], leaf[1], leaf[2]))
+        if len(leaf) == 4 and isinstance(leaf[3], Mapping):
+            for key, value in leaf[3].items():  # the same kwargs on every tensor: keep one copy
+                kwargs.setdefault(str(key), value)
+    arguments: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        before = len(refs)
+        _collect_k2_kwarg(value, refs)
+        if len(refs) == before:
+            arguments[key] = value
+    return tuple(refs), arguments
+
+
+def _k2_leaves(value) -> Iterator[list]:
+    """The `[layer, node, tensor(, kwargs)]` entries of a Keras 1/2 call, in order."""
+    if isinstance(value, (list, tuple)):
+        if len(value) in (3, 4) and isinstance(value[0], str):
+            yield list(value)
+        else:
+            for item in value:
+                yield from _k2_leaves(item)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _k2_leaves(item)
 
 
 def _collect_k3(value, refs: list[Ref], stored) -> None:
@@ -638,11 +682,16 @@ def _collect_k3(value, refs: list[Ref], stored) -> None:
 
 
 def _collect_k2_kwarg(value, refs: list[Ref]) -> None:
-    """tf.keras 2 stores tensor kwargs (e.g. Attention's `value`) as nested [name, node, tensor]."""
-    if _is_ref(value):
+    """tf.keras 2 writes a tensor keyword argument (`y=`, `value=`, `mask=[m1, m2]`) as
+    `[layer, node, tensor]`, wherever it sits in the argument's structure."""
+    if _is_ref(value) and len(value) == 3:
         refs.append((str(value[0]), int(value[1]), int(value[2])))
-    elif isinstance(value, (list, tuple)) and value and all(_is_ref(v) for v in value):
-        refs.extend((str(v[0]), int(v[1]), int(v[2])) for v in value)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _collect_k2_kwarg(item, refs)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            _collect_k2_kwarg(item, refs)
 
 
 # -- training configuration -------------------------------------------------------------------

@@ -151,7 +151,7 @@ class ZipWeights:
     def __init__(self, path: Path, h5):
         """`h5`: what open_metadata returned (lite reader or h5py)."""
         self.path = path
-        self.index = HDF5Index(path, h5)
+        self.index = HDF5Index(path, h5, backslash_separates=True)  # saved on Windows by tf.keras 2.13-2.15
 
     def layer_weights(self, path: tuple[LayerKey, ...]) -> list[Weight] | None:
         group = ""

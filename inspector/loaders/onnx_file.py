@@ -18,6 +18,7 @@ producing several graph outputs keeps its node name: one layer cannot carry two 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from math import prod
 from pathlib import Path
@@ -92,6 +93,7 @@ def _build(path: Path, model, checked_notes: list[str]) -> ModelGraph:
         produced[value.name] = call.outputs[0]
         builder.inputs.append(call.outputs[0])
 
+    opsets = {o.domain or "ai.onnx": o.version for o in model.opset_import}
     owner: dict[str, str] = {}  # initializer -> the first node that reads it (its owner)
     shared: dict[str, list[str]] = {}  # initializer -> every node that reads it
     renamed: list[str] = []
@@ -102,11 +104,14 @@ def _build(path: Path, model, checked_notes: list[str]) -> ModelGraph:
                 renamed.append(f"{name} (node {node.name!r})" if node.name else f"{name} (an unnamed {node.op_type})")
         else:
             name = _unique(node.name or f"{node.op_type}_{i}", names)
-        weights, tensor_inputs = [], []
-        for value in node.input:
+        weights, tensor_inputs, constants = [], [], {}
+        for position, value in enumerate(node.input):
             if not value:
                 continue  # an omitted optional input
             if value in initializers and value not in produced:
+                if not parameter_input(node, position, initializers[value], opsets):
+                    constants[value] = _tensor_summary(_dense(initializers[value]))
+                    continue
                 if value in owner:
                     if owner[value] != name:
                         shared.setdefault(value, [owner[value]]).append(name)
@@ -119,7 +124,10 @@ def _build(path: Path, model, checked_notes: list[str]) -> ModelGraph:
                                       "initializer provides: the file is truncated or invalid")
             tensor_inputs.append(produced[value])
         params = sum(w.size for w in weights)
-        builder.add_layer(Layer(name, node.op_type, _attributes(node), module=node.domain or "onnx",
+        config = _attributes(node)
+        if constants:  # shapes, axes, indices...: what the node reads, not what it learned
+            config[CONSTANTS] = constants
+        builder.add_layer(Layer(name, node.op_type, config, module=node.domain or "onnx",
                                 weights=tuple(weights), params=params, trainable_params=params))
         outs = list(node.output)
         call = builder.add_call(name, 0, tensor_inputs, [shapes.get(o) for o in outs], [dtypes.get(o) for o in outs])
@@ -138,7 +146,8 @@ def _build(path: Path, model, checked_notes: list[str]) -> ModelGraph:
             raise LoadError(path, f"graph output {value.name!r} is produced by no node: the file is truncated "
                                   "or invalid")
         builder.outputs.append(produced[value.name])
-    unused = [n for n in initializers if n not in owner and n not in {v.name for v in graph.output}]
+    read = {v for node in graph.node for v in node.input}
+    unused = [n for n in initializers if n not in read and n not in {v.name for v in graph.output}]
     if unused:
         notes.append(f"{len(unused)} initializer(s) read by no node, not counted: " + ", ".join(unused[:5])
                      + (" ..." if len(unused) > 5 else ""))
@@ -172,6 +181,73 @@ def _value_types(model) -> tuple[dict[str, Shape | None], dict[str, str | None]]
 def _needs_inference(graph, shapes: Mapping[str, Any]) -> bool:
     """Some node output has no stored shape: only then is ONNX shape inference worth its cost."""
     return any(o and o not in shapes for node in graph.node for o in node.output)
+
+
+# -- which initializers are parameters ---------------------------------------------------------
+CONSTANTS = "constant inputs"  # the config key listing a node's initializers that are not weights
+FLOAT_TYPES = frozenset({"float", "double", "float16", "bfloat16", "float8e4m3fn", "float8e4m3fnuz",
+                         "float8e5m2", "float8e5m2fnuz", "float4e2m1"})
+QUANTIZED_TYPES = frozenset({"int8", "uint8", "int4", "uint4", "int16", "uint16"})
+INDEX_TYPES = frozenset({"int32", "int64"})
+# Inputs that carry an operator's settings as a tensor, not something learned: Resize's scales
+# and region of interest, Clip's bounds, Pad's fill value, and quantization's scales and zero
+# points (the encoding of a weight, not more weights).
+SETTING_INPUTS = frozenset({"scales", "roi", "min", "max", "constant_value"})
+
+
+def parameter_input(node, position: int, init, opsets: Mapping[str, int]) -> bool:
+    """Whether the initializer `init`, read as input `position` of `node`, is a parameter.
+
+    Exporters store a model's weights as initializers, but also every shape, axis list and index
+    a Reshape, Slice, Gather or Unsqueeze reads (tf2onnx folds whole shape computations into
+    int64 constants); counting those would inflate the parameters against the Keras model. The
+    ONNX operator schema says what an input is: one that takes int64 and nothing but int32/int64
+    (`shape`, `axes`, `starts`, `indices`, `repeats`, `pads`) is never a weight; a setting passed as a tensor
+    (SETTING_INPUTS, `*_scale`, `*_zero_point`) neither. Elsewhere the dtype decides: floating
+    point and the small integers of quantized weights are parameters; int64 is shape arithmetic
+    (a Concat or Gather of shape pieces); int32 is a parameter only where int64 is not accepted
+    (QLinearConv's bias). An operator the schemas do not know is judged by dtype alone.
+    """
+    dtype = _dtype_name(init.values.data_type if hasattr(init, "values") else init.data_type)
+    dtype = {"float32": "float", "float64": "double"}.get(dtype, dtype)
+    domain = node.domain if node.domain not in ("", "ai.onnx") else ""
+    formal = _formal_input(node.op_type, domain, opsets.get(domain or "ai.onnx"), position)
+    if formal is not None:
+        name, allowed = formal
+        if "int64" in allowed and allowed <= INDEX_TYPES:
+            return False
+        if name in SETTING_INPUTS or name.endswith(("_scale", "_zero_point")):
+            return False
+        if dtype == "int32":
+            return "int64" not in allowed
+    return dtype in FLOAT_TYPES or dtype in QUANTIZED_TYPES
+
+
+@functools.lru_cache(maxsize=4096)
+def _formal_input(op_type: str, domain: str, version: int | None, position: int
+                  ) -> tuple[str, frozenset[str]] | None:
+    """(name, element types it accepts) of the schema input that `position` binds to, or None
+    for an operator (or an input past its last) that the ONNX schemas do not describe."""
+    from onnx import defs
+
+    try:
+        schema = defs.get_schema(op_type, version or defs.onnx_opset_version(), domain)
+    except Exception:  # noqa: BLE001 - onnx raises SchemaError for an operator it does not know
+        return None
+    inputs = schema.inputs
+    if not inputs:
+        return None
+    formal = inputs[min(position, len(inputs) - 1)]
+    if position >= len(inputs) and formal.option != defs.OpSchema.FormalParameterOption.Variadic:
+        return None
+    constraints = {c.type_param_str: c.allowed_type_strs for c in schema.type_constraints}
+    types = constraints.get(formal.type_str, [formal.type_str])
+    return formal.name, frozenset(t.removeprefix("tensor(").removesuffix(")") for t in types)
+
+
+def _dense(init):
+    """The TensorProto of an initializer (a sparse one's values)."""
+    return init.values if hasattr(init, "values") else init
 
 
 def _weight(init) -> Weight:

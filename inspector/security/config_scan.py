@@ -134,6 +134,14 @@ def _walk(value: Any, place: str):
         stack.extend(reversed(children))
 
 
+def config_values(value: Any, place: str = ""):
+    """(place, value, the object holding it) for every key of every object inside `value`,
+    places as the payloads name them: `layer 'wrapped' config.module`."""
+    for where, obj, _, _ in _walk(value, place):
+        for key, child in obj.items():
+            yield _join(where, str(key)), child, obj
+
+
 def _layer_place(layer: Mapping, fallback: str) -> str:
     name = layer.get("name")
     if not isinstance(name, str) and isinstance(layer.get("config"), Mapping):

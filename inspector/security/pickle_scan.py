@@ -34,6 +34,7 @@ class PickleReport:
 
     globals: tuple[str, ...]
     error: str | None = None
+    end: int = 0  # the offset just past its STOP opcode (0 when it has none)
 
     @property
     def unsafe(self) -> tuple[str, ...]:
@@ -58,7 +59,7 @@ def scan_pickle(data: bytes) -> PickleReport:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pickletools warns on odd string escapes: data, not our bug
-            for op, arg, _ in pickletools.genops(data):
+            for op, arg, pos in pickletools.genops(data):
                 name = op.name
                 if name in _STRINGS:
                     strings.append(arg if isinstance(arg, str) else str(arg))
@@ -75,10 +76,33 @@ def scan_pickle(data: bytes) -> PickleReport:
                     module, attr = (strings[-2], strings[-1]) if len(strings) >= 2 else (None, None)
                     found[_global(module, attr) if module and attr else "<a global built at run time>"] = None
                 elif name == "STOP":
-                    break
+                    return PickleReport(tuple(found), end=pos + 1)
     except (ValueError, EOFError, KeyError, TypeError, IndexError) as exc:
         return PickleReport(tuple(found), str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     return PickleReport(tuple(found))
+
+
+MAX_PICKLES = 16  # a legacy torch.save stream holds five; more is not a file anyone wrote
+
+
+def scan_pickle_stream(data: bytes) -> PickleReport:
+    """Pickles written one after another (what `torch.save` wrote before its zip format: a
+    magic number, a protocol version, system info, the object, its storage keys), read as one:
+    their globals together, the first error, and the end of the last one read."""
+    found: dict[str, None] = {}
+    offset = 0
+    for _ in range(MAX_PICKLES):
+        report = scan_pickle(data[offset:])
+        found.update(dict.fromkeys(report.globals))
+        if report.error or not report.end:
+            return PickleReport(tuple(found), report.error, offset)
+        offset += report.end
+        if offset >= len(data) or data[offset] != PROTO:
+            break
+    return PickleReport(tuple(found), end=offset)
+
+
+PROTO = 0x80  # the first opcode of every pickle of protocol 2 and later
 
 
 def _global(module: str, attr: str) -> str:

@@ -24,15 +24,20 @@ def pickle_payload(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
 
     ## Details
     A `model.weights.npz` member may be a bare pickle, or hold an object array whose pickle names
-    globals such as `os.system`. The pickle is disassembled with `pickletools`, never unpickled; the
-    message names its globals and where it sits (several members of one name are each read).
+    globals such as `os.system`. A config may carry a pickle as base64 text: Keras'
+    `TorchModuleWrapper` keeps its module there as a `torch.save` archive (`config.module`); one
+    that rebuilds only torch's own tensors and layers is what the wrapper is for, and is not
+    reported. The pickle is disassembled with `pickletools`, never unpickled; the message names
+    its globals and where it sits (several members of one name are each read).
 
     ## Why it matters
     Unpickling calls those globals: Keras releases that read `model.weights.npz` with
     `np.load(allow_pickle=True)` (before 3.9) run the payload as soon as the model is loaded, with
     any `safe_mode`. A public proof-of-concept `.keras` file does exactly this with
     `os.system("id")`. Object arrays that Keras itself writes (a dict of number arrays per layer)
-    only rebuild numpy arrays and are not reported.
+    only rebuild numpy arrays and are not reported. Keras on the torch backend runs `torch.load`
+    on a `TorchModuleWrapper`'s module when loading with `safe_mode=False`, and by default in
+    releases before keras-team/keras#21575 (August 2025).
 
     ## Example
     ```python

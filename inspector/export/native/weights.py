@@ -47,7 +47,7 @@ class WeightFile:
                     from inspector.loaders.hdf5 import open_hdf5
 
                     data = archive.read("model.weights.h5")
-                    self._h5 = open_hdf5(self.path, io.BytesIO(data))
+                    self._h5 = WindowsNames.around(open_hdf5(self.path, io.BytesIO(data)))
                 elif "model.weights.npz" in names:
                     try:
                         self._npz = np.load(io.BytesIO(archive.read("model.weights.npz")), allow_pickle=False)
@@ -129,6 +129,45 @@ class WeightFile:
                 return None
             group = f"{container}/{numbered[slot.rank][1]}/"
         return group.rstrip("/")
+
+
+class WindowsNames:
+    """A `model.weights.h5` written by tf.keras 2.13-2.15 on Windows, read with `/` paths.
+
+    Its saver joined layer paths with the OS separator, so the file holds one root group named
+    `layers\\dense` (with `vars/0` below) where other systems write `layers/dense`. This view maps
+    every `/` path onto the stored name, and lists implied groups (`layers`) by their children.
+    """
+
+    def __init__(self, h5):
+        self.h5 = h5
+        self.stored: dict[str, str] = {}  # "/" path -> the name in the file
+        self.groups: dict[str, dict[str, None]] = {}  # "/" path of a group -> its children, in order
+        h5.visit(self._add)
+
+    @classmethod
+    def around(cls, h5):
+        """`h5` itself unless a name at its root holds a backslash."""
+        return cls(h5) if any("\\" in name for name in h5) else h5
+
+    def _add(self, name: str) -> None:
+        path = name.replace("\\", "/")
+        self.stored.setdefault(path, name)
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            self.groups.setdefault("/".join(parts[:depth]), {})[parts[depth]] = None
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.stored or key in self.groups
+
+    def __getitem__(self, key: str):
+        """The dataset at `key`, or a group's child names (all that iterating a group gives)."""
+        if key in self.groups:
+            return list(self.groups[key])
+        return self.h5[self.stored[key]]
+
+    def close(self) -> None:
+        self.h5.close()
 
 
 class Slot(NamedTuple):
