@@ -139,3 +139,22 @@ def test_action_reports_an_unreadable_file(pkg, sample: Path) -> None:
     code, outputs, printed, _ = run_action(pkg, sample, version="0.1.0", paths="models")
     assert code == 2 and outputs["exit-code"] == "2", printed
     assert "models/broken.h5" in printed
+
+
+def test_sarif_of_the_fixtures_is_valid_and_the_schema_rejects_a_broken_log() -> None:
+    """The schema is the OASIS SARIF 2.1.0 one (oasis-tcs/sarif-spec, Documents/CommitteeSpecifications/
+    2.1.0/sarif-schema-2.1.0.json, reformatted): it accepts every fixture's findings and refuses a
+    result whose level SARIF does not know."""
+    import sys
+
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(SCHEMA.read_text())
+    jsonschema.Draft7Validator.check_schema(schema)
+    done = subprocess.run([sys.executable, "-m", "inspector", "lint", "fixtures", "--output-format", "sarif",
+                           "--exit-zero"], cwd=REPO, capture_output=True, text=True, check=True)
+    sarif = json.loads(done.stdout)
+    assert len(sarif["runs"][0]["results"]) > 20
+    jsonschema.validate(sarif, schema)
+    sarif["runs"][0]["results"][0]["level"] = "fatal"
+    with pytest.raises(jsonschema.ValidationError, match="fatal"):
+        jsonschema.validate(sarif, schema)
