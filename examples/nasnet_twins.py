@@ -7,14 +7,14 @@ of the second build). Needs TensorFlow; `weights=None`, so nothing is downloaded
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
 
 def main(folder: Path) -> None:
+    from inspector.tf_runtime import import_tensorflow_quietly
+
+    import_tensorflow_quietly()  # TensorFlow's start-up lines on stderr say nothing to act on
     import keras
 
     for name, classes in (("NASNetMobile.keras", 1000), ("NASNetMobile_10_classes.keras", 10)):

@@ -68,15 +68,14 @@ def parse(text: str) -> list[Block]:
 BLOCKS = parse(README.read_text(encoding="utf-8"))
 
 
-def normal(lines: list[str] | tuple[str, ...], workspace: Path | None = None) -> list[str]:
-    out = []
-    for line in lines:
-        if workspace is not None:
-            line = line.replace(str(workspace) + "/", "").replace(str(workspace), ".")
-        if line.startswith("Time: "):
-            line = TIMES.sub("N s", line)
-        out.append(line.rstrip())
-    return out
+def relative(lines: list[str], workspace: Path) -> list[str]:
+    """The output as the README shows it: paths relative to the repository's root."""
+    return [line.replace(str(workspace) + "/", "").replace(str(workspace), ".").rstrip() for line in lines]
+
+
+def normal(lines: list[str] | tuple[str, ...]) -> list[str]:
+    """Lines to compare: timings without their numbers."""
+    return [TIMES.sub("N s", line) if line.startswith("Time: ") else line.rstrip() for line in lines]
 
 
 def matches(expected: list[str], actual: list[str], subset: bool) -> bool:
@@ -156,15 +155,15 @@ def test_readme_console_block(block: Block, workspace: Path, request) -> None:
         done = subprocess.run(["bash", "-c", f"(exit {status}); {command.line}"], cwd=workspace, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600, check=False)
         status = done.returncode
-        actual = normal(done.stdout.splitlines(), workspace)
-        expected = normal(command.output)
+        raw = relative(done.stdout.splitlines(), workspace)
+        actual, expected = normal(raw), normal(command.output)
         subset = block.mode == "subset"
-        if not matches(expected, actual, subset):
+        same = matches(expected, actual, subset)
+        if not same:
             failures.append(f"$ {command.line}\n--- README\n" + "\n".join(expected) + "\n+++ actual\n"
                             + "\n".join(actual))
         rewritten.append("$ " + command.line)
-        rewritten += updated(list(command.output), actual, subset) if not matches(expected, actual, subset) \
-            else list(command.output)
+        rewritten += list(command.output) if same else updated(list(command.output), raw, subset)
     stale = [p for p, data in committed.items() if (workspace / p.relative_to(REPO)).read_bytes() != data]
     if UPDATE:
         for p in stale:
