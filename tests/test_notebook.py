@@ -112,3 +112,22 @@ def test_exported_notebook_draws_each_page_in_chromium(executed, tmp_path: Path)
         # nbconvert's template links require.js and MathJax from a CDN, unreachable offline: not ours
         errors = [e for e in console_errors(driver) if "cdnjs.cloudflare.com" not in e]
         assert errors == []
+
+
+def test_outside_a_notebook_results_stay_plain(capsys) -> None:
+    """In a terminal `show` prints the summary and findings; the results stay a list and a dict."""
+    import json
+
+    from inspector.summary import summary_dict
+
+    inspector.show(UNSHARED)
+    printed = capsys.readouterr().out
+    assert printed.startswith('Model: "siamese_unshared_lstm" (Functional)')
+    assert "W101 weight-sharing-opportunity" in printed and printed.rstrip().endswith("1 finding (1 warning).")
+    summary = inspector.summarize(UNSHARED)
+    assert summary == summary_dict(load(UNSHARED)) and json.loads(json.dumps(summary)) == summary
+    findings = inspector.lint(UNSHARED)
+    assert isinstance(findings, list) and [f.code for f in findings] == ["W101"]
+    assert repr(findings).startswith("[<Finding ")
+    assert inspector.lint(REPO / "fixtures" / "dense_functional.keras")._repr_html_().startswith(
+        '<div style="font-weight:600;margin:4px 0">No findings</div>')
