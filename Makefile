@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 3
 
 help:
 	@echo "make setup      create .venv, install keras-inspector[dev] editable, install Graphviz dot"
-	@echo "make demo       setup, then inspect summary $(DEMO_MODEL) and inspect lint fixtures/"
+	@echo "make demo       setup (its .venv includes TensorFlow), then inspect summary $(DEMO_MODEL) and inspect lint fixtures/"
 	@echo "make test       setup, then the whole test suite (what CI runs)"
 	@echo "make bench      setup, then every benchmarks/*_bench.py (slow: minutes)"
 	@echo "make lint-code  ruff check ."

@@ -21,7 +21,9 @@ __all__ = [
     "is_builder_reference",
     "lint",
     "load",
+    "page",
     "render",
+    "show",
     "summarize",
 ]
 
@@ -55,9 +57,13 @@ def load(target: Any) -> ModelGraph:
 
 
 def __getattr__(name: str):
-    """`lint`, `summarize`, `render` and `export_onnx` load lazily: `import inspector` stays light."""
+    """The API loads lazily: `import inspector` stays light."""
     if name in ("lint", "summarize", "render", "export_onnx"):
         from inspector import api
 
         return getattr(api, name)
+    if name in ("show", "page"):  # notebooks: the interactive page inline
+        from inspector import display
+
+        return getattr(display, name)
     raise AttributeError(f"module 'inspector' has no attribute {name!r}")

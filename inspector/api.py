@@ -25,18 +25,21 @@ def lint(
     measure real loss contributions; that runs the model (`model`, or `target` loaded by Keras;
     a builder is called once). The CLI's `inspect lint` runs the same `engine.lint_target`.
     """
+    from inspector.display import Findings
     from inspector.engine import lint_target, select_rules
 
-    return lint_target(target, select_rules(select, ignore), options,
-                       str(data) if data is not None else None, model)
+    return Findings(lint_target(target, select_rules(select, ignore), options,
+                                str(data) if data is not None else None, model))
 
 
 def summarize(target: Any, expand_nested: bool = False) -> dict[str, Any]:
-    """The `inspect summary --format json` document, as a dict."""
+    """The `inspect summary --format json` document, as a dict (a notebook shows it as a table)."""
     from inspector import load
-    from inspector.summary import summary_dict
+    from inspector.display import Summary
+    from inspector.summary import format_text, summary_dict
 
-    return summary_dict(load(target), expand_nested)
+    graph = load(target)
+    return Summary(summary_dict(graph, expand_nested), format_text(graph, expand_nested))
 
 
 def render(target: Any, out: str | Path, lint: bool = False, **options: Any) -> Path:

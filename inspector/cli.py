@@ -217,7 +217,7 @@ def render(path: str, output: str, no_shapes: bool, no_params: bool, rankdir: st
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=str)
 @click.option("-o", "--output", "folder", required=True, type=click.Path(file_okay=False),
-              help="The docs folder: one PAGE.md and PAGE.svg per model (and index.md for several).")
+              help="The docs folder: one PAGE.md and PAGE.svg per model, and index.md listing every page.")
 @_diagram_options
 @click.option("--lint/--no-lint", "with_lint", default=True, show_default=True,
               help="Run every rule: findings on the diagram and in a section of the page.")

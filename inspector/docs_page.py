@@ -277,7 +277,7 @@ def build_docs(paths: Sequence[str], options: RenderOptions, lint: bool,
         entries.append((stem, graph))
     rows = dict(existing)
     rows.update((stem, index_row(graph)) for stem, graph in entries)
-    if len(rows) > 1:
+    if rows:  # one page or many: the index lists every page in the folder
         files["index.md"] = index_page(rows)
     return files
 

@@ -146,8 +146,9 @@ def test_fail_on_change_writes_then_fails_like_a_formatter(tmp_path: Path) -> No
     assert first.returncode == 1
     assert f"{out / 'dense_functional.md'}: rewritten" in first.stdout.splitlines()
     assert (out / "dense_functional.md").exists() and (out / "dense_functional.svg").exists()
+    assert "[dense_functional](dense_functional.md)" in (out / "index.md").read_text()  # one page: listed too
     again = docs(model, "-o", str(out), "--fail-on-change")
-    assert again.returncode == 0 and "0 of 3 files written" in again.stdout
+    assert again.returncode == 0 and "0 of 4 files written" in again.stdout
 
 
 def test_check_passes_with_another_graphviz_version(tmp_path: Path) -> None:

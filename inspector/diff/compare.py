@@ -70,6 +70,16 @@ class ModelDiff:
         """Architecturally different: anything but renames (what `--exit-code` reports)."""
         return bool(self.model or self.layers)
 
+    def _repr_html_(self) -> str:  # notebooks
+        from inspector.display import diff_html
+
+        return diff_html(self)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:  # IPython in a terminal
+        from inspector.diff.report import format_text
+
+        printer.text(format_text(self).rstrip("\n"))
+
     def of_status(self, status: str) -> tuple[LayerDiff, ...]:
         return tuple(d for d in self.layers if d.status == status)
 
