@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
 from inspector.rules import _examples as ex
+from inspector.rules._outputs import model_outputs
 from inspector.rules._util import ACTIVATION_LAYERS, DROPOUT_LAYERS, RESHAPE_LAYERS, unwrapped
 
 NOISE_LAYERS = DROPOUT_LAYERS - {"ActivityRegularization"}
@@ -64,7 +65,7 @@ def dropout_after_output(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viola
     ## How to fix
     Move the dropout before the output layer (`Dense(64) -> Dropout -> Dense(10)`).
     """
-    for tensor in graph.outputs:
+    for tensor, _ in model_outputs(graph, opts):
         call = graph.producer(tensor)
         noise, last = None, None
         for _ in range(50):

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
 from inspector.rules import _examples as ex
+from inspector.rules._outputs import model_outputs, model_training
 from inspector.rules._util import PROBABILITY_ACTIVATIONS, final_head, loss_kind
 
 
@@ -89,16 +90,17 @@ def loss_activation_mismatch(graph: ModelGraph, opts: RuleOptions) -> Iterator[V
     `binary_crossentropy`. Or leave the output linear and pass `from_logits=True` to the loss,
     which is numerically the most stable.
     """
-    if graph.training is None:
+    training = model_training(graph, opts)
+    if training is None:
         losses: dict = {}
         loss_config: dict = {}
     else:
-        losses, loss_config = dict(graph.training.loss), dict(graph.training.loss_config)
-    for tensor in graph.outputs:
-        head = final_head(graph, tensor)
+        losses, loss_config = dict(training.loss), dict(training.loss_config)
+    for tensor, name in model_outputs(graph, opts):
+        head = final_head(graph, tensor, name)
         if head is None:
             continue
-        where = tuple(dict.fromkeys((head.output, head.by, head.layer)))
+        where = tuple(dict.fromkeys((graph.producer_layer(tensor), head.by, head.layer)))
         act, units = head.activation, head.units
         if act == "linear" and head.by != head.layer:  # a normalization is the last operation
             state = f"ends in the normalization {head.by!r}, which is no probability"

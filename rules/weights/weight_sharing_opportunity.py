@@ -9,6 +9,7 @@ from typing import Any
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import Call, ModelGraph, Tensor
 from inspector.rules import _examples as ex
+from inspector.rules._outputs import model_outputs
 
 MERGE_LAYERS = frozenset({
     "Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Dot", "Merge",
@@ -133,8 +134,9 @@ def weight_sharing_opportunity(graph: ModelGraph, opts: RuleOptions) -> Iterator
         layer = graph.layer(call.layer)
         if layer.class_name in MERGE_LAYERS and len(set(call.inputs)) >= 2:
             meetings.append((f"merged by {call.layer!r} ({layer.class_name})", tuple(dict.fromkeys(call.inputs))))
-    if len(set(graph.outputs)) >= 2:
-        meetings.append(("as the model's outputs", tuple(dict.fromkeys(graph.outputs))))
+    outputs = [t for t, _ in model_outputs(graph, opts)]
+    if len(outputs) >= 2:
+        meetings.append(("as the model's outputs", tuple(outputs)))
     reported: set[frozenset[str]] = set()
     for where, tensors in meetings:
         groups: dict[tuple, list[list[Call]]] = {}
