@@ -235,14 +235,34 @@ class FinalHead(Head):
     by: str = ""
 
 
+AVERAGE_POOLING_LAYERS = frozenset({
+    "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
+    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalAvgPool1D",
+    "GlobalAvgPool2D", "AveragePool", "GlobalAveragePool",
+})
+"""Poolings that average: a mean of probabilities is still one (a softmax stays a distribution)."""
+
+MAX_POOLING_LAYERS = frozenset({
+    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "MaxPool1D", "MaxPool2D", "MaxPool3D",
+    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "GlobalMaxPool1D",
+    "GlobalMaxPool2D", "MaxPool", "GlobalMaxPool",
+})
+
+
 def final_head(graph: ModelGraph, tensor_id: str, name: str | None = None) -> FinalHead | None:
-    """Walk back from an output tensor through activation, dropout, reshaping and normalization
-    layers to the layer that computes it. The activation is the last one applied: a softmax
+    """Walk back from an output tensor through activation, dropout, reshaping, normalization and
+    pooling layers to the layer that computes it. The activation is the last one applied: a softmax
     followed by a BatchNormalization is no longer a probability ("linear", by the normalization).
-    None when something unknown (a Lambda, a merge, a custom layer) decides it."""
+    Pooling keeps it only where it keeps its meaning: a mean of probabilities is a probability
+    (the All-CNN head: 1x1 convolution, average pooling, softmax), a max of softmax scores no
+    longer sums to one. None when something unknown (a Lambda, a merge, a custom layer) decides it."""
     output, units = _output_and_units(graph, tensor_id, name)
     final: tuple[str, str] | None = None  # (activation, layer applying it), once known
     for layer, cls in _chain_back(graph, tensor_id):
+        if cls in AVERAGE_POOLING_LAYERS or (cls in MAX_POOLING_LAYERS and final is not None):
+            continue  # applied before the final activation, or keeps its meaning
+        if cls in MAX_POOLING_LAYERS:
+            return None  # max over a probability map: whatever it is, no longer the activation's
         if cls in ACTIVATION_LAYERS:
             act = layer_activation(layer)
             if final is None and act != "linear":

@@ -21,6 +21,17 @@ def _head(units, activation, loss, extra=()):
     return m.build([x], [y], loss=loss)
 
 
+def _all_cnn_head(loss):
+    """All-CNN's classifier: a 1x1 convolution to 10 channels, averaged over the map, softmax."""
+    m = ex.Functional("all_cnn")
+    x = m.input("features", (None, 6, 6, 192))
+    h = m.add(ex.layer("Conv2D", "class_maps", filters=10, kernel_size=[1, 1], activation="relu"), x)
+    h = m.add(ex.layer("AveragePooling2D", "average", pool_size=[6, 6]), h)
+    h = m.add(ex.layer("Flatten", "flatten"), h)
+    y = m.add(ex.layer("Activation", "softmax", activation="softmax"), h)
+    return m.build([x], [y], loss=loss)
+
+
 @rule(
     "L101",
     "loss-activation-mismatch",
@@ -43,6 +54,7 @@ def _head(units, activation, loss, extra=()):
         _head(10, "linear", "binary_crossentropy",
               extra=[("Dropout", {"rate": 0.5}), ("Reshape", {"target_shape": [10]}),
                      ("Activation", {"activation": "softmax"})]),
+        lambda: _all_cnn_head("binary_crossentropy"),
     ],
     valid=[
         _head(10, "softmax", "categorical_crossentropy"),
@@ -57,13 +69,14 @@ def _head(units, activation, loss, extra=()):
         _head(10, "linear", "categorical_crossentropy",
               extra=[("BatchNormalization", {}), ("Flatten", {}), ("Activation", {"activation": "softmax"})]),
         _head(10, "softmax", "categorical_crossentropy", extra=[("Dropout", {"rate": 0.5})]),
+        lambda: _all_cnn_head("categorical_crossentropy"),
     ],
 )
 def loss_activation_mismatch(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
     Compares each output's final activation (the last one really applied, followed back through
-    Activation, Flatten, Reshape, Dropout and normalization layers) and size with the loss it was compiled with, and
+    Activation, Flatten, Reshape, Dropout, normalization and average pooling layers) and size with the loss it was compiled with, and
     reports combinations that train badly or not at all: softmax with binary cross-entropy, a
     one-unit softmax, sigmoid (or any single unit) with categorical cross-entropy, an output that
     is not a probability (linear, relu, tanh...) with a cross-entropy loss but no
