@@ -33,6 +33,7 @@ def _mlp(order: tuple[str, ...]):
     "A107",
     "dropout-after-output",
     "warning",
+    frameworks=("keras",),  # dropout and noise act in training only; an exported inference graph has none
     invalid=[_mlp(("hidden", "output", "dropout")), _mlp(("hidden", "logits", "dropout", "softmax")),
              _mlp(("hidden", "output", "noise", "flatten"))],
     valid=[_mlp(("hidden", "dropout", "output")), _mlp(("hidden", "noise", "logits", "softmax"))],

@@ -46,6 +46,7 @@ def _token_decoder(lstm_units: int = 128):
     "A101",
     "representation-bottleneck",
     "warning",
+    frameworks=("keras",),  # reads Keras Dense/recurrent layers and their softmax heads; an export's MatMul/Gemm heads are not followed
     options={"min-classes": 3, "max-ratio": 0.5},
     invalid=[
         ex.dense_chain("reuters", [64, 4], output_units=46),

@@ -42,6 +42,7 @@ def _dense_then_bn(use_bias):
     "N102",
     "bias-before-normalization",
     "info",
+    frameworks=("keras",),  # at inference the bias and the normalization fold into one affine map: no cost
     invalid=[_block(True), _block(True, between=["Flatten"]), _block(True, between=["Dropout"]),
              _dense_then_bn(True)],
     valid=[_block(False), _block(True, activation="relu"), _block(True, between=["Activation"]),

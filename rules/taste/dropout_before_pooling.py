@@ -28,6 +28,7 @@ def _cnn(*middle: str):
     "T104",
     "dropout-before-pooling",
     "info",
+    frameworks=("keras",),  # dropout acts in training only; an exported inference graph has none
     default=False,
     invalid=[_cnn("dropout", "pool")],
     valid=[_cnn("pool", "dropout"), _cnn("pool")],

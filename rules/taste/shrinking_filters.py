@@ -44,6 +44,7 @@ def _wide_kernel_conv(layer) -> bool:
     "T101",
     "shrinking-filters",
     "info",
+    frameworks=("keras",),  # reads Keras `filters`/`kernel_size` configs
     default=False,
     invalid=[_cnn(64, 32), _cnn(16, 32, 16)],
     valid=[_cnn(16, 32, 64), _cnn(32, 32), _cnn(64, 16, kernel=1), _bottleneck()],

@@ -15,6 +15,7 @@ from inspector.rules.taste._shared import previous
     "T102",
     "widening-dense",
     "info",
+    frameworks=("keras",),  # reads Keras Dense `units`
     default=False,
     invalid=[ex.dense_chain("mlp", [32, 128]), ex.dense_chain("mlp", [64, 32, 64])],
     valid=[ex.dense_chain("mlp", [128, 64, 32]), ex.dense_chain("mlp", [64, 64]),
