@@ -49,7 +49,8 @@ def widening_dense(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
         layer = graph.layer(call.layer)
         if unwrapped(layer)[0] != "Dense" or not _feeds_dense(graph, call.id):
             continue
-        before = previous(graph, call, lambda other: unwrapped(other)[0] == "Dense")
+        before = previous(graph, call, lambda other: unwrapped(other)[0] == "Dense",
+                          through_concatenation=False)
         if before is None:
             continue
         mine, theirs = width(layer), width(graph.layer(before.layer))
