@@ -150,10 +150,28 @@ def weight_sharing_opportunity(graph: ModelGraph, opts: RuleOptions) -> Iterator
             key = (start_tensor.shape, start_tensor.dtype, tuple(signatures.of(c) for c in chain))
             groups.setdefault(key, []).append(chain)
         for chains in groups.values():
+            if not _independent(graph, [chain[0].inputs[0] for chain in chains]):
+                continue  # heads on one trunk's feature maps (multi-scale), not a Siamese pair
             violation = _violation(graph, chains, where)
             if violation is not None and frozenset(violation.layers) not in reported:
                 reported.add(frozenset(violation.layers))
                 yield violation
+
+
+def _independent(graph: ModelGraph, starts: list[str]) -> bool:
+    """Whether the branches' start tensors come from different model inputs, none shared: what
+    makes them two sides to compare. Branches on feature maps one trunk computed from the same
+    input are heads at different depths or scales (a detector's per-scale heads), unshared by
+    design (see Evidence)."""
+    inputs = set(graph.input_calls())
+    seen: set[str] = set()
+    for tensor in dict.fromkeys(starts):
+        producer = graph.tensor(tensor).producer
+        sources = ({producer} | graph.ancestors(producer)) & inputs
+        if sources & seen:
+            return False
+        seen |= sources
+    return True
 
 
 def _chain(graph: ModelGraph, tensor: str) -> tuple[list[Call], str]:
