@@ -43,7 +43,8 @@ def test_lint_fixtures_folder_prints_the_expected_findings(fixtures_dir, monkeyp
                   if Path(line.split(":")[0]).parent.name != "evidence")  # tests/test_evidence.py
     assert got == expected
     evidence = len(list((fixtures_dir / "evidence").glob("*.keras")))
-    assert result.stdout.splitlines()[-1].endswith(f" of {len(manifest['fixtures']) + evidence} files.")
+    exports = len(list((fixtures_dir / "onnx").glob("*.onnx")))  # quiet: tests/test_onnx_exports.py
+    assert result.stdout.splitlines()[-1].endswith(f" of {len(manifest['fixtures']) + evidence + exports} files.")
 
 
 def test_applications_missing_normalization_and_no_weight_sharing(keras_applications, application_name):
