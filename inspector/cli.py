@@ -473,17 +473,22 @@ def rules_command(fmt: str) -> None:
 
         click.echo(json.dumps([{"code": r.code, "name": r.name, "family": r.family, "severity": r.severity,
                                 "summary": r.summary, "options": dict(r.options), "default": r.default,
+                                "frameworks": sorted(r.frameworks),
                                 "evidence": record(r.name)} for r in rules], indent=2))
         return
     width = max(len(r.name) for r in rules)
     groups = [(f, [r for r in rules if r.family == f.letter]) for f in FAMILIES.values()]
-    for i, (family, members) in enumerate((f, m) for f, m in groups if m):
-        if i:
-            click.echo()
+    click.echo(f"code  {'name':<{width}}  severity  onnx  what it checks")
+    for family, members in ((f, m) for f, m in groups if m):
+        click.echo()
         click.echo(f"{family.letter}  {family.title}. {family.about[0].upper()}{family.about[1:]}.")
         for r in members:
             opt_in = "" if r.default else "(opt-in) "
-            click.echo(f"{r.code}  {r.name:<{width}}  {r.severity:<7}  {opt_in}{r.summary}")
+            onnx = "yes" if "onnx" in r.frameworks else "-"  # ONNX files are inference graphs
+            click.echo(f"{r.code}  {r.name:<{width}}  {r.severity:<8}  {onnx:<4}  {opt_in}{r.summary}")
+    click.echo()
+    click.echo("onnx: whether the rule runs on ONNX files (inference graphs: normalization folded "
+               "into convolutions, no dropout, no loss).")
 
 
 @main.command(name="rule")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from inspector.errors import LoadError, UsageError, one_line
-from inspector.graph import ModelGraph
+from inspector.graph import ModelGraph, TrainingConfig
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
@@ -137,13 +137,61 @@ class Rule:
         return self.func(graph, opts)
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Where the graph a rule reads sits in the model: the model itself, or a model nested in it.
+
+    A nested model is not the model: its outputs are the model's outputs only where the outer
+    model returns them as they are (a classifier head written as a Sequential), and its inputs
+    are the model's inputs only where the outer model's inputs feed it directly. Elsewhere an
+    "output" of a nested model is a hidden tensor of the whole model (an augmentation block's
+    noise, a feature extractor's last layer). Rules about outputs, losses and inputs read them
+    here; rules about wiring (what feeds what) read the graph's own outputs and inputs."""
+
+    nesting: tuple[str, ...]  # the outer layers' names; () for the model itself
+    outputs: Mapping[str, str]  # graph output tensor -> the model output it is (its loss key)
+    inputs: frozenset[str]  # graph input tensors that are inputs of the model
+    training: TrainingConfig | None  # the model's compile config (a nested graph has none)
+
+    @classmethod
+    def of_model(cls, graph: ModelGraph) -> Scope:
+        outputs = {t: graph.producer_layer(t) for t in graph.outputs}
+        return cls((), outputs, frozenset(graph.inputs), graph.training)
+
+    def nested(self, graph: ModelGraph, name: str) -> Scope:
+        """The scope of the model nested in layer `name` of `graph` (which this scope is of)."""
+        layer = graph.layer(name)
+        sub = layer.subgraph
+        assert sub is not None
+        calls = [graph.call(c) for c in layer.calls]
+        outputs = {}
+        for i, t in enumerate(sub.outputs):
+            for call in calls:
+                if i < len(call.outputs) and call.outputs[i] in self.outputs:
+                    outputs.setdefault(t, self.outputs[call.outputs[i]])
+        inputs = frozenset(t for i, t in enumerate(sub.inputs)
+                           if any(i < len(c.inputs) and c.inputs[i] in self.inputs for c in calls))
+        return Scope(self.nesting + (name,), outputs, inputs, self.training)
+
+    @property
+    def is_model(self) -> bool:
+        return not self.nesting
+
+
 class RuleOptions(Mapping[str, Any]):
     """One rule's options (defaults merged with the user's), plus `context`: facts measured
-    outside the graph (e.g. `context["measured_losses"]`), so rules stay pure functions."""
+    outside the graph (e.g. `context["measured_losses"]`), so rules stay pure functions, and
+    `scope`: where the graph sits in the model (None: the graph is the model)."""
 
-    def __init__(self, values: Mapping[str, Any], context: Mapping[str, Any] | None = None):
+    def __init__(self, values: Mapping[str, Any], context: Mapping[str, Any] | None = None,
+                 scope: Scope | None = None):
         self._values = dict(values)
         self.context: Mapping[str, Any] = dict(context or {})
+        self.scope = scope
+
+    def scope_of(self, graph: ModelGraph) -> Scope:
+        """Where `graph` sits: the scope the engine gave, or the graph as the model itself."""
+        return self.scope if self.scope is not None else Scope.of_model(graph)
 
     def __getitem__(self, key: str) -> Any:
         return self._values[key]
@@ -316,17 +364,17 @@ def lint_graph(
     """
     options = options or {}
     framework = framework_of(graph)
-    graphs = list(_graphs(graph, ()))
+    graphs = list(_graphs(graph, Scope.of_model(graph)))
     findings: list[Finding] = []
     for r in rules:
         if framework not in r.frameworks:
             continue
-        opts = RuleOptions(resolve_options(r, options.get(r.name) or options.get(r.code)), context)
+        values = resolve_options(r, options.get(r.name) or options.get(r.code))
         seen: set[tuple] = set()
         found: list[Violation] = []
-        for prefix, g in graphs:
-            for v in r.func(g, opts):
-                layers = tuple("/".join(prefix + (name,)) for name in v.layers)
+        for scope, g in graphs:
+            for v in r.func(g, RuleOptions(values, context, scope)):
+                layers = tuple("/".join(scope.nesting + (name,)) for name in v.layers)
                 if (v.message, layers) not in seen:
                     seen.add((v.message, layers))
                     found.append(Violation(v.message, layers, v.pattern))
@@ -361,11 +409,12 @@ def fold(violations: Sequence[Violation]) -> list[Violation]:
     return out
 
 
-def _graphs(graph: ModelGraph, prefix: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], ModelGraph]]:
-    yield prefix, graph
+def _graphs(graph: ModelGraph, scope: Scope) -> Iterator[tuple[Scope, ModelGraph]]:
+    """The graph and every model nested in it, each with where it sits in the model."""
+    yield scope, graph
     for layer in graph.layers:
         if layer.subgraph is not None:
-            yield from _graphs(layer.subgraph, prefix + (layer.name,))
+            yield from _graphs(layer.subgraph, scope.nested(graph, layer.name))
 
 
 def section(doc: str, title: str) -> str:

@@ -95,6 +95,10 @@ AVERAGE_POOLING = (_ranked("AveragePooling", "AvgPool", "AdaptiveAveragePooling"
 GLOBAL_POOLING = (_ranked("GlobalMaxPooling", "GlobalAveragePooling", "GlobalMaxPool", "GlobalAvgPool")
                   | {"GlobalMaxPool", "GlobalAveragePool"})
 """Poolings over every position: one vector per example."""
+MAX_POOLING = _ranked("MaxPooling", "MaxPool", "AdaptiveMaxPooling") | {"MaxPool"}
+"""Poolings that keep the largest value of each window (a non-linearity of their own)."""
+GLOBAL_AVERAGE_POOLING = GLOBAL_POOLING - _ranked("GlobalMaxPooling", "GlobalMaxPool") - {"GlobalMaxPool"}
+GLOBAL_MAX_POOLING = GLOBAL_POOLING - GLOBAL_AVERAGE_POOLING
 PADDING = _ranked("ZeroPadding") | {"Pad"}
 CROPPING = _ranked("Cropping")
 UPSAMPLING = _ranked("UpSampling")

@@ -11,7 +11,11 @@ from typing import Any
 from inspector.graph import Call, Layer, ModelGraph
 from inspector.kinds import (
     ACTIVATION_LAYERS,
+    AVERAGE_POOLING,
     DROPOUT_LAYERS,
+    GLOBAL_AVERAGE_POOLING,
+    GLOBAL_MAX_POOLING,
+    MAX_POOLING,
     NORMALIZATION_LAYERS,
     RECURRENT_LAYERS,
     RESHAPE_LAYERS,
@@ -121,10 +125,11 @@ class Head:
     layer: str  # the weight layer producing the scores
 
 
-def output_head(graph: ModelGraph, tensor_id: str) -> Head | None:
+def output_head(graph: ModelGraph, tensor_id: str, name: str | None = None) -> Head | None:
     """Walk back from an output tensor through activation and reshaping layers to the layer that
-    computes it; None when something unknown (a Lambda, a merge, a custom layer) decides it."""
-    output, units = _output_and_units(graph, tensor_id)
+    computes it; None when something unknown (a Lambda, a merge, a custom layer) decides it.
+    `name` is the output's name in the model (default: the layer producing the tensor)."""
+    output, units = _output_and_units(graph, tensor_id, name)
     activation: str | None = None
     for layer, cls in _chain_back(graph, tensor_id):
         if cls in ACTIVATION_LAYERS:
@@ -139,10 +144,11 @@ def output_head(graph: ModelGraph, tensor_id: str) -> Head | None:
     return None
 
 
-def _output_and_units(graph: ModelGraph, tensor_id: str) -> tuple[str, int | None]:
-    """The output layer's name and the tensor's last dimension (None when unknown)."""
+def _output_and_units(graph: ModelGraph, tensor_id: str, name: str | None) -> tuple[str, int | None]:
+    """The output's name (`name`, or the layer producing it) and the tensor's last dimension
+    (None when unknown)."""
     shape = graph.tensor(tensor_id).shape
-    return graph.producer_layer(tensor_id), shape[-1] if shape else None
+    return name or graph.producer_layer(tensor_id), shape[-1] if shape else None
 
 
 def _chain_back(graph: ModelGraph, tensor_id: str) -> Iterator[tuple[Layer, str]]:
@@ -178,14 +184,26 @@ class FinalHead(Head):
     by: str = ""
 
 
-def final_head(graph: ModelGraph, tensor_id: str) -> FinalHead | None:
-    """Walk back from an output tensor through activation, dropout, reshaping and normalization
-    layers to the layer that computes it. The activation is the last one applied: a softmax
+AVERAGE_POOLING_LAYERS = AVERAGE_POOLING | GLOBAL_AVERAGE_POOLING
+"""Poolings that average: a mean of probabilities is still one (a softmax stays a distribution)."""
+
+MAX_POOLING_LAYERS = MAX_POOLING | GLOBAL_MAX_POOLING
+
+
+def final_head(graph: ModelGraph, tensor_id: str, name: str | None = None) -> FinalHead | None:
+    """Walk back from an output tensor through activation, dropout, reshaping, normalization and
+    pooling layers to the layer that computes it. The activation is the last one applied: a softmax
     followed by a BatchNormalization is no longer a probability ("linear", by the normalization).
-    None when something unknown (a Lambda, a merge, a custom layer) decides it."""
-    output, units = _output_and_units(graph, tensor_id)
+    Pooling keeps it only where it keeps its meaning: a mean of probabilities is a probability
+    (the All-CNN head: 1x1 convolution, average pooling, softmax), a max of softmax scores no
+    longer sums to one. None when something unknown (a Lambda, a merge, a custom layer) decides it."""
+    output, units = _output_and_units(graph, tensor_id, name)
     final: tuple[str, str] | None = None  # (activation, layer applying it), once known
     for layer, cls in _chain_back(graph, tensor_id):
+        if cls in AVERAGE_POOLING_LAYERS or (cls in MAX_POOLING_LAYERS and final is not None):
+            continue  # applied before the final activation, or keeps its meaning
+        if cls in MAX_POOLING_LAYERS:
+            return None  # max over a probability map: whatever it is, no longer the activation's
         if cls in ACTIVATION_LAYERS:
             act = layer_activation(layer)
             if final is None and act != "linear":

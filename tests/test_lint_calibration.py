@@ -1,6 +1,7 @@
 """Precision on real models: keras.applications say nothing but VGG16's missing normalization
-and one info note per rule at most; one architecture gives the same findings from every format;
-the corpus and the noise the issue names stay quiet."""
+and one info note per rule at most; one architecture gives the same findings from every format.
+Every finding on the real-world corpus has its verdict in tests/corpus_verdicts.tsv
+(tests/test_corpus_verdicts.py)."""
 
 from __future__ import annotations
 
@@ -42,31 +43,3 @@ def test_same_findings_from_keras_h5_json_and_live_model(keras_applications, nam
         seen[fmt] = [(f.code, f.message, f.layers) for f in lint_target(target, all_rules())]
     assert seen["keras"], "the comparison needs findings to compare"
     assert seen["h5"] == seen["keras"] and seen["json"] == seen["keras"] and seen["live"] == seen["keras"]
-
-
-CALIBRATED = ("missing-normalization", "representation-bottleneck", "bias-before-normalization")
-EXPECTED_ON_CORPUS = {  # file -> the calibrated rules' findings an expert would act on
-    "AliElgamel9__FastNeuralStyleTransfer__model.keras": ["missing-normalization"],  # 34 convs
-    "AdityaDutt__Bird-Song-Classification__siamese.h5": ["bias-before-normalization"],
-}
-
-
-def test_corpus_gives_only_the_calibrated_findings_worth_acting_on(corpus_dir):
-    """Silent on the noise the issue names: dl4j's LeNet-sized simple_cnn (one sigmoid
-    convolution, a 2-unit layer before 3 classes), a 13-convolution ReLU Go network with two
-    heads, small ReLU MLPs, and the character seq2seq decoder."""
-    from inspector.engine import discover, select_rules
-    from inspector.errors import InspectorError
-
-    rules = select_rules(list(CALIBRATED), None)
-    got = {}
-    for target in discover([str(corpus_dir)]):
-        try:
-            if isinstance(target, InspectorError):
-                raise target
-            findings = lint_target(target, rules)
-        except InspectorError:
-            continue  # files that do not load are tests/test_corpus.py's concern
-        if findings:
-            got[Path(target).name] = sorted(f.name for f in findings)
-    assert got == EXPECTED_ON_CORPUS

@@ -218,8 +218,11 @@ def test_rules_and_rule_commands():
 
 
 def test_lint_imports_no_tensorflow_and_reads_no_weight_arrays(fixtures_dir, tmp_path):
-    """A whole lint run in a fresh interpreter: TensorFlow, Keras and onnx are never imported, and
-    no HDF5 dataset's values are read (only shapes and dtypes)."""
+    """A whole lint run of the Keras fixtures in a fresh interpreter: TensorFlow, Keras and onnx
+    are never imported, and no HDF5 dataset's values are read (only shapes and dtypes)."""
+    from inspector.engine import discover
+
+    targets = [t for t in discover([str(fixtures_dir)]) if Path(t).parent.name != "onnx"]
     script = tmp_path / "probe.py"
     script.write_text(f"""
 import sys
@@ -233,7 +236,7 @@ h5py.Dataset.__getitem__ = spy
 from inspector.cli import main
 from inspector.engine import all_rules
 try:
-    main(["lint", {str(fixtures_dir)!r}, "--exit-zero"])
+    main(["lint", *{targets!r}, "--exit-zero"])
 except SystemExit as exc:
     code = exc.code
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "tf_keras", "onnx"))

@@ -45,7 +45,9 @@ def test_lint_fixtures_folder_prints_the_expected_findings(fixtures_dir, monkeyp
     assert got == expected
     evidence = len(list((fixtures_dir / "evidence").glob("*.keras")))
     wild = len([p for p in (fixtures_dir / "wild").iterdir() if p.suffix in (".h5", ".keras", ".onnx")])
-    assert result.stdout.splitlines()[-1].endswith(f" of {len(manifest['fixtures']) + evidence + wild} files.")
+    exports = len(list((fixtures_dir / "onnx").glob("*.onnx")))  # quiet: tests/test_onnx_exports.py
+    assert result.stdout.splitlines()[-1].endswith(
+        f" of {len(manifest['fixtures']) + evidence + wild + exports} files.")
 
 
 def test_applications_missing_normalization_and_no_weight_sharing(keras_applications, application_name):

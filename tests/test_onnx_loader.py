@@ -137,15 +137,12 @@ def test_an_input_that_feeds_nothing_and_an_output_from_no_input(tmp_path):
     assert graph.layer("c").config["value"] == {"dims": [2], "dtype": "float32", "value": [1.0, 1.0]}
 
 
-def test_missing_normalization_applies_to_matmul_chains(tmp_path):
+def test_missing_normalization_does_not_judge_onnx_chains(tmp_path):
+    """An ONNX file is an inference graph: exporters fold normalization into the weight layers,
+    so a chain of MatMuls with sigmoids between says nothing about the trained model's
+    normalization (the rule runs on Keras models only; fixtures/onnx holds real exports)."""
     deep = _save(_mlp(layers=5, activation="Sigmoid"), tmp_path / "deep.onnx")
-    findings = _lint(deep, "missing-normalization")
-    assert len(findings) == 1
-    assert set(findings[0].layers) >= {"dense0", "dense3"}
-    assert "(threshold 4 for sigmoid stacks)" in findings[0].message
-    assert _lint(_save(_mlp(layers=5), tmp_path / "relu.onnx"), "missing-normalization") == []
-    assert _lint(_save(_mlp(layers=2, activation="Sigmoid"), tmp_path / "shallow.onnx"),
-                 "missing-normalization") == []
+    assert _lint(deep, "missing-normalization") == []
 
 
 def test_summary_cli_on_onnx(tmp_path):

@@ -140,3 +140,41 @@ def test_onnx_twin_constants_are_not_weights(tmp_path):
     found = lint(_two_branch_onnx(tmp_path / "matmul.onnx", "MatMul"), select=["W101"])
     assert [f.layers for f in found] == [("left_MatMul", "right_MatMul")]
     assert "sharing would save 16 parameters" in found[0].message
+
+
+def test_per_scale_detection_heads_are_not_a_siamese_pair(keras, tmp_path):
+    """A detector on images of any size: one trunk, three strided stages, a class head and a box
+    head on each scale, each its own layers (YOLO's design). The feature maps' shapes are all
+    (None, None, None, 16), so only where they come from tells them apart from a Siamese pair:
+    one input, one trunk. Not reported (see the W101 docstring's measurement); the same heads
+    on two images, one stage each, still are."""
+    layers = keras.layers
+    image = keras.Input((None, None, 3), name="image")
+    outputs, h = [], image
+    for k in range(3):
+        h = layers.Conv2D(16, 3, strides=2, padding="same", activation="relu", name=f"stage_{k}")(h)
+        for kind, units in (("class", 4), ("box", 4)):
+            x = layers.Conv2D(16, 3, padding="same", activation="relu", name=f"{kind}_conv_{k}")(h)
+            outputs.append(layers.Conv2D(units, 1, name=f"{kind}_{k}")(x))
+    path = tmp_path / "detector.keras"
+    keras.Model(image, outputs, name="detector").save(path)
+    assert findings(path) == []
+
+    left, right = keras.Input((None, None, 3), name="left"), keras.Input((None, None, 3), name="right")
+    codes = [layers.Conv2D(16, 3, name=f"encoder_{side}")(x) for side, x in (("l", left), ("r", right))]
+    pair = tmp_path / "pair.keras"
+    keras.Model([left, right], layers.Subtract()(codes), name="pair").save(pair)
+    assert [f.layers for f in findings(pair)] == [("encoder_l", "encoder_r")]
+
+
+def test_two_unshared_heads_on_each_side_of_a_pair_are_one_finding(keras, tmp_path):
+    """A class head and a box head written twice for two inputs: one missed sharing, one finding."""
+    layers = keras.layers
+    left, right = keras.Input((8,), name="left"), keras.Input((8,), name="right")
+    outputs = [layers.Dense(units, name=f"{kind}_{side}")(x) for side, x in (("l", left), ("r", right))
+               for kind, units in (("class", 3), ("box", 4))]
+    path = tmp_path / "two_heads.keras"
+    keras.Model([left, right], outputs, name="two_heads").save(path)
+    (finding,) = findings(path)
+    assert set(finding.layers) == {"class_l", "class_r", "box_l", "box_r"}
+    assert ": 2 places (" in finding.message

@@ -61,7 +61,10 @@ def channels_first_input(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viola
     `keras.Input((32, 32, 3))`; or, if the data must stay channels first, pass
     `data_format="channels_first"` to every convolution and pooling.
     """
+    scope = opts.scope_of(graph)
     for call in input_layer_calls(graph):
+        if not scope.is_model and call.outputs[0] not in scope.inputs:
+            continue  # a nested model's input the outer model computes: a feature map, no image
         shape = graph.tensor(call.outputs[0]).shape
         if not shape or len(shape) != 4 or any(not isinstance(d, int) for d in shape[1:]):
             continue

@@ -52,6 +52,7 @@ def _permuted():
     "A106",
     "data-format-mismatch",
     "warning",
+    frameworks=("keras",),  # ONNX has no data_format: every exported convolution is channels-first
     invalid=[_cnn("channels_first"), _cnn("channels_first", between=("Dropout", "Activation")),
              ex.unbuilt(_cnn("channels_first")), _twice],
     valid=[_cnn("channels_last"), _permuted],

@@ -20,6 +20,7 @@ from inspector.kinds import (
     UPSAMPLING,
 )
 from inspector.rules import _examples as ex
+from inspector.rules._outputs import model_outputs, model_training
 from inspector.rules._util import PROBABILITY_ACTIVATIONS, final_head, loss_kind, unwrapped
 
 _SPATIAL = CONVOLUTION | LOCALLY_CONNECTED | POOLING
@@ -67,9 +68,8 @@ def _feature_map_source(graph: ModelGraph, call: Call,
     return found
 
 
-def _outputs_reached(graph: ModelGraph, call: Call) -> list[str]:
-    """Output tensors reached from `call` through Dense layers and layers that keep the rank."""
-    outputs = set(graph.outputs)
+def _outputs_reached(graph: ModelGraph, call: Call, outputs: Mapping[str, str]) -> list[str]:
+    """Model output tensors reached from `call` through Dense layers and layers that keep the rank."""
     found: list[str] = [t for t in call.outputs if t in outputs]
     frontier, seen = [call.id], {call.id}
     while frontier:
@@ -111,13 +111,14 @@ def _same_positions(graph: ModelGraph, output: str) -> bool:
     return False
 
 
-def _expects_one_prediction(graph: ModelGraph, dense: Call, output: str,
+def _expects_one_prediction(graph: ModelGraph, dense: Call, output: str, name: str,
                             losses: Mapping[str, str | None]) -> str | None:
-    """How the output is known to be a per-example classifier ("its loss X expects", "a
-    classifier outputs"), or None: not a classifier, not a map, or a per-position model."""
-    name, shape = graph.producer_layer(output), graph.tensor(output).shape
+    """How the output (named `name` in the model) is known to be a per-example classifier ("its
+    loss X expects", "a classifier outputs"), or None: not a classifier, not a map, or a
+    per-position model."""
+    shape = graph.tensor(output).shape
     loss = losses.get(name)
-    head = final_head(graph, output)
+    head = final_head(graph, output, name)
     if loss_kind(loss) is not None:
         expects = f"its loss {loss} expects"
     elif loss is None and head is not None and head.activation in PROBABILITY_ACTIVATIONS:
@@ -203,7 +204,9 @@ def dense_on_feature_map(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viola
     ## How to fix
     Put `layers.Flatten()` or `layers.GlobalAveragePooling2D()` before the first Dense layer.
     """
-    losses = graph.training.loss if graph.training is not None else {}
+    training = model_training(graph, opts)
+    losses = training.loss if training is not None else {}
+    outputs = dict(model_outputs(graph, opts))
     memo: dict[str, tuple[Layer, int] | None] = {}
     for call in graph.calls:
         dense = graph.layer(call.layer)
@@ -216,11 +219,12 @@ def dense_on_feature_map(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viola
         if source is None:
             continue
         conv, rank = source
-        for output in dict.fromkeys(_outputs_reached(graph, call)):
-            expects = _expects_one_prediction(graph, call, output, losses)
+        for output in dict.fromkeys(_outputs_reached(graph, call, outputs)):
+            name = outputs[output]
+            expects = _expects_one_prediction(graph, call, output, name, losses)
             if expects is None:
                 continue
-            name, shape = graph.producer_layer(output), graph.tensor(output).shape
+            shape = graph.tensor(output).shape
             shown = "(" + ", ".join(str(d) for d in shape) + ")" if shape else "a map"
             yield Violation(
                 f"Dense {dense.name!r} is applied to the {rank}-D output of "
@@ -228,5 +232,5 @@ def dense_on_feature_map(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viola
                 f"acts on each position separately, so output {name!r} is {shown} where "
                 f"{expects} (batch, classes); add Flatten() or "
                 f"GlobalAveragePooling{rank - 2}D() before it",
-                tuple(dict.fromkeys((dense.name, conv.name, name))))
+                tuple(dict.fromkeys((dense.name, conv.name, graph.producer_layer(output)))))
             break

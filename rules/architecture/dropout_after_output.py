@@ -8,6 +8,7 @@ from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
 from inspector.kinds import ACTIVATION_LAYERS, NOISE_LAYERS, RESHAPE_LAYERS
 from inspector.rules import _examples as ex
+from inspector.rules._outputs import model_outputs
 from inspector.rules._util import unwrapped
 
 
@@ -30,6 +31,7 @@ def _mlp(order: tuple[str, ...]):
     "A107",
     "dropout-after-output",
     "warning",
+    frameworks=("keras",),  # dropout and noise act in training only; an exported inference graph has none
     invalid=[_mlp(("hidden", "output", "dropout")), _mlp(("hidden", "logits", "dropout", "softmax")),
              _mlp(("hidden", "output", "noise", "flatten"))],
     valid=[_mlp(("hidden", "dropout", "output")), _mlp(("hidden", "noise", "logits", "softmax"))],
@@ -65,7 +67,7 @@ def dropout_after_output(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viola
     ## How to fix
     Move the dropout before the output layer (`Dense(64) -> Dropout -> Dense(10)`).
     """
-    for tensor in graph.outputs:
+    for tensor, _ in model_outputs(graph, opts):
         call = graph.producer(tensor)
         noise, last = None, None
         for _ in range(50):

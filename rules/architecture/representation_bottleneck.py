@@ -8,6 +8,7 @@ from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
 from inspector.kinds import RECURRENT_LAYERS
 from inspector.rules import _examples as ex
+from inspector.rules._outputs import model_outputs
 from inspector.rules._util import output_head, unwrapped, width
 
 
@@ -46,6 +47,7 @@ def _token_decoder(lstm_units: int = 128):
     "A101",
     "representation-bottleneck",
     "warning",
+    frameworks=("keras",),  # reads Keras Dense/recurrent layers and their softmax heads; an export's MatMul/Gemm heads are not followed
     options={"min-classes": 3, "max-ratio": 0.5},
     invalid=[
         ex.dense_chain("reuters", [64, 4], output_units=46),
@@ -110,16 +112,17 @@ def representation_bottleneck(graph: ModelGraph, opts: RuleOptions) -> Iterator[
     max_ratio = float(opts["max-ratio"])
     inputs = set(graph.input_calls())
     vocabularies = _embedded_vocabularies(graph)
-    for tensor in graph.outputs:
-        head = output_head(graph, tensor)
+    order = {c.id: i for i, c in enumerate(graph.calls)}
+    for tensor, name in model_outputs(graph, opts):
+        head = output_head(graph, tensor, name)
         if head is None or head.activation != "softmax" or not head.units:
             continue
         classes = head.units
         if classes < min_classes:
             continue
-        head_calls = [c for c in graph.layer(head.layer).calls]
-        for head_call in head_calls:
-            for candidate in graph.ancestors(head_call):
+        narrow: dict[str, int] = {}  # every narrow layer all paths to the head go through
+        for head_call in graph.layer(head.layer).calls:
+            for candidate in sorted(graph.ancestors(head_call), key=order.__getitem__):
                 layer = graph.layer_of(candidate)
                 cls = unwrapped(layer)[0]
                 if cls != "Dense" and cls not in RECURRENT_LAYERS:
@@ -130,11 +133,20 @@ def representation_bottleneck(graph: ModelGraph, opts: RuleOptions) -> Iterator[
                 if classes in vocabularies and units >= vocabularies[classes]:
                     continue  # a token decoder as wide as its own token embeddings
                 if _dominates(graph, candidate, head_call, inputs):
-                    yield Violation(
-                        f"{cls} {layer.name!r} has {units} units for the {classes} classes of "
-                        f"output {head.output!r} (at most {max_ratio:g}x, where accuracy was "
-                        "measured to suffer), and everything reaching the output passes through "
-                        "it", (layer.name, head.output))
+                    narrow.setdefault(layer.name, units)
+        if not narrow:
+            continue
+        # One fault, one finding: a chain of narrow layers is one bottleneck, named by its
+        # narrowest layer (the first of the narrowest, in graph order).
+        first = min(narrow, key=narrow.__getitem__)
+        units, cls = narrow[first], unwrapped(graph.layer(first))[0]
+        others = [n for n in narrow if n != first]
+        also = f" (and through {', '.join(repr(n) for n in others)}, also at most {max_ratio:g}x)" if others else ""
+        yield Violation(
+            f"{cls} {first!r} has {units} units for the {classes} classes of output "
+            f"{head.output!r} (at most {max_ratio:g}x, where accuracy was measured to suffer), and "
+            f"everything reaching the output passes through it{also}",
+            (first, *others, graph.producer_layer(tensor)))
 
 
 def _embedded_vocabularies(graph: ModelGraph) -> dict[int, int]:

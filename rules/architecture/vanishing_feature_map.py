@@ -54,6 +54,7 @@ def _strided_conv1d(convs: int = 1):
     "A105",
     "vanishing-feature-map",
     "warning",
+    frameworks=("keras",),  # reads Keras pooling/convolution windows; ONNX kernel_shape/pads are not read
     invalid=[lambda: _cnn(4), lambda: _cnn(5), _strided_conv1d, lambda: _strided_conv1d(2)],
     valid=[lambda: _cnn(3), lambda: _cnn(2, size=28)],
 )

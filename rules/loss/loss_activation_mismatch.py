@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
 from inspector.rules import _examples as ex
+from inspector.rules._outputs import model_outputs, model_training
 from inspector.rules._util import PROBABILITY_ACTIVATIONS, final_head, loss_kind
 
 
@@ -17,6 +18,17 @@ def _head(units, activation, loss, extra=()):
     y = m.add(ex.layer("Dense", "output", units=units, activation=activation), h)
     for cls, config in extra:
         y = m.add(ex.layer(cls, f"output_{cls.lower()}", **config), y)
+    return m.build([x], [y], loss=loss)
+
+
+def _all_cnn_head(loss):
+    """All-CNN's classifier: a 1x1 convolution to 10 channels, averaged over the map, softmax."""
+    m = ex.Functional("all_cnn")
+    x = m.input("features", (None, 6, 6, 192))
+    h = m.add(ex.layer("Conv2D", "class_maps", filters=10, kernel_size=[1, 1], activation="relu"), x)
+    h = m.add(ex.layer("AveragePooling2D", "average", pool_size=[6, 6]), h)
+    h = m.add(ex.layer("Flatten", "flatten"), h)
+    y = m.add(ex.layer("Activation", "softmax", activation="softmax"), h)
     return m.build([x], [y], loss=loss)
 
 
@@ -44,6 +56,7 @@ def _head(units, activation, loss, extra=()):
                      ("Activation", {"activation": "softmax"})]),
         _head(10, "linear", "categorical_crossentropy",
               extra=[("Activation", {"activation": "relu"}), ("Dropout", {"rate": 0.5})]),
+        lambda: _all_cnn_head("binary_crossentropy"),
     ],
     valid=[
         _head(10, "softmax", "categorical_crossentropy"),
@@ -58,6 +71,7 @@ def _head(units, activation, loss, extra=()):
         _head(10, "linear", "categorical_crossentropy",
               extra=[("BatchNormalization", {}), ("Flatten", {}), ("Activation", {"activation": "softmax"})]),
         _head(10, "softmax", "categorical_crossentropy", extra=[("Dropout", {"rate": 0.5})]),
+        lambda: _all_cnn_head("categorical_crossentropy"),
     ],
 )
 def loss_activation_mismatch(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
@@ -68,7 +82,7 @@ def loss_activation_mismatch(graph: ModelGraph, opts: RuleOptions) -> Iterator[V
 
     ## Details
     The final activation is the last one really applied, followed back through Activation, Flatten,
-    Reshape, Dropout and normalization layers. The combinations that train badly or not at all:
+    Reshape, Dropout, normalization and average pooling layers (a mean of probabilities is one). The combinations that train badly or not at all:
     softmax with binary cross-entropy, a one-unit softmax, sigmoid (or any single unit) with
     categorical cross-entropy, an output that is not a probability (linear, relu, tanh...) with a
     cross-entropy loss but no `from_logits=True`, and a softmax or sigmoid output with
@@ -95,16 +109,17 @@ def loss_activation_mismatch(graph: ModelGraph, opts: RuleOptions) -> Iterator[V
     `binary_crossentropy`. Or leave the output linear and pass `from_logits=True` to the loss,
     which is numerically the most stable.
     """
-    if graph.training is None:
+    training = model_training(graph, opts)
+    if training is None:
         losses: dict = {}
         loss_config: dict = {}
     else:
-        losses, loss_config = dict(graph.training.loss), dict(graph.training.loss_config)
-    for tensor in graph.outputs:
-        head = final_head(graph, tensor)
+        losses, loss_config = dict(training.loss), dict(training.loss_config)
+    for tensor, name in model_outputs(graph, opts):
+        head = final_head(graph, tensor, name)
         if head is None:
             continue
-        where = tuple(dict.fromkeys((head.output, head.by, head.layer)))
+        where = tuple(dict.fromkeys((graph.producer_layer(tensor), head.by, head.layer)))
         act, units = head.activation, head.units
         if act == "linear" and head.by != head.layer:  # a normalization is the last operation
             state = f"ends in the normalization {head.by!r}, which is no probability"

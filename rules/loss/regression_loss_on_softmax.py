@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
 from inspector.rules import _examples as ex
+from inspector.rules._outputs import model_outputs, model_training
 from inspector.rules._util import final_head
 
 _REGRESSION_LOSSES = frozenset({
@@ -78,15 +79,16 @@ def regression_loss_on_softmax(graph: ModelGraph, opts: RuleOptions) -> Iterator
     (integer labels). If the output really is a regression of proportions that sum to one, keep
     the softmax and say so by ignoring this rule for the file.
     """
-    if graph.training is None:
+    training = model_training(graph, opts)
+    if training is None:
         return
-    for tensor in graph.outputs:
-        head = final_head(graph, tensor)
+    for tensor, name in model_outputs(graph, opts):
+        head = final_head(graph, tensor, name)
         if head is None or head.activation != "softmax" or head.units == 1:
             continue
-        loss = graph.training.loss.get(head.output)
+        loss = training.loss.get(head.output)
         if regression_loss(loss):
-            where = tuple(dict.fromkeys((head.output, head.by, head.layer)))
+            where = tuple(dict.fromkeys((graph.producer_layer(tensor), head.by, head.layer)))
             yield Violation(f"output {head.output!r} is a softmax over {head.units} classes trained "
                             f"with the regression loss {loss}; use categorical cross-entropy",
                             where)

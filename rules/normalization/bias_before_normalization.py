@@ -36,6 +36,7 @@ def _dense_then_bn(use_bias):
     "N102",
     "bias-before-normalization",
     "info",
+    frameworks=("keras",),  # at inference the bias and the normalization fold into one affine map: no cost
     invalid=[_block(True), _block(True, between=["Flatten"]), _block(True, between=["Dropout"]),
              _dense_then_bn(True),
              ex.dense_chain("mlp", [32, 32], activation="linear", between=["BatchNormalization"])],

@@ -17,6 +17,7 @@ PATTERN = ("Dropout layers feed BatchNormalization layers, whose moving variance
     "N103",
     "dropout-before-normalization",
     "warning",
+    frameworks=("keras",),  # dropout acts in training only; an exported inference graph has none
     invalid=[
         ex.dense_chain("mlp", [32, 32], between=["Dropout", "BatchNormalization"]),
         ex.dense_chain("mlp", [32], between=["Dropout", "Activation", "BatchNormalization"]),

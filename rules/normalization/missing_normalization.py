@@ -119,6 +119,7 @@ def _recurrent_between():
     "N101",
     "missing-normalization",
     "warning",
+    frameworks=("keras",),  # exporters fold BatchNormalization into the convolutions: every export looks unnormalized
     options={"depth": 16, "sigmoid-depth": 4},
     invalid=[
         ex.dense_chain("deep_mlp", [32] * 15),

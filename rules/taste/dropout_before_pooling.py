@@ -38,6 +38,7 @@ def _two_blocks():
     "T104",
     "dropout-before-pooling",
     "info",
+    frameworks=("keras",),  # dropout acts in training only; an exported inference graph has none
     default=False,
     invalid=[_cnn("dropout", "pool"), _two_blocks],
     valid=[_cnn("pool", "dropout"), _cnn("pool")],

@@ -28,6 +28,7 @@ def _is_conv(cls: str) -> bool:
     "T103",
     "growing-kernel",
     "info",
+    frameworks=("keras",),  # reads Keras `kernel_size`/`dilation_rate` configs
     default=False,
     invalid=[_cnn(3, 5), _cnn(5, 3, 7), _cnn(3, 5, 7)],
     valid=[_cnn(7, 5, 3), _cnn(3, 3), _cnn(3, 1, 3), _cnn(3, 3, 3, dilations=(1, 2, 4))],

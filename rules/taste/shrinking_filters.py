@@ -8,8 +8,9 @@ from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
 from inspector.rules import _examples as ex
 from inspector.rules._layout import spatial_rank, windows
+from inspector.rules._outputs import model_outputs
 from inspector.rules._util import unwrapped, width
-from inspector.rules.taste._shared import previous
+from inspector.rules.taste._shared import computes_an_output, previous
 
 
 def _cnn(*filters: int, kernel: int = 3):
@@ -44,6 +45,7 @@ def _wide_kernel_conv(layer) -> bool:
     "T101",
     "shrinking-filters",
     "info",
+    frameworks=("keras",),  # reads Keras `filters`/`kernel_size` configs
     default=False,
     invalid=[_cnn(64, 32), _cnn(16, 32, 16), _cnn(64, 32, 16)],
     valid=[_cnn(16, 32, 64), _cnn(32, 32), _cnn(64, 16, kernel=1), _bottleneck()],
@@ -74,13 +76,16 @@ def shrinking_filters(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violatio
     Grow the filters with depth (`16, 32, 64`), or keep this rule off if the narrowing is the
     design.
     """
+    outputs = dict(model_outputs(graph, opts))
     for call in graph.calls:
         layer = graph.layer(call.layer)
         cls, config = unwrapped(layer)
         ws = windows(cls, config)
         if not _is_spatial_conv(cls) or ws is None or all(w.size == 1 for w in ws):
             continue
-        before = previous(graph, call, _wide_kernel_conv)
+        if computes_an_output(graph, call, outputs):
+            continue  # an output's channels are the task's (a decoder's 1-channel image)
+        before = previous(graph, call, _wide_kernel_conv, through_concatenation=False)
         if before is None:
             continue
         mine, theirs = width(layer), width(graph.layer(before.layer))

@@ -16,6 +16,7 @@ from inspector.rules.taste._shared import previous
     "T102",
     "widening-dense",
     "info",
+    frameworks=("keras",),  # reads Keras Dense `units`
     default=False,
     invalid=[ex.dense_chain("mlp", [32, 128]), ex.dense_chain("mlp", [64, 32, 64]), ex.dense_chain("mlp", [16, 32, 64])],
     valid=[ex.dense_chain("mlp", [128, 64, 32]), ex.dense_chain("mlp", [64, 64]),
@@ -52,7 +53,8 @@ def widening_dense(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
         layer = graph.layer(call.layer)
         if unwrapped(layer)[0] != "Dense" or not _feeds_dense(graph, call.id):
             continue
-        before = previous(graph, call, lambda other: unwrapped(other)[0] == "Dense")
+        before = previous(graph, call, lambda other: unwrapped(other)[0] == "Dense",
+                          through_concatenation=False)
         if before is None:
             continue
         mine, theirs = width(layer), width(graph.layer(before.layer))

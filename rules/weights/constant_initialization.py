@@ -16,6 +16,7 @@ from inspector.kinds import (
     WEIGHT_LAYERS,
 )
 from inspector.rules import _examples as ex
+from inspector.rules._outputs import model_outputs
 from inspector.rules._util import layer_activation, unwrapped, width
 
 _JUDGED = WEIGHT_LAYERS - DEPTHWISE_CONVOLUTION - ONNX_LINEAR
@@ -56,18 +57,18 @@ def _kernel_constant(layer: Layer) -> float | None:
     return None
 
 
-def _downstream(graph: ModelGraph, call: Call) -> tuple[bool, list[Layer], list[str]]:
+def _downstream(graph: ModelGraph, call: Call, outputs: Mapping[str, str]) -> tuple[bool, list[Layer], list[str]]:
     """From `call` forward through layers that neither learn a linear map nor are unknown
-    (activations, dropout, reshaping, pooling, merges, normalizations): whether a model output
-    is reached, the weight layers reached, and the activations applied to this layer's own
+    (activations, dropout, reshaping, pooling, merges, normalizations): whether one of the
+    model's `outputs` is reached (a nested model's output that the model computes on from is not), the weight layers reached, and the activations applied to this layer's own
     output (before any merge adds another signal to it, as a zero-initialized residual branch
     or ControlNet's "zero convolution" does on purpose)."""
-    outputs, weights, activations = False, [], []
+    reached, weights, activations = False, [], []
     frontier, seen = [(call.id, False)], {call.id}
     while frontier:
         current_id, merged = frontier.pop()
         current = graph.call(current_id)
-        outputs = outputs or any(t in graph.outputs for t in current.outputs)
+        reached = reached or any(t in outputs for t in current.outputs)
         for user in graph.successors(current.id):
             if user in seen:
                 continue
@@ -81,7 +82,7 @@ def _downstream(graph: ModelGraph, call: Call) -> tuple[bool, list[Layer], list[
                 if cls in ACTIVATION_LAYERS and not merges:
                     activations.append(layer_activation(layer))
                 frontier.append((user, merges))
-    return outputs, weights, activations
+    return reached, weights, activations
 
 
 def _zero_residual_branch():
@@ -171,6 +172,7 @@ def constant_initialization(graph: ModelGraph, opts: RuleOptions) -> Iterator[Vi
     Leave the kernel initializer at its default (`glorot_uniform`), or use `he_normal` for relu
     layers. Keep constants for `bias_initializer`.
     """
+    outputs = dict(model_outputs(graph, opts))
     for call in graph.calls:
         layer = graph.layer(call.layer)
         if call.index != 0 or unwrapped(layer)[0] not in _JUDGED or (width(layer) or 2) < 2:
@@ -178,7 +180,7 @@ def constant_initialization(graph: ModelGraph, opts: RuleOptions) -> Iterator[Vi
         value = _kernel_constant(layer)
         if value is None:
             continue
-        reaches_output, next_layers, activations = _downstream(graph, call)
+        reaches_output, next_layers, activations = _downstream(graph, call, outputs)
         if reaches_output:
             continue
         own = layer_activation(layer)
