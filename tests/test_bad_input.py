@@ -294,14 +294,14 @@ def _fields_bytes(fields: list[tuple[int, int | bytes]]) -> bytes:
 
 def test_savedmodel_root_without_metadata(fixtures_dir, tmp_path):
     """keras_metadata.pb whose root object lacks its metadata JSON (field 5)."""
-    from inspector.loaders.savedmodel import _fields
+    from inspector.loaders.protobuf import fields
 
     path = tmp_path / "savedmodel"
     shutil.copytree(fixtures_dir / "savedmodel_k2", path)
     meta = path / "keras_metadata.pb"
     nodes = []
-    for number, value in _fields(meta.read_bytes()):
-        node = list(_fields(value))
+    for number, value in fields(meta.read_bytes()):
+        node = list(fields(value))
         if dict(node).get(3) == b"root":
             node = [(n, v) for n, v in node if n != 5]
         nodes.append((number, _fields_bytes(node)))

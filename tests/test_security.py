@@ -171,7 +171,7 @@ def test_lambdas_routed_through_tensorflows_legacy_keras_name_the_default_loader
     from inspector.graph import Source
     from inspector.loaders.keras_config import parse_model
     from inspector.rules import _examples as ex
-    from inspector.rules.security.unsafe_lambda import _CODE
+    from inspector.rules._examples import LAMBDA_BYTECODE as _CODE
 
     for name in ("legacy_keras_model.keras", "legacy_keras_function.keras"):
         s101 = [f for f in lint_target(str(folder / name), all_rules()) if f.code == "S101"]

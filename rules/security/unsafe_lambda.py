@@ -9,8 +9,7 @@ from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
 from inspector.rules import _examples as ex
 from inspector.security.config_scan import LEGACY_KERAS, legacy_keras_object
-
-_CODE = "4wEAAAAAAAAAAAAAAAIAAAATAAAB8wwAAACXAHwAZAF6BQAAUwApAk7nAAAAAAAAAECpACkB2gF0\n"
+from inspector.security.lambdas import serialized_lambdas
 
 
 def _with_lambda(config):
@@ -28,9 +27,9 @@ def _with_lambda(config):
     invalid=[
         # Keras 3: a __lambda__ object with base64 marshal bytecode
         _with_lambda({"function": {"class_name": "__lambda__", "config": {
-            "code": _CODE, "defaults": None, "closure": None}}, "arguments": {}}),
+            "code": ex.LAMBDA_BYTECODE, "defaults": None, "closure": None}}, "arguments": {}}),
         # Keras 2: [base64 bytecode, defaults, closure] with function_type "lambda"
-        _with_lambda({"function": [_CODE, None, None], "function_type": "lambda",
+        _with_lambda({"function": [ex.LAMBDA_BYTECODE, None, None], "function_type": "lambda",
                       "module": "__main__", "output_shape": None, "output_shape_type": "raw",
                       "arguments": {}}),
         # Keras 1: the raw marshal string
@@ -38,11 +37,15 @@ def _with_lambda(config):
                       "output_shape": None, "output_shape_type": "raw", "arguments": {}}),
         # Keras 2: a named function, but an output_shape lambda
         _with_lambda({"function": "double", "function_type": "function", "module": "mymodel",
-                      "output_shape": [_CODE, None, None], "output_shape_type": "lambda",
+                      "output_shape": [ex.LAMBDA_BYTECODE, None, None], "output_shape_type": "lambda",
                       "arguments": {}}),
+        # Keras 2: a named function, but a mask lambda (from_config unmarshals it as well)
+        _with_lambda({"function": "double", "function_type": "function", "module": "mymodel",
+                      "output_shape": None, "output_shape_type": "raw", "mask": [ex.LAMBDA_BYTECODE, None, None],
+                      "mask_type": "lambda", "arguments": {}}),
         # Keras 2 bytecode routed through TensorFlow's bundled legacy Keras: tf_keras runs it by default
         _with_lambda({"function": {"module": "tensorflow.python.keras.layers.core", "class_name": "Lambda",
-                                   "config": {"name": "inner", "function": [_CODE, None, None],
+                                   "config": {"name": "inner", "function": [ex.LAMBDA_BYTECODE, None, None],
                                               "function_type": "lambda", "output_shape": None,
                                               "output_shape_type": "raw", "arguments": {}}},
                       "function_type": "function", "module": "builtins", "output_shape": None,
@@ -61,7 +64,7 @@ def unsafe_lambda(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
     Reports layers whose config carries serialized Python bytecode: a Lambda layer's function (or
-    output shape) saved as a Keras 1 raw marshal string, a Keras 2 base64 marshal with
+    output shape, or mask) saved as a Keras 1 raw marshal string, a Keras 2 base64 marshal with
     `function_type: "lambda"`, or a Keras 3 `{"class_name": "__lambda__"}` object, also inside
     wrappers such as TimeDistributed.
 
@@ -95,7 +98,7 @@ def unsafe_lambda(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     for layer in graph.layers:
         if layer.subgraph is not None:
             continue  # the engine checks the nested model's own layers
-        where = list(_lambdas(layer.config, ()))
+        where = list(serialized_lambdas(layer.config))
         if where:
             kinds = ", ".join(dict.fromkeys(kind for kind, _ in where))
             fields = ", ".join(dict.fromkeys(".".join(path) for _, path in where))
@@ -120,7 +123,7 @@ def _routed_to_legacy_keras(config: Mapping[str, Any], path: tuple[str, ...]) ->
     for key in path:
         value = value.get(key) if isinstance(value, Mapping) else None
         if key == "layers" or not isinstance(value, Mapping):
-            return False  # `_lambdas` does not index lists: what lies below a list is not followed
+            return False  # `serialized_lambdas` does not index lists: what lies below a list is not followed
         if legacy_keras_object(value):
             return True
     return False
@@ -137,26 +140,3 @@ def _who_runs_it(fmt: str, kinds: str, path: str) -> str:
     if "marshal" in kinds:
         return "Keras 3 and tf_keras run when loading with safe_mode=False"
     return "Keras 3 runs when loading with safe_mode=False"
-
-
-def _lambdas(value: Any, path: tuple[str, ...]) -> Iterator[tuple[str, tuple[str, ...]]]:
-    """(kind, config path) of every serialized lambda inside a layer config."""
-    if isinstance(value, Mapping):
-        if value.get("class_name") == "__lambda__":
-            yield "Keras 3 __lambda__", path
-            return
-        for key in ("function", "output_shape"):
-            if value.get(f"{key}_type") == "lambda" and value.get(key):
-                era = "Keras 1 marshal" if isinstance(value[key], str) else "Keras 2 base64 marshal"
-                yield era, path + (key,)
-        for key, item in value.items():
-            if isinstance(item, (Mapping, list)):
-                yield from _lambdas(item, path + (str(key),))
-    elif isinstance(value, list):
-        for item in value:
-            yield from _lambdas(item, path)
-
-
-def serialized_lambdas(config: Mapping[str, Any]) -> list[tuple[str, tuple[str, ...]]]:
-    """(kind, config path) of each serialized lambda in a layer config: `inspect export` refuses the same ones."""
-    return list(_lambdas(config, ()))
