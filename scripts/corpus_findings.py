@@ -12,8 +12,10 @@ from __future__ import annotations
 import sys
 from collections import Counter
 
-from inspector.engine import all_rules, discover, lint_target
+from inspector.engine import all_rules
 from inspector.errors import InspectorError
+from inspector.run import lint_target
+from inspector.targets import discover
 
 
 def main(argv: list[str]) -> int:

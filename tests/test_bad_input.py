@@ -174,7 +174,8 @@ def test_npz_with_object_array_is_reported_not_unpickled(fixtures_dir, tmp_path)
         z.writestr("config.json", src.read("config.json"))
         z.writestr("metadata.json", src.read("metadata.json"))
         z.writestr("model.weights.npz", npz.getvalue())
-    from inspector.engine import all_rules, lint_target
+    from inspector.engine import all_rules
+    from inspector.run import lint_target
 
     findings = [f for f in lint_target(str(path), all_rules()) if f.code == "S103"]
     assert len(findings) == 1 and "a pickle calling pathlib.Path.touch" in findings[0].message

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from inspector.engine import all_rules, lint_target
+from inspector.engine import all_rules
+from inspector.run import lint_target
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
@@ -55,8 +56,9 @@ def test_corpus_gives_only_the_calibrated_findings_worth_acting_on(corpus_dir):
     """Silent on the noise the issue names: dl4j's LeNet-sized simple_cnn (one sigmoid
     convolution, a 2-unit layer before 3 classes), a 13-convolution ReLU Go network with two
     heads, small ReLU MLPs, and the character seq2seq decoder."""
-    from inspector.engine import discover, select_rules
+    from inspector.engine import select_rules
     from inspector.errors import InspectorError
+    from inspector.targets import discover
 
     rules = select_rules(list(CALIBRATED), None)
     got = {}

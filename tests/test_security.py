@@ -24,9 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))  # a folder of scripts, not a package
 samples = importlib.import_module("security_samples")
 
-from inspector.engine import all_rules, lint_target
+from inspector.engine import all_rules
 from inspector.report import LintRun
 from inspector.report.sarif import sarif_dict
+from inspector.run import lint_target
 from inspector.security.pickle_scan import scan_pickle
 
 FRAMEWORKS = ("tensorflow", "keras", "tf_keras", "torch", "jax")
