@@ -3,8 +3,8 @@
 `inspect lint`, `inspect scan` and `inspector.lint` all call `run`, so a folder, a per-file
 ignore, a file that cannot be read, a baseline and `--fail-on` mean the same in each; the engine
 stays a registry of rules and their runner on one graph. A command that lints a target another
-way (a data probe before the rules, say) passes its own `lint_one` and keeps the rest: folders,
-per-file ignores, error capture, the baseline, the exit gate.
+way passes its own `lint_one` (or `lint_target` with its own data `probe`) and keeps the rest:
+folders, per-file ignores, error capture, the baseline, the exit gate.
 """
 
 from __future__ import annotations
@@ -34,17 +34,32 @@ class LintOne(Protocol):
                  data: str | None) -> list[Finding]: ...
 
 
+class Probe(Protocol):
+    """What running the model on the data measures: `(graph, live keras.Model, data path) ->`
+    entries of the rules' `opts.context`, so the rules stay pure functions of what was measured."""
+
+    def __call__(self, graph: ModelGraph, model: Any, data: str) -> Mapping[str, Any]: ...
+
+
+def measure_losses(graph: ModelGraph, model: Any, data: str) -> dict[str, Any]:
+    """The probe of `--data` today: each output's weighted loss (for unbalanced-loss-weights)."""
+    from inspector.measure import measure_loss_contributions
+
+    return {"measured_losses": measure_loss_contributions(graph, model, data)}
+
+
 def lint_target(
     target: Any,
     rules: Sequence[Rule],
     options: Mapping[str, Mapping[str, Any]] | None = None,
     data: str | None = None,
     model: Any = None,
+    probe: Probe = measure_losses,
 ) -> list[Finding]:
     """Load one target (file, directory model, builder reference, live model, ModelGraph) and lint
-    it; with `data` (an .npz), measure per-output losses first. That runs `model` (the live
-    keras.Model behind `target`, when the caller has it) or the model `target` names; a builder
-    is called once, for both the graph and the run."""
+    it; with `data` (an .npz), run `probe` first. That runs `model` (the live keras.Model behind
+    `target`, when the caller has it) or the model `target` names; a builder is called once, for
+    both the graph and the run."""
     context: dict[str, Any] = {}
     if data is None:
         from inspector import load
@@ -55,10 +70,10 @@ def lint_target(
         except CarriesPayload as exc:  # no model to lint, but its payloads to report
             return lint_graph(exc.graph, [r for r in rules if r.is_security], options, context)
     else:
-        from inspector.measure import graph_and_model, measure_loss_contributions
+        from inspector.measure import graph_and_model
 
         graph, live = graph_and_model(target, model)
-        context["measured_losses"] = measure_loss_contributions(graph, live, data)
+        context.update(probe(graph, live, data))
     return lint_graph(graph, rules, options, context)
 
 

@@ -10,6 +10,7 @@ import pytest
 
 import inspector
 from inspector.config import load_config
+from inspector.engine import get_rule
 from inspector.errors import LoadError
 from inspector.run import RunResult, lint_target, run
 
@@ -97,3 +98,24 @@ def test_the_api_lints_folders_lists_and_baselines(repo, fixtures_dir):
     (repo / "broken.h5").write_bytes(b"nope")
     with pytest.raises(LoadError, match="broken.h5"):
         inspector.lint(repo)
+
+
+def test_the_data_probe_is_a_step_of_lint_target(fixtures_dir, keras):
+    """With data, lint_target runs its `probe` on the graph and the live model and hands what it
+    measured to the rules: the default measures the losses; another probe replaces it."""
+    model = fixtures_dir / "three_outputs_weighted.keras"
+    data = str(fixtures_dir / "three_outputs_data.npz")
+    calls = []
+
+    def recording(graph, live, data_path):
+        from inspector.run import measure_losses
+
+        calls.append((graph.name, [o.name for o in live.outputs], data_path))
+        measured = measure_losses(graph, live, data_path)
+        return {"measured_losses": {name: loss * (1000 if name == "gender" else 1)
+                                    for name, loss in measured["measured_losses"].items()}}
+
+    assert lint_target(str(model), [get_rule("unbalanced-loss-weights")], data=data) == []  # weighted well
+    (finding,) = lint_target(str(model), [get_rule("unbalanced-loss-weights")], data=data, probe=recording)
+    assert len(calls) == 1 and calls[0][2] == data
+    assert "gender" in finding.layers and "measured" in finding.message, finding.message
