@@ -11,6 +11,8 @@ from inspector.rules import _examples as ex
 from inspector.security.config_scan import LEGACY_KERAS, legacy_keras_object
 from inspector.security.lambdas import serialized_lambdas
 
+_CODE = ex.LAMBDA_BYTECODE
+
 
 def _with_lambda(config):
     return ex.sequential((None, 8), {"module": "keras.layers", "class_name": "Lambda",
@@ -27,9 +29,9 @@ def _with_lambda(config):
     invalid=[
         # Keras 3: a __lambda__ object with base64 marshal bytecode
         _with_lambda({"function": {"class_name": "__lambda__", "config": {
-            "code": ex.LAMBDA_BYTECODE, "defaults": None, "closure": None}}, "arguments": {}}),
+            "code": _CODE, "defaults": None, "closure": None}}, "arguments": {}}),
         # Keras 2: [base64 bytecode, defaults, closure] with function_type "lambda"
-        _with_lambda({"function": [ex.LAMBDA_BYTECODE, None, None], "function_type": "lambda",
+        _with_lambda({"function": [_CODE, None, None], "function_type": "lambda",
                       "module": "__main__", "output_shape": None, "output_shape_type": "raw",
                       "arguments": {}}),
         # Keras 1: the raw marshal string
@@ -37,15 +39,11 @@ def _with_lambda(config):
                       "output_shape": None, "output_shape_type": "raw", "arguments": {}}),
         # Keras 2: a named function, but an output_shape lambda
         _with_lambda({"function": "double", "function_type": "function", "module": "mymodel",
-                      "output_shape": [ex.LAMBDA_BYTECODE, None, None], "output_shape_type": "lambda",
+                      "output_shape": [_CODE, None, None], "output_shape_type": "lambda",
                       "arguments": {}}),
-        # Keras 2: a named function, but a mask lambda (from_config unmarshals it as well)
-        _with_lambda({"function": "double", "function_type": "function", "module": "mymodel",
-                      "output_shape": None, "output_shape_type": "raw", "mask": [ex.LAMBDA_BYTECODE, None, None],
-                      "mask_type": "lambda", "arguments": {}}),
         # Keras 2 bytecode routed through TensorFlow's bundled legacy Keras: tf_keras runs it by default
         _with_lambda({"function": {"module": "tensorflow.python.keras.layers.core", "class_name": "Lambda",
-                                   "config": {"name": "inner", "function": [ex.LAMBDA_BYTECODE, None, None],
+                                   "config": {"name": "inner", "function": [_CODE, None, None],
                                               "function_type": "lambda", "output_shape": None,
                                               "output_shape_type": "raw", "arguments": {}}},
                       "function_type": "function", "module": "builtins", "output_shape": None,
@@ -64,7 +62,7 @@ def unsafe_lambda(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
     Reports layers whose config carries serialized Python bytecode: a Lambda layer's function (or
-    output shape, or mask) saved as a Keras 1 raw marshal string, a Keras 2 base64 marshal with
+    output shape) saved as a Keras 1 raw marshal string, a Keras 2 base64 marshal with
     `function_type: "lambda"`, or a Keras 3 `{"class_name": "__lambda__"}` object, also inside
     wrappers such as TimeDistributed.
 
