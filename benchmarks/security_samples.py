@@ -283,10 +283,10 @@ def _field(number: int, payload: bytes) -> bytes:
 
 def _rewrite(message: bytes, number: int, edit, first_only: bool = True) -> bytes:
     """`message` with the length-delimited field `number` (its first occurrence) passed through `edit`."""
-    from inspector.loaders.savedmodel import _fields
+    from inspector.loaders.protobuf import fields
 
     out, done = bytearray(), False
-    for field, value in _fields(message):
+    for field, value in fields(message):
         if field == number and isinstance(value, bytes) and not (first_only and done):
             out += _field(field, edit(value))
             done = True

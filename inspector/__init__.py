@@ -1,7 +1,8 @@
 """keras-inspector: read Keras and ONNX models into one layer graph, without TensorFlow.
 
 The public API. Everything here accepts a path (file, SavedModel directory, `module:function`
-or `file.py:function` builder reference) or a live `keras.Model`.
+or `file.py:function` builder reference) or a live `keras.Model`; `lint` also takes a folder or a
+list of targets, a configuration file and a baseline, and runs what `inspect lint` runs.
 """
 
 from __future__ import annotations

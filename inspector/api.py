@@ -18,18 +18,32 @@ def lint(
     options: Mapping[str, Mapping[str, Any]] | None = None,
     data: str | Path | None = None,
     model: Any = None,
+    *,
+    config: str | Path | None = None,
+    baseline: str | Path | None = None,
+    write_baseline: str | Path | None = None,
 ) -> list:
-    """Findings for a model file, builder reference, live keras.Model or ModelGraph.
+    """Findings for a model file, folder, builder reference, live keras.Model or ModelGraph (or
+    a list of them), as `inspect lint` finds them: the same run (inspector.run.run).
 
-    `data` (an .npz named after the model's inputs and outputs) lets `unbalanced-loss-weights`
-    measure real loss contributions; that runs the model (`model`, or `target` loaded by Keras;
-    a builder is called once). The CLI's `inspect lint` runs the same `engine.lint_target`.
+    `config` is a configuration file, as `--config` (none: only these arguments); `baseline`
+    keeps the findings that file does not accept, `write_baseline` records them all there. `data`
+    (an .npz named after the model's inputs and outputs) lets `unbalanced-loss-weights` measure
+    real loss contributions; that runs the model (`model`, or `target` loaded by Keras; a builder
+    is called once). A target that cannot be read raises its InspectorError; `inspector.run.run`
+    lints the others and returns every error with the findings instead.
     """
-    from inspector.display import Findings
-    from inspector.engine import lint_target, select_rules
+    from functools import partial
 
-    return Findings(lint_target(target, select_rules(select, ignore), options,
-                                str(data) if data is not None else None, model))
+    from inspector.config import load_config
+    from inspector.display import Findings
+    from inspector.run import lint_target, run
+
+    targets = list(target) if isinstance(target, (list, tuple)) else [target]
+    return Findings(run(targets, config=load_config(config) if config is not None else None, select=select or (),
+                    ignore=ignore or (), options=options, data=data, baseline=baseline,
+                    write_baseline=write_baseline, strict=True,
+                    lint_one=partial(lint_target, model=model) if model is not None else lint_target).findings)
 
 
 def summarize(target: Any, expand_nested: bool = False) -> dict[str, Any]:

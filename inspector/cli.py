@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 
 import click
 
 from inspector import __version__
-from inspector.errors import InspectorError, UsageError, one_line
+from inspector.errors import InspectorError, UsageError, internal_error
 from inspector.report import FORMATS
 
 
 def report_errors(command):
-    """Turn an InspectorError (and, as a last resort, any bug) into one line and exit 2."""
+    """Turn an InspectorError, a missing optional dependency (and, as a last resort, any bug)
+    into one line and exit 2."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -27,15 +29,15 @@ def report_errors(command):
         except InspectorError as exc:
             click.echo(f"inspect: error: {exc}", err=True)
             sys.exit(2)
-        except (KeyboardInterrupt, SystemExit, click.exceptions.Exit, click.ClickException):
+        except (KeyboardInterrupt, SystemExit, click.exceptions.Exit, click.ClickException, BrokenPipeError):
             raise
         except Exception as exc:  # noqa: BLE001  (a bug; still one line, never a traceback)
+            from inspector.extras import missing_dependency
+
             where = _arguments(kwargs)
-            click.echo(
-                f"inspect: error: {where + ': ' if where else ''}internal error {type(exc).__name__}: "
-                f"{one_line(exc)} (a bug in keras-inspector: please report it)",
-                err=True,
-            )
+            missing = missing_dependency(exc, where or None)  # the user's set-up, not a bug
+            reason = missing if missing is not None else f"{where + ': ' if where else ''}{internal_error(exc)}"
+            click.echo(f"inspect: error: {reason}", err=True)
             sys.exit(2)
 
     return wrapper
@@ -79,7 +81,21 @@ class _OneLineErrors(click.Group):
         except click.Abort:
             click.echo("Aborted!", err=True)
             sys.exit(1)
+        except BrokenPipeError:
+            # The reader went away (`inspect rules | head -5`): stop quietly, exit 1 as click's own
+            # standalone mode and Python's documentation do (a truncated `lint` never reads as a
+            # pass), with stdout on /dev/null so the interpreter's last flush cannot complain.
+            _quiet_stdout()
+            sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _quiet_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor behind stdout (a test's capture): nothing to flush
+        pass
 
 
 @click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
@@ -235,7 +251,7 @@ def docs(paths: tuple[str, ...], folder: str, no_shapes: bool, no_params: bool, 
     from pathlib import Path
 
     from inspector.docs_page import build_docs, stale_files, write_docs
-    from inspector.engine import discover
+    from inspector.targets import discover
 
     options = _render_options(no_shapes, no_params, rankdir, expand_nested, depth, collapse, None, None, theme)
     target = Path(folder)
@@ -293,23 +309,65 @@ def _split_selectors(values: tuple[str, ...]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
+def _lint_options(command):
+    """The options of a command that lints (`inspect lint`, and any other that reports findings
+    through inspector.run): rule selection, output format, the exit gate, baselines, config."""
+    options = [
+        click.option("--select", multiple=True, metavar="RULES",
+                     help="Only these rules: codes, names or family prefixes, comma-separated, repeatable."),
+        click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rules (same forms as --select)."),
+        click.option("--output-format", "output_format", type=click.Choice(FORMATS),
+                     default="text", show_default=True, help="How to print the findings."),
+        click.option("--exit-zero", is_flag=True,
+                     help="Exit 0 even when there are findings (load errors still exit 2)."),
+        click.option("--fail-on", "fail_on", type=click.Choice(["error", "warning", "info", "never"]), default=None,
+                     help="The least severe finding that exits 1 [default: warning, or fail-on in the config]: "
+                          "info notes are printed but do not fail the run."),
+        click.option("--baseline", "baseline", type=click.Path(dir_okay=False), default=None,
+                     help="Report and fail only on findings not in this baseline; list its entries now fixed."),
+        click.option("--write-baseline", "write_baseline", type=click.Path(dir_okay=False), default=None,
+                     help="Record every finding of this run in FILE (keyed by file, rule and layers) and exit 0."),
+        click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+                     help="Configuration file (default: the nearest pyproject.toml with [tool.inspector])."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def lint_and_exit(targets: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, ...], output_format: str,
+                  exit_zero: bool, fail_on: str | None, baseline: str | None, write_baseline: str | None,
+                  config_file: str | None, data: str | None = None, lint_one=None) -> None:
+    """Run inspector.run on the targets (with `lint_one`, another way to lint one target, if
+    given), print the errors as they come, the baseline's account and the findings, and exit as
+    linters do: 0 clean, 1 a finding at or above --fail-on, 2 a target that could not be read."""
+    from inspector.config import load_config
+    from inspector.report import formatter
+    from inspector.run import lint_target, run
+
+    result = run(targets, config=load_config(config_file), select=_split_selectors(select),
+                 ignore=_split_selectors(ignore), data=data, baseline=baseline, write_baseline=write_baseline,
+                 fail_on=fail_on, lint_one=lint_one or lint_target,
+                 on_error=lambda where, reason: click.echo(f"inspect: error: {where}: {reason}", err=True))
+    if result.written is not None:
+        click.echo(f"inspect: wrote {result.written} finding{'s' if result.written != 1 else ''} to the baseline "
+                   f"{write_baseline}", err=True)
+        sys.exit(0)
+    if result.baseline is not None:
+        known, fixed = len(result.baseline.known), len(result.baseline.fixed)
+        click.echo(f"inspect: baseline {baseline}: {known} known finding{'s' if known != 1 else ''} not shown, "
+                   f"{fixed} entr{'ies' if fixed != 1 else 'y'} fixed", err=True)
+        for entry in result.baseline.fixed:
+            click.echo(f"inspect: baseline {baseline}: fixed, can be dropped: {entry}", err=True)
+    click.echo(formatter(output_format)(result), nl=False)
+    code = result.exit_code(exit_zero)
+    if code:
+        sys.exit(code)
+
+
 @main.command()
 @click.argument("targets", nargs=-1, required=True, metavar="PATH_OR_BUILDER...")
-@click.option("--select", multiple=True, metavar="RULES",
-              help="Only these rules: codes, names or family prefixes, comma-separated, repeatable.")
-@click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rules (same forms as --select).")
-@click.option("--output-format", "output_format", type=click.Choice(FORMATS),
-              default="text", show_default=True, help="How to print the findings.")
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (load errors still exit 2).")
-@click.option("--fail-on", "fail_on", type=click.Choice(["error", "warning", "info", "never"]), default=None,
-              help="The least severe finding that exits 1 [default: warning, or fail-on in the config]: "
-                   "info notes are printed but do not fail the run.")
-@click.option("--baseline", "baseline", type=click.Path(dir_okay=False), default=None,
-              help="Report and fail only on findings not in this baseline; list its entries now fixed.")
-@click.option("--write-baseline", "write_baseline", type=click.Path(dir_okay=False), default=None,
-              help="Record every finding of this run in FILE (keyed by file, rule and layers) and exit 0.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
-              help="Configuration file (default: the nearest pyproject.toml with [tool.inspector]).")
+@_lint_options
 @click.option("--data", type=click.Path(exists=True, dir_okay=False), default=None,
               help="An .npz of arrays named after the model's inputs and outputs: measure each "
                    "output's loss (runs the model with TensorFlow).")
@@ -321,67 +379,8 @@ def lint(targets: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, .
 
     Exit 0 when nothing fails the run, 1 on a finding at or above --fail-on (warning unless
     configured), 2 on a usage or load error (the other files are still checked)."""
-    from inspector.config import load_config
-    from inspector.engine import discover, lint_target, matches, select_rules
-    from inspector.report import LintRun, formatter
-
-    config = load_config(config_file).with_command_line(_split_selectors(select), _split_selectors(ignore))
-    rules = select_rules(config.select, config.ignore)
-    findings, files, errors = [], [], []
-    for target in discover(targets):
-        if isinstance(target, InspectorError):  # a folder or entry that could not be listed
-            files.append(target.path)
-            errors.append((target.path, target.reason))
-            click.echo(f"inspect: error: {target}", err=True)
-            continue
-        files.append(target)
-        per_file = config.ignored_for(target)
-        off = {r.code for r in rules if any(matches(r, s) for s in per_file)}  # "ALL" too
-        chosen = [r for r in rules if r.code not in off]
-        try:
-            findings.extend(lint_target(target, chosen, config.rule_options, data))
-        except InspectorError as exc:  # the path it names: the model, or e.g. the --data file
-            where = exc.path or target
-            errors.append((where, exc.reason))
-            click.echo(f"inspect: error: {where}: {exc.reason}", err=True)
-        except Exception as exc:  # noqa: BLE001 - a bug, but one file must not stop the others
-            reason = (f"internal error {type(exc).__name__}: {one_line(exc)} "
-                      "(a bug in keras-inspector: please report it)")
-            errors.append((target, reason))
-            click.echo(f"inspect: error: {target}: {reason}", err=True)
-    if write_baseline is not None:
-        from inspector.baseline import write_baseline as record
-
-        if errors:
-            # The unread files' findings would be missing: a mistyped folder would replace a
-            # baseline with an empty one, and the next run would fail on every old finding.
-            click.echo(f"inspect: error: {write_baseline}: baseline not written: "
-                       f"{len(errors)} file{'s' if len(errors) != 1 else ''} could not be read", err=True)
-            sys.exit(2)
-        count = record(findings, write_baseline)
-        click.echo(f"inspect: wrote {count} finding{'s' if count != 1 else ''} to the baseline {write_baseline}",
-                   err=True)
-        sys.exit(0)
-    if baseline is not None:
-        from inspector.baseline import apply_baseline
-
-        unread = {path for path, _ in errors}
-        # an entry of a file that could not be read is not fixed: it was not checked
-        compared = apply_baseline(findings, baseline, [f for f in files if f not in unread])
-        findings = list(compared.new)
-        click.echo(f"inspect: baseline {baseline}: {len(compared.known)} known finding"
-                   f"{'s' if len(compared.known) != 1 else ''} not shown, {len(compared.fixed)} "
-                   f"entr{'ies' if len(compared.fixed) != 1 else 'y'} fixed", err=True)
-        for entry in compared.fixed:
-            click.echo(f"inspect: baseline {baseline}: fixed, can be dropped: {entry}", err=True)
-    run = LintRun(tuple(findings), tuple(files), tuple(errors), tuple(rules))
-    click.echo(formatter(output_format)(run), nl=False)
-    if errors:
-        sys.exit(2)
-    from inspector.gate import DEFAULT_FAIL_ON, failing
-
-    if not exit_zero and failing(findings, fail_on or config.fail_on or DEFAULT_FAIL_ON):
-        sys.exit(1)
+    lint_and_exit(targets, select, ignore, output_format, exit_zero, fail_on, baseline, write_baseline,
+                  config_file, data)
 
 
 @main.command()

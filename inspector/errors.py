@@ -30,3 +30,8 @@ def one_line(exc: BaseException) -> str:
     is shown of an error raised by h5py, Keras, onnx or their own code."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def internal_error(exc: BaseException) -> str:
+    """The one line a bug is reported as, never a traceback (the CLI's guard, the lint run)."""
+    return f"internal error {type(exc).__name__}: {one_line(exc)} (a bug in keras-inspector: please report it)"

@@ -17,6 +17,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+# Marshalled Python bytecode, base64 as Keras 2 and 3 store a lambda, for the examples of the rules
+# that find serialized lambdas (S101, S105): data here, never unmarshalled.
+LAMBDA_BYTECODE = "4wEAAAAAAAAAAAAAAAIAAAATAAAB8wwAAACXAHwAZAF6BQAAUwApAk7nAAAAAAAAAECpACkB2gF0\n"
+
 Shape = tuple[int | None, ...]
 
 _SPATIAL = {"1D": 1, "2D": 2, "3D": 3}

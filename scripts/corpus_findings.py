@@ -17,8 +17,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from inspector.engine import all_rules, discover, lint_target
+from inspector.engine import all_rules
 from inspector.errors import InspectorError
+from inspector.run import lint_target
+from inspector.targets import discover
 
 VERDICTS = Path(__file__).resolve().parents[1] / "tests" / "corpus_verdicts.tsv"
 

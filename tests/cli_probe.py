@@ -28,3 +28,30 @@ def run_inspect(args: Sequence[str], watched: Sequence[str], timeout: float) -> 
                           capture_output=True, text=True, timeout=timeout)
     *output, last = done.stdout.strip().splitlines()
     return json.loads(last), "\n".join(output)
+
+
+HIDING = r"""
+import sys
+absent = set(sys.argv[1].split(","))
+
+
+class Absent:
+    '''Answers first for the hidden packages, as when they are not installed.'''
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in absent:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+
+sys.meta_path.insert(0, Absent())
+from inspector.cli import main
+sys.argv = ["inspect", *sys.argv[2:]]
+main()
+"""
+
+
+def run_without(absent: Sequence[str], args: Sequence[str], timeout: float = 300) -> subprocess.CompletedProcess:
+    """`inspect ARGS` in a fresh interpreter where the `absent` packages cannot be imported (each
+    import raises ModuleNotFoundError, as in an install without them)."""
+    return subprocess.run([sys.executable, "-c", HIDING, ",".join(absent), *args], check=False,
+                          capture_output=True, text=True, timeout=timeout)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import inspector
-from inspector.engine import lint_graph, lint_target, select_rules
+from inspector.engine import lint_graph, select_rules
+from inspector.run import lint_target
 
 REPO = Path(__file__).resolve().parents[1]
 CODES = ["A105", "A106", "A107", "A108", "N104", "W103"]

@@ -174,7 +174,8 @@ def test_npz_with_object_array_is_reported_not_unpickled(fixtures_dir, tmp_path)
         z.writestr("config.json", src.read("config.json"))
         z.writestr("metadata.json", src.read("metadata.json"))
         z.writestr("model.weights.npz", npz.getvalue())
-    from inspector.engine import all_rules, lint_target
+    from inspector.engine import all_rules
+    from inspector.run import lint_target
 
     findings = [f for f in lint_target(str(path), all_rules()) if f.code == "S103"]
     assert len(findings) == 1 and "a pickle calling pathlib.Path.touch" in findings[0].message
@@ -294,14 +295,14 @@ def _fields_bytes(fields: list[tuple[int, int | bytes]]) -> bytes:
 
 def test_savedmodel_root_without_metadata(fixtures_dir, tmp_path):
     """keras_metadata.pb whose root object lacks its metadata JSON (field 5)."""
-    from inspector.loaders.savedmodel import _fields
+    from inspector.loaders.protobuf import fields
 
     path = tmp_path / "savedmodel"
     shutil.copytree(fixtures_dir / "savedmodel_k2", path)
     meta = path / "keras_metadata.pb"
     nodes = []
-    for number, value in _fields(meta.read_bytes()):
-        node = list(_fields(value))
+    for number, value in fields(meta.read_bytes()):
+        node = list(fields(value))
         if dict(node).get(3) == b"root":
             node = [(n, v) for n, v in node if n != 5]
         nodes.append((number, _fields_bytes(node)))

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from inspector.engine import all_rules, discover, lint_target
+from inspector.engine import all_rules
 from inspector.errors import InspectorError
+from inspector.run import lint_target
+from inspector.targets import discover
 
 VERDICTS = Path(__file__).resolve().parent / "corpus_verdicts.tsv"
 FIELDS = ("file", "code", "layers", "verdict", "reason")

@@ -11,7 +11,6 @@ from inspector.engine import (
     RuleOptions,
     Violation,
     all_rules,
-    discover,
     get_rule,
     lint_graph,
     resolve_options,
@@ -22,6 +21,7 @@ from inspector.errors import LoadError, UsageError
 from inspector.graph import Source
 from inspector.loaders.keras_config import parse_model
 from inspector.rules import _examples as ex
+from inspector.targets import discover
 
 
 def test_all_rules_sorted_by_code_and_found_by_code_or_name():

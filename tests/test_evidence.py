@@ -10,8 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from inspector.cli import main
-from inspector.engine import get_rule, lint_target
+from inspector.engine import get_rule
 from inspector.evidence import REQUIRED, as_markdown, record
+from inspector.run import lint_target
 
 REPO = Path(__file__).resolve().parents[1]
 RECORDS = sorted((REPO / "rules" / "evidence").glob("*.json"))

@@ -312,9 +312,10 @@ def test_live_model_through_the_public_api(tmp_path, keras):
 
 
 def test_a_runtime_that_refuses_the_model_is_a_failed_verification(tmp_path, keras):
-    from inspector.export.onnx_export import ExportResult, convert
+    from inspector.export.common import ExportResult
     from inspector.export.probe import Probe
     from inspector.export.report import format_report
+    from inspector.export.tf2onnx_route import convert
     from inspector.export.verify import keras_reference, verify_onnx
 
     x = keras.Input((3,), name="features")
@@ -390,7 +391,7 @@ def _graph(layers: list) -> object:
 
 
 def test_user_code_check_finds_lambdas_as_the_unsafe_lambda_rule_does(keras):
-    from inspector.export.onnx_export import check_user_code
+    from inspector.export.tf2onnx_route import check_user_code
 
     wrapped = {"class_name": "TimeDistributed", "config": {"name": "td", "layer": {"class_name": "Lambda", "config": {
         "name": "inner", "function": ["4wEAAAAA", None, None], "function_type": "lambda"}}}}
@@ -409,7 +410,7 @@ def test_user_code_check_finds_lambdas_as_the_unsafe_lambda_rule_does(keras):
 
 
 def test_custom_objects_and_a_builder_from_one_file_share_its_module(tmp_path):
-    from inspector.export.onnx_export import import_custom_objects
+    from inspector.export.tf2onnx_route import import_custom_objects
     from inspector.loaders.python_builder import resolve_builder
 
     module = tmp_path / "shared_defs.py"

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from inspector.engine import all_rules, lint_target
+from inspector.engine import all_rules
+from inspector.run import lint_target
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 

@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from inspector.cli import main
-from inspector.engine import all_rules, lint_target
+from inspector.engine import all_rules
+from inspector.run import lint_target
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"

@@ -246,10 +246,10 @@ def test_savedmodel_k2_reads_the_keras_metadata(fixtures_dir, tf_keras_facts):
 def test_savedmodel_metadata_protobuf_fields(fixtures_dir):
     """keras_metadata.pb is a SavedMetadata: field 1 repeats SavedObject{node_id=2, node_path=3,
     identifier=4, metadata=5 (JSON), version=6}; the root object has node_path "root"."""
-    from inspector.loaders.savedmodel import _fields
+    from inspector.loaders.protobuf import fields
 
     data = (fixtures_dir / "savedmodel_k2" / "keras_metadata.pb").read_bytes()
-    nodes = [dict(_fields(value)) for field, value in _fields(data) if field == 1]
+    nodes = [dict(fields(value)) for field, value in fields(data) if field == 1]
     assert nodes[0][3] == b"root" and nodes[0][4] == b"_tf_keras_network"
     assert json.loads(nodes[0][5])["class_name"] == "Functional"
     paths = {node[3].decode(): node.get(2, 0) for node in nodes}
@@ -257,4 +257,4 @@ def test_savedmodel_metadata_protobuf_fields(fixtures_dir):
     assert paths["root.layer-0"] == 1
     identifiers = {node[4] for node in nodes}
     assert b"_tf_keras_layer" in identifiers and b"_tf_keras_input_layer" in identifiers
-    assert all(isinstance(dict(_fields(node[6])).get(1), int) for node in nodes)  # VersionDef.producer
+    assert all(isinstance(dict(fields(node[6])).get(1), int) for node in nodes)  # VersionDef.producer

@@ -5,7 +5,8 @@ saved and read back, and the corpus file that showed the fault."""
 from __future__ import annotations
 
 import inspector
-from inspector.engine import all_rules, lint_target, select_rules
+from inspector.engine import all_rules, select_rules
+from inspector.run import lint_target
 
 
 def _lint(keras, model, tmp_path, select=None):

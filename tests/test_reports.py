@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from inspector.engine import Finding, all_rules, lint_target
+from inspector.engine import Finding, all_rules
 from inspector.report import LintRun, formatter
 from inspector.report.text import summary_line
+from inspector.run import lint_target
 
 
 @pytest.fixture(scope="module")

@@ -27,9 +27,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))  # a folder of scripts, not a packa
 samples = importlib.import_module("security_samples")
 
 import inspector
-from inspector.engine import all_rules, lint_target
+from inspector.engine import all_rules
 from inspector.report import LintRun
 from inspector.report.sarif import sarif_dict
+from inspector.run import lint_target
 from inspector.security.pickle_scan import scan_pickle, scan_pickle_stream
 
 FRAMEWORKS = ("tensorflow", "keras", "tf_keras", "torch", "jax")
@@ -174,7 +175,7 @@ def test_lambdas_routed_through_tensorflows_legacy_keras_name_the_default_loader
     from inspector.graph import Source
     from inspector.loaders.keras_config import parse_model
     from inspector.rules import _examples as ex
-    from inspector.rules.security.unsafe_lambda import _CODE
+    from inspector.rules._examples import LAMBDA_BYTECODE as _CODE
 
     for name in ("legacy_keras_model.keras", "legacy_keras_function.keras"):
         s101 = [f for f in lint_target(str(folder / name), all_rules()) if f.code == "S101"]

@@ -4,7 +4,8 @@ Corpus files that showed both faults, and a Keras-written decoder."""
 
 from __future__ import annotations
 
-from inspector.engine import lint_target, select_rules
+from inspector.engine import select_rules
+from inspector.run import lint_target
 
 
 def _found(target, select):

@@ -3,11 +3,13 @@ request, and JSON (schema `keras-inspector/diff/v1`, documented in docs/diff-sch
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inspector.diff.canonical import ABSENT, show
-from inspector.diff.compare import Change, LayerDiff, ModelDiff
 from inspector.summary import format_shape
+
+if TYPE_CHECKING:  # only annotations: ModelDiff's own displays import this module
+    from inspector.diff.compare import Change, LayerDiff, ModelDiff
 
 SCHEMA = "keras-inspector/diff/v1"
 SIGN = {"changed": "~", "added": "+", "removed": "-"}

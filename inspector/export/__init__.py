@@ -3,7 +3,7 @@ Keras and tf2onnx; checked with onnxruntime, against Keras itself when TensorFlo
 
 from __future__ import annotations
 
-from inspector.export.onnx_export import ExportResult
+from inspector.export.common import ExportResult
 from inspector.export.route import export_onnx
 
 __all__ = ["ExportResult", "export_onnx"]

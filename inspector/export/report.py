@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inspector.export.onnx_export import ExportResult, TensorInfo
+from inspector.export.common import ExportResult, TensorInfo
 
 
 def format_report(result: ExportResult) -> str:

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from inspector.errors import InspectorError, LoadError, UnsupportedError, UsageError
-from inspector.export.onnx_export import TF_EXTRA, ExportResult
+from inspector.export.common import ExportResult
+from inspector.extras import TF_EXTRA, install_line, installed
 
 CONVERTERS = ("auto", "native", "tf2onnx")
 
@@ -32,8 +33,8 @@ def export_onnx(
     at `output`, and optionally verify it. `converter`: "native" reads the file without
     TensorFlow; "tf2onnx" loads it with Keras; "auto" is native when every layer class has a
     converter, else tf2onnx. `input_shapes` ({input: full shape}) fixes the verification shapes."""
-    from inspector.export.native_export import export_native, native_refusal, tensorflow_available
-    from inspector.export.onnx_export import export_tf2onnx
+    from inspector.export.native_route import export_native, native_refusal, tensorflow_available
+    from inspector.export.tf2onnx_route import export_tf2onnx
 
     output = Path(output)
     if output.suffix.lower() != ".onnx":
@@ -43,9 +44,9 @@ def export_onnx(
     if converter not in CONVERTERS:
         raise UsageError(None, f"converter {converter!r}: expected one of {', '.join(CONVERTERS)}")
     where = str(target) if isinstance(target, (str, Path)) else None
-    _require("onnx", where, "pip install 'keras-inspector[onnx]'")
+    _require("onnx", where, install_line("onnx"))
     if verify:
-        _require("onnxruntime", where, "pip install 'keras-inspector[onnx]', or pass --no-verify")
+        _require("onnxruntime", where, f"{install_line('onnxruntime')}, or pass --no-verify")
     file = _FileGraph(target)
     fallback = None
     if converter != "tf2onnx":
@@ -116,8 +117,6 @@ class _FileGraph:
 
 
 def _require(module: str, where: str | None, install: str) -> None:
-    from inspector.export.native_export import installed
-
     if not installed(module):
         raise UnsupportedError(where, f"export{' --verify' if module == 'onnxruntime' else ''} needs the {module} "
                                       f"package, which is not installed: {install}")

@@ -74,7 +74,7 @@ def keras_reference(model: Any) -> Callable[[list], list]:
     """Flat inputs -> flat numpy outputs of a live Keras model."""
     import numpy as np
 
-    from inspector.export.onnx_export import call_model
+    from inspector.export.common import call_model
 
     return lambda feeds: [np.asarray(o) for o in call_model(model, feeds)]
 

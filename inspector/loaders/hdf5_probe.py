@@ -47,7 +47,7 @@ def probe(path: str, window: tuple[int, int] | None, wanted: frozenset[str]) -> 
                        "does not support it") from None
     with open(path, "rb") as raw:
         if window is not None:
-            from inspector.loaders.hdf5 import FileWindow
+            from inspector.loaders.file_window import FileWindow
 
             target: Any = FileWindow(raw, window[0], window[1], path)
         else:

@@ -12,6 +12,7 @@ from inspector.errors import LoadError, one_line
 from inspector.graph import ModelGraph, Source
 from inspector.loaders.keras_config import parse_model
 from inspector.loaders.limits import parse_json
+from inspector.loaders.protobuf import fields
 
 MAX_BYTES = 512 * 1024 * 1024
 
@@ -63,10 +64,10 @@ def _graph_payloads(path: Path) -> tuple:
 def _root_metadata(path: Path, data: bytes) -> dict:
     """The metadata JSON of node 0 (`root`) of a keras SavedMetadata message."""
     try:
-        for field, value in _fields(data):
+        for field, value in fields(data):
             if field != 1 or not isinstance(value, bytes):
                 continue
-            node = dict(_fields(value))
+            node = dict(fields(value))
             is_root = node.get(3) == b"root" or node.get(2, 0) == 0  # node_path, node_id
             if not is_root or not isinstance(node.get(5), bytes):  # 5: the metadata JSON
                 continue
@@ -89,38 +90,3 @@ def _decode(value):
     if isinstance(value, list):
         return [_decode(v) for v in value]
     return value
-
-
-def _fields(data: bytes):
-    """(field number, value) pairs of one protobuf message: ints for varints, bytes otherwise."""
-    pos = 0
-    while pos < len(data):
-        key, pos = _varint(data, pos)
-        field, wire = key >> 3, key & 7
-        if wire == 0:
-            value, pos = _varint(data, pos)
-        elif wire == 2:
-            size, pos = _varint(data, pos)
-            if pos + size > len(data):
-                raise ValueError("a field runs past the end")
-            value, pos = data[pos:pos + size], pos + size
-        elif wire == 1:
-            value, pos = data[pos:pos + 8], pos + 8
-        elif wire == 5:
-            value, pos = data[pos:pos + 4], pos + 4
-        else:
-            raise ValueError(f"unsupported wire type {wire}")
-        yield field, value
-
-
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return result, pos
-        shift += 7
-        if shift > 63:
-            raise ValueError("varint too long")

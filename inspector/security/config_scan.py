@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from inspector.graph import Payload
+from inspector.security.lambdas import is_keras3_lambda, marshal_keys
 
 # Modules whose attributes reach the system: processes, files, the network, code loading.
 DANGEROUS_MODULES = frozenset({
@@ -186,16 +187,11 @@ def _legacy_detail(obj: Mapping, in_layers: bool) -> str:
     if in_layers:
         return f"config-driven import of {target}: {_LEGACY_IN_LAYERS}"
     code = [_join(where, key) for where, inner, _, _ in _walk(obj.get("config"), "config")
-            for key in _marshal_keys(inner)]
+            for key in marshal_keys(inner)]
     inside = (f", running the Lambda bytecode inside (at {', '.join(code)})" if code
               else ", which would run any Lambda bytecode inside")
     return f"config-driven import of {target}: {_LEGACY}{inside}; Keras 3.15 refuses it"
 
 
-def _marshal_keys(obj: Mapping) -> list[str]:
-    """The keys of a Keras 1/2 Lambda config that hold marshalled bytecode (`function_type: "lambda"`)."""
-    return [key for key in ("function", "output_shape", "mask") if obj.get(f"{key}_type") == "lambda" and obj.get(key)]
-
-
 def _lambdas(value: Any, place: str) -> list[str]:
-    return [where for where, obj, _, _ in _walk(value, place) if obj.get("class_name") == "__lambda__"]
+    return [where for where, obj, _, _ in _walk(value, place) if is_keras3_lambda(obj)]

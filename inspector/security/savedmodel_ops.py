@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from inspector.graph import Payload
-from inspector.loaders.savedmodel import _fields
+from inspector.loaders import protobuf
 
 UNSAFE_OPS = {
     "ReadFile": "reads any file", "WriteFile": "writes any file",
@@ -32,17 +32,17 @@ def savedmodel_payloads(data: bytes) -> tuple[Payload, ...]:
     """One payload per unsafe op type in the serialized SavedModel, naming where it occurs.
     Raises ValueError or IndexError on a corrupt protobuf."""
     places: dict[str, list[str]] = defaultdict(list)
-    for meta_field, meta in _fields(data):
+    for meta_field, meta in protobuf.fields(data):
         if meta_field != 2 or not isinstance(meta, bytes):
             continue
-        for graph_field, graph in _fields(meta):
+        for graph_field, graph in protobuf.fields(meta):
             if graph_field != 2 or not isinstance(graph, bytes):
                 continue
-            for field, value in _fields(graph):
+            for field, value in protobuf.fields(graph):
                 if field == 1 and isinstance(value, bytes):
                     _note(places, value, "graph")
                 elif field == 2 and isinstance(value, bytes):
-                    for lib_field, function in _fields(value):
+                    for lib_field, function in protobuf.fields(value):
                         if lib_field == 1 and isinstance(function, bytes):
                             _function(places, function)
     return tuple(
@@ -54,9 +54,9 @@ def savedmodel_payloads(data: bytes) -> tuple[Payload, ...]:
 def _function(places: dict[str, list[str]], function: bytes) -> None:
     name = "?"
     nodes = []
-    for field, value in _fields(function):
+    for field, value in protobuf.fields(function):
         if field == 1 and isinstance(value, bytes):  # OpDef signature: its name is field 1
-            name = next((v.decode("utf-8", "replace") for f, v in _fields(value) if f == 1 and isinstance(v, bytes)), name)
+            name = next((v.decode("utf-8", "replace") for f, v in protobuf.fields(value) if f == 1 and isinstance(v, bytes)), name)
         elif field == 3 and isinstance(value, bytes):
             nodes.append(value)
     for node in nodes:
@@ -64,7 +64,7 @@ def _function(places: dict[str, list[str]], function: bytes) -> None:
 
 
 def _note(places: dict[str, list[str]], node: bytes, where: str) -> None:
-    fields = {f: v for f, v in _fields(node) if f in (1, 2) and isinstance(v, bytes)}
+    fields = {f: v for f, v in protobuf.fields(node) if f in (1, 2) and isinstance(v, bytes)}
     op = fields.get(2, b"").decode("utf-8", "replace")
     if op in UNSAFE_OPS:
         places[op].append(f"{where} node {fields.get(1, b'').decode('utf-8', 'replace')!r}")

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
 from inspector.rules import _examples as ex
-from inspector.rules.security.unsafe_lambda import _CODE
 
 
 def _compiled(loss):
@@ -19,7 +18,7 @@ def _compiled(loss):
 @rule(
     "S105", "compile-payload", "error", security_severity=9.8,
     invalid=[
-        _compiled({"class_name": "__lambda__", "config": {"code": _CODE, "defaults": None, "closure": None}}),
+        _compiled({"class_name": "__lambda__", "config": {"code": ex.LAMBDA_BYTECODE, "defaults": None, "closure": None}}),
         _compiled({"module": "os", "class_name": "function", "config": "system", "registered_name": "system"}),
         _compiled({"module": "keras.losses", "class_name": "function", "config": "x", "registered_name": "os.system"}),
     ],

@@ -9,8 +9,9 @@ from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
 from inspector.rules import _examples as ex
 from inspector.security.config_scan import LEGACY_KERAS, legacy_keras_object
+from inspector.security.lambdas import serialized_lambdas
 
-_CODE = "4wEAAAAAAAAAAAAAAAIAAAATAAAB8wwAAACXAHwAZAF6BQAAUwApAk7nAAAAAAAAAECpACkB2gF0\n"
+_CODE = ex.LAMBDA_BYTECODE
 
 
 _KERAS2 = {"function": [_CODE, None, None], "function_type": "lambda", "module": "__main__",
@@ -74,7 +75,7 @@ def unsafe_lambda(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     function.
 
     ## Details
-    The function (or output shape) may be saved as a Keras 1 raw marshal string, a Keras 2 base64
+    The function (or its output shape or mask) may be saved as a Keras 1 raw marshal string, a Keras 2 base64
     marshal with `function_type: "lambda"`, or a Keras 3 `{"class_name": "__lambda__"}` object, also
     inside wrappers such as TimeDistributed.
 
@@ -108,7 +109,7 @@ def unsafe_lambda(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     for layer in graph.layers:
         if layer.subgraph is not None:
             continue  # the engine checks the nested model's own layers
-        where = list(_lambdas(layer.config, ()))
+        where = list(serialized_lambdas(layer.config))
         if where:
             kinds = ", ".join(dict.fromkeys(kind for kind, _ in where))
             fields = ", ".join(dict.fromkeys(".".join(path) for _, path in where))
@@ -133,7 +134,7 @@ def _routed_to_legacy_keras(config: Mapping[str, Any], path: tuple[str, ...]) ->
     for key in path:
         value = value.get(key) if isinstance(value, Mapping) else None
         if key == "layers" or not isinstance(value, Mapping):
-            return False  # `_lambdas` does not index lists: what lies below a list is not followed
+            return False  # `serialized_lambdas` does not index lists: what lies below a list is not followed
         if legacy_keras_object(value):
             return True
     return False
@@ -150,26 +151,3 @@ def _who_runs_it(fmt: str, kinds: str, path: str) -> str:
     if "marshal" in kinds:
         return "Keras 3 and tf_keras run when loading with safe_mode=False"
     return "Keras 3 runs when loading with safe_mode=False"
-
-
-def _lambdas(value: Any, path: tuple[str, ...]) -> Iterator[tuple[str, tuple[str, ...]]]:
-    """(kind, config path) of every serialized lambda inside a layer config."""
-    if isinstance(value, Mapping):
-        if value.get("class_name") == "__lambda__":
-            yield "Keras 3 __lambda__", path
-            return
-        for key in ("function", "output_shape"):
-            if value.get(f"{key}_type") == "lambda" and value.get(key):
-                era = "Keras 1 marshal" if isinstance(value[key], str) else "Keras 2 base64 marshal"
-                yield era, path + (key,)
-        for key, item in value.items():
-            if isinstance(item, (Mapping, list)):
-                yield from _lambdas(item, path + (str(key),))
-    elif isinstance(value, list):
-        for item in value:
-            yield from _lambdas(item, path)
-
-
-def serialized_lambdas(config: Mapping[str, Any]) -> list[tuple[str, tuple[str, ...]]]:
-    """(kind, config path) of each serialized lambda in a layer config: `inspect export` refuses the same ones."""
-    return list(_lambdas(config, ()))

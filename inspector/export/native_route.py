@@ -7,7 +7,6 @@ Keras when TensorFlow is installed, else with onnx.checker and onnxruntime alone
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -15,19 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from inspector.errors import LoadError, UnsupportedError, one_line
 from inspector.export.common import write_model
+from inspector.extras import install_line, installed
 
 if TYPE_CHECKING:
     from inspector.graph import ModelGraph
 
 OPSETS = range(13, 18)  # what the emitted operators mean identically in
-
-
-def installed(*modules: str) -> bool:
-    """Whether every module can be imported, without importing any."""
-    try:
-        return all(importlib.util.find_spec(name) is not None for name in modules)
-    except (ImportError, ValueError):
-        return False
 
 
 def tensorflow_available() -> bool:
@@ -48,8 +40,8 @@ def native_refusal(target: Any, opset: int | None, custom_objects: str | None,
         return "--custom-objects means Keras must build the model"
     if opset is not None and opset not in OPSETS:
         return f"it writes opsets {OPSETS.start} to {OPSETS.stop - 1}, not {opset}"
+    from inspector.export.common import bytecode_refusals, not_exportable
     from inspector.export.native import unsupported_layers
-    from inspector.export.onnx_export import bytecode_refusals, not_exportable
     from inspector.loaders import sniff
 
     kind = sniff(Path(target))
@@ -71,9 +63,9 @@ def export_native(target: str | Path, graph: ModelGraph, load_seconds: float, ou
                   verify: bool, tolerance: float, input_shapes: Mapping[str, tuple[int, ...]]):
     """Convert the file's layer graph (read in `load_seconds`) with its weight arrays, and verify."""
     from inspector import __version__
+    from inspector.export.common import ExportResult, tensor_info
     from inspector.export.native import convert_graph
     from inspector.export.native.convert import OPSET
-    from inspector.export.onnx_export import ExportResult, tensor_info
     from inspector.export.probe import probes
     from inspector.export.verify import masks_zero, smallest_vocab, verify_onnx
     from inspector.loaders import sniff
@@ -120,8 +112,8 @@ def _keras_reference(path: Path):
     from inspector.export.verify import keras_reference
 
     if not tensorflow_available():
-        return None, "TensorFlow is not installed (pip install 'keras-inspector[tf]' to compare with Keras)"
-    from inspector.export.onnx_export import load_keras_model
+        return None, f"TensorFlow is not installed ({install_line('tensorflow')} to compare with Keras)"
+    from inspector.export.tf2onnx_route import load_keras_model
     from inspector.tf_runtime import import_tensorflow_quietly
 
     try:

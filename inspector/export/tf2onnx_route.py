@@ -18,24 +18,26 @@ import inspect as pyinspect
 import os
 import time
 import warnings
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from inspector.errors import InspectorError, LoadError, UnsupportedError, UsageError, one_line
-from inspector.export.common import unique_names, write_model
+from inspector.export.common import (
+    ExportResult,
+    bytecode_refusals,
+    call_model,
+    not_exportable,
+    tensor_info,
+    unique_names,
+    write_model,
+)
 from inspector.graph import ModelGraph
 from inspector.loaders import load_path
 from inspector.loaders.keras_config import MODEL_CLASSES, layer_classes
+from inspector.security.lambdas import holds_bytecode
 from inspector.tf_runtime import import_tensorflow_quietly
-
-
-@dataclass(frozen=True)
-class TensorInfo:
-    name: str
-    shape: tuple[int | str | None, ...]
-    dtype: str
 
 
 @dataclass(frozen=True)
@@ -47,28 +49,6 @@ class LoadedModel:
     how: str  # "keras" (load_model), "legacy" (translated config + weights by layer), "builder", "live"
     translations: tuple[str, ...] = ()
     keras_error: str | None = None  # why load_model refused the file, when we translated it
-
-
-@dataclass(frozen=True)
-class ExportResult:
-    source: str
-    output: Path
-    opset: int
-    inputs: tuple[TensorInfo, ...]
-    outputs: tuple[TensorInfo, ...]
-    how: str
-    translations: tuple[str, ...]
-    keras_error: str | None
-    size_bytes: int
-    seconds: Mapping[str, float]
-    verification: Any = None  # inspector.export.verify.Verification, when verified
-    metadata: Mapping[str, str] = field(default_factory=dict)
-    converter: str = "tf2onnx"  # "native" (from the file, no TensorFlow) or "tf2onnx"
-    fallback: str | None = None  # why `auto` did not use the native converter
-    warning: str | None = None  # the file carries security findings: the one-line warning
-
-
-TF_EXTRA = "pip install 'keras-inspector[tf,onnx]'"
 
 
 def export_tf2onnx(target: Any, output: Path, opset: int | None, verify: bool, tolerance: float,
@@ -122,16 +102,6 @@ def export_tf2onnx(target: Any, output: Path, opset: int | None, verify: bool, t
 
 
 # -- loading ---------------------------------------------------------------------------------
-def not_exportable(target: str, kind: str) -> UnsupportedError:
-    """The error for a file no converter can export."""
-    why = {
-        "json": "an architecture JSON holds no weights",
-        "savedmodel": "Keras 3 cannot load a SavedModel directory as a Keras model",
-        "onnx": "it is already ONNX",
-    }.get(kind, "")
-    return UnsupportedError(target, f"export reads .keras and .h5 model files and Python builders, not {kind} ({why})")
-
-
 def _exportable_live_model(obj: Any) -> Any:
     """`obj` itself when it is a Keras 3 model this exporter can convert; a UsageError otherwise."""
     from inspector.loaders.python_builder import is_keras_model
@@ -261,7 +231,7 @@ def check_user_code(graph: ModelGraph, objects: Mapping[str, Any], path: str) ->
 
     problems: list[str] = list(bytecode_refusals(graph))
     for _, layer in graph.walk():
-        if _holds_bytecode(layer):
+        if holds_bytecode(layer.config):
             continue
         for cls, cfg, module in layer_classes(layer.class_name, layer.config, layer.module):
             name = cfg.get("name") or layer.name
@@ -280,23 +250,6 @@ def check_user_code(graph: ModelGraph, objects: Mapping[str, Any], path: str) ->
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise UnsupportedError(path, problems[0] + more)
-
-
-def bytecode_refusals(graph: ModelGraph) -> Iterator[str]:
-    """Why no converter will export this graph: a layer holds serialized Python bytecode, which
-    Keras would have to run to build it and this tool never runs (the same answer with and
-    without TensorFlow installed)."""
-    for _, layer in graph.walk():
-        if _holds_bytecode(layer):
-            yield (f"layer {layer.name!r} is a {layer.class_name} holding serialized Python bytecode, which this "
-                   "tool never executes (not even with --custom-objects): export from the Python builder instead "
-                   "(`module:function`), or replace the Lambda with a named layer")
-
-
-def _holds_bytecode(layer) -> bool:
-    from inspector.rules.security.unsafe_lambda import serialized_lambdas
-
-    return bool(serialized_lambdas(layer.config))
 
 
 def _lambda_function(cfg: Mapping[str, Any]) -> str | None:
@@ -391,18 +344,6 @@ def io_names(model: Any) -> tuple[list[Any], list[str], list[Any], list[str]]:
     return inputs, in_names, outputs, out_names
 
 
-def call_model(model: Any, flat_inputs: list) -> list:
-    """Call the model on flat inputs, packed into its own input structure; flat outputs back."""
-    import keras
-
-    struct = getattr(model, "_inputs_struct", None)
-    if struct is not None:
-        args = keras.tree.pack_sequence_as(struct, list(flat_inputs))
-    else:
-        args = flat_inputs[0] if len(flat_inputs) == 1 else list(flat_inputs)
-    return keras.tree.flatten(model(args, training=False))
-
-
 def convert(model: Any, opset: int | None, source: str):
     """(ONNX ModelProto, input names, output names) for a live Keras 3 model."""
     import tensorflow as tf
@@ -463,18 +404,6 @@ def _metadata(loaded: LoadedModel) -> dict[str, str]:
     if loaded.translations:
         meta["translations"] = "; ".join(loaded.translations)
     return meta
-
-
-def tensor_info(value) -> TensorInfo:
-    from onnx import helper
-
-    tt = value.type.tensor_type
-    shape = tuple(d.dim_param or (d.dim_value if d.HasField("dim_value") else None) for d in tt.shape.dim)
-    try:
-        dtype = helper.tensor_dtype_to_np_dtype(tt.elem_type).name
-    except Exception:  # noqa: BLE001 - a type numpy lacks (bfloat16...): show ONNX's code
-        dtype = str(tt.elem_type)
-    return TensorInfo(value.name, shape, dtype)
 
 
 def _opset(proto) -> int:
