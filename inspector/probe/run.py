@@ -34,6 +34,7 @@ from inspector.probe.measurements import (
     Measurements,
     Run,
     Trial,
+    struggling,
 )
 
 STEPS = 200  # training steps of each run
@@ -240,7 +241,7 @@ def _candidates(graph: ModelGraph, data: DataDescription, baseline: Run, trainer
     if scaled is not None:
         how, transform = scaled
         yield Setting(how, inputs=transform), "scale-inputs", how, "data", True, None
-    if _struggling(baseline) and baseline.error is None:
+    if struggling(baseline) and baseline.error is None:
         rate = trainer.learning_rate
         for lr in LEARNING_RATES:
             if rate is None or abs(math.log10(lr / rate)) >= 0.99:
@@ -249,15 +250,6 @@ def _candidates(graph: ModelGraph, data: DataDescription, baseline: Run, trainer
         if trainer.optimizer_name not in ("adam", "adamw", "nadam"):
             yield Setting("Adam", optimizer="adam"), "standard-optimizer", \
                 "optimizer=keras.optimizers.Adam(learning_rate=1e-3)", "optimizer", True, None
-
-
-def _struggling(run: Run) -> bool:
-    """The run as given made little progress, diverged or could not train at all."""
-    if not run.finite:
-        return True
-    if run.accuracy_after is not None and run.accuracy_after >= 0.95:
-        return False
-    return run.progress < 0.5
 
 
 def _scaling(data: DataDescription):
@@ -458,7 +450,7 @@ class _Trainer:
 
     def _run(self, setting: Setting, sample: Sample, steps: int, batch: int, keep: bool) -> Run:
 
-        from inspector.measure import _data_errors, _keras_reason
+        from inspector.measure import _data_errors
 
         xs, ys = self._arrays(setting, sample)
         try:
@@ -480,7 +472,7 @@ class _Trainer:
             copy.fit(self._batches(xs, ys, batch), steps_per_epoch=steps, epochs=1, shuffle=False, verbose=0,
                      callbacks=[guard])
         except _data_errors() as exc:
-            return Run(setting.label, 0, before, math.nan, acc_before, error=_keras_reason(exc))
+            return Run(setting.label, 0, before, math.nan, acc_before, error=_reason(exc))
         if guard.diverged_at is not None:
             return Run(setting.label, guard.steps, before, math.nan, acc_before, None, guard.diverged_at,
                        guard.steps >= steps or guard.diverged_at is not None)
@@ -514,7 +506,7 @@ class _Trainer:
         share of the most frequent predicted class (one predict: no second traced function)."""
         import numpy as np
 
-        from inspector.measure import _data_errors, _keras_reason
+        from inspector.measure import _data_errors
 
         try:
             predictions = model.predict(x, batch_size=256, verbose=0)
@@ -524,7 +516,7 @@ class _Trainer:
             loss = sum(w * float(np.mean(np.asarray(fn(y, p))))
                        for fn, w, y, p in zip(losses, weights, ys, predictions) if fn is not None)
         except _data_errors() as exc:
-            raise _Refused(_keras_reason(exc)) from None
+            raise _Refused(_reason(exc)) from None
         for y, p in zip(ys, predictions):
             accuracy = _accuracy(np.asarray(y), np.asarray(p))
             if accuracy is not None:
@@ -602,6 +594,18 @@ class _Trainer:
 
 class _Refused(Exception):
     pass
+
+
+def _reason(exc: BaseException) -> str:
+    """Keras's reason in one short line: without TensorFlow's `{{function_node ...}}` prefix, the
+    dump of label values, or the op name."""
+    import re
+
+    from inspector.measure import _keras_reason
+
+    text = re.sub(r"\{\{[^}]*\}\}\s*", "", _keras_reason(exc))
+    text = re.split(r"\s+Label values:|\s+\[Op:", text)[0].strip()
+    return text if len(text) <= 240 else text[:237] + "..."
 
 
 def _guard(steps: int, clock: Clock):
