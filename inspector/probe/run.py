@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -91,7 +92,16 @@ class Setting:
 
 def probe(graph: ModelGraph, model: Any, sample: Sample, seed: int = 0, budget: float = 60.0,
           progress: Progress | None = None, steps: int = STEPS) -> Measurements:
-    """Measure `model` (a live keras.Model, left as it is) on `sample` with `seed`, within `budget` s."""
+    """Measure `model` (a live keras.Model, left as it is) on `sample` with `seed`, within `budget` s.
+    Keras's own warnings about the faults being measured (a one-unit softmax...) are silenced:
+    the findings say them, with figures."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _probe(graph, model, sample, seed, budget, progress, steps)
+
+
+def _probe(graph: ModelGraph, model: Any, sample: Sample, seed: int, budget: float,
+           progress: Progress | None, steps: int) -> Measurements:
     clock = Clock(budget)
     say = _progress_after(clock, progress)
     description = describe(_rows(sample, DESCRIBE_ROWS, seed))
