@@ -43,6 +43,8 @@ BATCH = 32
 TRAIN_ROWS = 1024  # rows a run trains on, at most
 TRAIN_BYTES = 256 * 2**20  # and at most this many bytes of inputs
 DESCRIBE_ROWS = 10_000
+DESCRIBE_BYTES = 256 * 2**20  # float64 copies the description makes, at most
+ACTIVATION_BYTES = 256 * 2**20  # every layer's output on the rows the layers are measured on
 MEMORISE_ROWS = 32
 MEMORISE_STEPS = 300
 LEARNING_RATES = (1e-4, 1e-3, 1e-2, 1e-1)
@@ -90,21 +92,24 @@ class Setting:
     targets: Callable[[dict], dict] | None = None
 
 
-def probe(graph: ModelGraph, model: Any, sample: Sample, seed: int = 0, budget: float = 60.0,
+def probe(graph: ModelGraph, model: Any, sample: Sample, seed: int = 0, budget: float | Clock = 60.0,
           progress: Progress | None = None, steps: int = STEPS) -> Measurements:
-    """Measure `model` (a live keras.Model, left as it is) on `sample` with `seed`, within `budget` s.
-    Keras's own warnings about the faults being measured (a one-unit softmax...) are silenced:
-    the findings say them, with figures."""
+    """Measure `model` (a live keras.Model, left as it is) on `sample` with `seed`, within `budget`
+    seconds (or a Clock already running: loading the model and data counts too). Keras's own
+    warnings about the faults being measured (a one-unit softmax...) are silenced: the findings
+    say them, with figures."""
+    clock = budget if isinstance(budget, Clock) else Clock(budget)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return _probe(graph, model, sample, seed, budget, progress, steps)
+        return _probe(graph, model, sample, seed, clock, progress, steps)
 
 
-def _probe(graph: ModelGraph, model: Any, sample: Sample, seed: int, budget: float,
+def _probe(graph: ModelGraph, model: Any, sample: Sample, seed: int, clock: Clock,
            progress: Progress | None, steps: int) -> Measurements:
-    clock = Clock(budget)
+    budget = clock.budget
     say = _progress_after(clock, progress)
-    description = describe(_rows(sample, DESCRIBE_ROWS, seed))
+    row_values = sum(max(1, a[:1].size) for a in sample.arrays().values())
+    description = describe(_rows(sample, max(2, min(DESCRIBE_ROWS, DESCRIBE_BYTES // (8 * row_values))), seed))
     if graph.training is None or not any(graph.training.loss.values()):
         raise InspectorError(graph.source.path, "the model stores no compile configuration (no loss), so it "
                                                 "cannot be trained to diagnose it: compile it before saving")
@@ -547,8 +552,13 @@ class _Trainer:
                 model = self.copy(Setting())
             except Exception:  # noqa: BLE001
                 return (), None
-        xs, ys = self._arrays(Setting(), _head_rows(sample, 256))
         watched = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+        try:
+            per_row = sum(math.prod(d or 1 for d in layer.output.shape[1:]) for layer in watched)
+        except (AttributeError, ValueError, TypeError):  # a layer without one symbolic output
+            return (), None
+        rows = max(1, min(256, ACTIVATION_BYTES // (4 * max(1, per_row))))
+        xs, ys = self._arrays(Setting(), _head_rows(sample, rows))
         try:
             probe_model = keras.Model(model.inputs, [layer.output for layer in watched])
             outputs = probe_model.predict(xs if len(xs) > 1 else xs[0], batch_size=256, verbose=0)
