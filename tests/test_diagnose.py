@@ -178,3 +178,15 @@ def test_lint_data_takes_targets_without_their_column(keras, tmp_path, cancer):
     result = CliRunner().invoke(main, ["lint", str(tmp_path / "m.keras"), "--data", str(tmp_path / "s.npz")])
     assert result.exit_code == 0, result.output + result.stderr
     assert result.stdout == "No findings in 1 file.\n"
+
+
+def test_lint_callback_diagnoses_before_the_first_step(keras, digits):
+    """The callback runs the same checks on copies of the model: the real fit never starts."""
+    from inspector.keras import LintCallback, LintFailure
+
+    model = _mlp(keras, 64, 10, "softmax", "categorical_crossentropy")
+    before = [w.copy() for w in model.get_weights()]
+    callback = LintCallback(data=(digits[0], digits[1]), diagnose=True, select=["D"], fail_on="error")
+    with pytest.raises(LintFailure, match="D101 label-encoding-mismatch: integer class labels"):
+        model.fit(digits[0], digits[1], epochs=1, verbose=0, callbacks=[callback])
+    assert all((a == b).all() for a, b in zip(before, model.get_weights()))  # the user's model is untouched
