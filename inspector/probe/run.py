@@ -240,10 +240,13 @@ def _candidates(graph: ModelGraph, data: DataDescription, baseline: Run, trainer
             yield (Setting("sigmoid + binary_crossentropy", activations={layer: "sigmoid"},
                            losses={name: "binary_crossentropy"}), "multi-label",
                    f"{layer}: activation='sigmoid' with loss='binary_crossentropy'", layer, False, name)
-        outside = target.kind == CONTINUOUS and (target.minimum < 0 or target.maximum > 1)
-        if outside and (key in CLASS_LOSSES or activation in ("sigmoid", "softmax")) and layer is not None:
-            yield (Setting("linear + mse", activations={layer: "linear"}, losses={name: "mse"}), "regression-loss",
-                   f"{layer}: activation='linear' with loss='mse'", "loss", False, name)
+        outside = target.kind in (CONTINUOUS, LABELS) and (target.minimum < 0 or target.maximum > 1)
+        reads_probabilities = key.startswith("binary") or activation == "sigmoid" or (
+            target.kind == CONTINUOUS and (key in CLASS_LOSSES or activation == "softmax"))
+        if outside and reads_probabilities and layer is not None:
+            yield (Setting("linear + mse", activations={layer: "linear"}, losses={name: "mse"},
+                           targets=_standardised_targets(name)), "regression-loss",
+                   f"{layer}: activation='linear' with loss='mse' (targets standardised)", "loss", False, name)
     for summary in data.inputs:
         if summary.nonfinite:
             yield (Setting("finite inputs", inputs=_finite_inputs), "clean-data",
@@ -272,8 +275,7 @@ def _scaling(data: DataDescription):
     for summary in data.inputs:
         if not math.isfinite(summary.maximum):
             continue
-        pixels = summary.integer and summary.minimum >= 0 and 100 < summary.maximum <= 255 and summary.columns <= 4 \
-            or (summary.integer and summary.minimum >= 0 and 100 < summary.maximum <= 255 and len(summary.shape) >= 2)
+        pixels = summary.integer and summary.minimum >= 0 and 100 < summary.maximum <= 255
         if pixels:
             return "inputs / 255", lambda inputs: {n: a.astype("float32") / 255.0 for n, a in inputs.items()}
         spread = summary.column_std_max / summary.column_std_min if summary.column_std_min > 0 else 1.0
@@ -313,6 +315,15 @@ def _finite_inputs(inputs: dict) -> dict:
 
 def _finite_targets(targets: dict) -> dict:
     return targets  # rows are dropped in _Trainer._arrays, where inputs and targets are both known
+
+
+def _standardised_targets(output: str):
+    """Targets of `output` as (y - mean) / std: what a regression head trains on best."""
+    def transform(targets: dict) -> dict:
+        values = targets[output].astype("float64")
+        std = values.std() or 1.0
+        return {**targets, output: ((values - values.mean()) / std).astype("float32")}
+    return transform
 
 
 def _key(loss: str) -> str:
@@ -441,6 +452,7 @@ class _Trainer:
         if setting.inputs is not None:
             inputs = setting.inputs(inputs)
         if setting.targets is not None:
+            targets = setting.targets(targets)
             keep = np.ones(sample.rows, dtype=bool)
             for array in targets.values():
                 keep &= np.isfinite(array.reshape(len(array), -1)).all(axis=1)
