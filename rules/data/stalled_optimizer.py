@@ -34,10 +34,11 @@ def _example(adam, rates=()) -> Diagnosed:
 def stalled_optimizer(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    When a short training run on the data sample (`inspect diagnose --data`) makes little
-    progress, trains the same copy with Adam at its default learning rate (same seed, same
-    rows) and reports the configured optimizer when Adam learns measurably better and no other
-    learning rate of the configured optimizer does (that case is `learning-rate`, D121).
+    Reports an optimizer that makes no progress on the data sample (`inspect diagnose --data`)
+    where Adam does. When a short training run makes little progress, it trains the same copy
+    with Adam at its default learning rate (same seed, same rows) and reports the configured
+    optimizer when Adam learns measurably better and no other learning rate of the configured
+    optimizer does (that case is `learning-rate`, D121).
 
     ## Why it matters
     Some optimizer settings barely move the weights: Adadelta or plain SGD with Keras's default
