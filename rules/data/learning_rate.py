@@ -6,8 +6,16 @@ from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
-from inspector.probe.measurements import DataDescription, Measurements, Trial, helps
-from inspector.rules.data._probe import Diagnosed, head_model, measured, proof, run, trial
+from inspector.probe.measurements import DataDescription, Measurements
+from inspector.rules.data._probe import (
+    Diagnosed,
+    head_model,
+    measured,
+    optimization_fix,
+    proof,
+    run,
+    trial,
+)
 
 
 def _rates(saved: float, baseline, results: dict[float, tuple]) -> Diagnosed:
@@ -57,10 +65,9 @@ def learning_rate(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     m = measured(opts)
     if m is None or m.baseline is None:
         return
-    tried = [t for t in m.trials_of("learning-rate") if helps(m.baseline, t.run)]
-    if not tried:
-        return
-    best: Trial = min(tried, key=lambda t: (-(t.run.accuracy_after or 0), t.run.loss_after))
+    best = optimization_fix(m)
+    if best is None or best.fix != "learning-rate":
+        return  # nothing helps, or another optimizer does clearly better: stalled-optimizer says it
     rate = float(best.change.rsplit("=", 1)[-1])
     saved = m.learning_rate
     if saved is None:
