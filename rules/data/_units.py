@@ -17,4 +17,4 @@ def example(layers: list[LayerStats], baseline=STUCK, hidden: str = "relu") -> D
 def worth_showing(m: Measurements) -> bool:
     """Per-layer figures explain a run that did not learn; on a model that learns they are noise."""
     return (m.baseline is not None and m.baseline.error is None and m.baseline.complete
-            and struggling(m.baseline))
+            and m.baseline.diverged_at is None and struggling(m.baseline))  # after a NaN, nan-loss
