@@ -45,6 +45,7 @@ TRAIN_BYTES = 256 * 2**20  # and at most this many bytes of inputs
 DESCRIBE_ROWS = 10_000
 DESCRIBE_BYTES = 256 * 2**20  # float64 copies the description makes, at most
 ACTIVATION_BYTES = 256 * 2**20  # every layer's output on the rows the layers are measured on
+EVAL_ROWS = 256  # rows the loss and accuracy are measured on, before and after each run
 MEMORISE_ROWS = 32
 MEMORISE_STEPS = 300
 LEARNING_RATES = (1e-4, 1e-3, 1e-2, 1e-1)
@@ -348,7 +349,7 @@ class _Trainer:
         self.weights = {layer.name: layer.get_weights() for layer in model.layers}
         self.optimizer_name, self.optimizer_config = self._optimizer_config()
         self.learning_rate = _rate(self.optimizer_config)
-        self.run_seconds = 0.0  # the longest run so far: what the next one may need
+        self.run_seconds = 0.0  # how long the latest run took: what the next one may need
         self._keras = keras
 
     # -- the model's head and compile settings ---------------------------------------------------
@@ -472,7 +473,8 @@ class _Trainer:
         try:
             result = self._run(setting, sample, steps, batch, keep)
         finally:
-            self.run_seconds = max(self.run_seconds, time.monotonic() - started)
+            # the latest run: the first one also pays for warming TensorFlow up, later ones do not
+            self.run_seconds = time.monotonic() - started
         return result
 
     def _run(self, setting: Setting, sample: Sample, steps: int, batch: int, keep: bool) -> Run:
@@ -487,11 +489,12 @@ class _Trainer:
                          loss_weights=self._loss_weights(), jit_compile=False)
         except Exception as exc:  # noqa: BLE001 - a change Keras will not build: not a fix to try
             return Run(setting.label, 0, math.nan, math.nan, error=f"the change cannot be built: {one_line(exc)}")
-        x = xs if len(xs) > 1 else xs[0]
         if keep:
             self.kept = copy
+        ex, ey = [a[:EVAL_ROWS] for a in xs], [a[:EVAL_ROWS] for a in ys]
+        x = ex if len(ex) > 1 else ex[0]
         try:
-            before, acc_before, _ = self._evaluate(copy, x, ys, losses)
+            before, acc_before, _ = self._evaluate(copy, x, ey, losses)
         except _Refused as refused:
             return Run(setting.label, 0, math.nan, math.nan, error=str(refused))
         guard = _guard(steps, self.clock)
@@ -504,7 +507,7 @@ class _Trainer:
             return Run(setting.label, guard.steps, before, math.nan, acc_before, None, guard.diverged_at,
                        guard.steps >= steps or guard.diverged_at is not None)
         try:
-            after, acc_after, share = self._evaluate(copy, x, ys, losses)
+            after, acc_after, share = self._evaluate(copy, x, ey, losses)
         except _Refused as refused:
             return Run(setting.label, guard.steps, before, math.nan, acc_before, error=str(refused))
         diverged = None if math.isfinite(after) else guard.steps
