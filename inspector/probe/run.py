@@ -91,6 +91,7 @@ class Setting:
     optimizer: str | None = None  # a standard optimizer by name, with its own default rate
     inputs: Callable[[dict], dict] | None = None  # the inputs, transformed
     targets: Callable[[dict], dict] | None = None
+    finite_rows: bool = False  # drop the rows whose targets hold NaN or inf
 
 
 def probe(graph: ModelGraph, model: Any, sample: Sample, seed: int = 0, budget: float | Clock = 60.0,
@@ -254,7 +255,7 @@ def _candidates(graph: ModelGraph, data: DataDescription, baseline: Run, trainer
                    "NaN and inf in the inputs replaced by column means", "data", True, summary.name)
             break
     if any(t.nonfinite for t in data.targets):
-        yield (Setting("finite targets", targets=_finite_targets), "clean-data",
+        yield (Setting("finite targets", finite_rows=True), "clean-data",
                "rows with NaN or inf targets dropped", "data", True, None)
     scaled = _scaling(data)
     if scaled is not None:
@@ -312,10 +313,6 @@ def _finite_inputs(inputs: dict) -> dict:
             values = np.where(bad, np.broadcast_to(means, values.shape), values)
         out[name] = values.astype("float32")
     return out
-
-
-def _finite_targets(targets: dict) -> dict:
-    return targets  # rows are dropped in _Trainer._arrays, where inputs and targets are both known
 
 
 def _standardised_targets(output: str):
@@ -454,6 +451,7 @@ class _Trainer:
             inputs = setting.inputs(inputs)
         if setting.targets is not None:
             targets = setting.targets(targets)
+        if setting.finite_rows:
             keep = np.ones(sample.rows, dtype=bool)
             for array in targets.values():
                 keep &= np.isfinite(array.reshape(len(array), -1)).all(axis=1)
@@ -639,7 +637,7 @@ def _reason(exc: BaseException) -> str:
     from inspector.measure import _keras_reason
 
     text = re.sub(r"\{\{[^}]*\}\}\s*", "", _keras_reason(exc))
-    text = re.split(r"\s+Label values:|\s+\[Op:", text)[0].strip()
+    text = re.split(r"\s+Label values:|\s+\[Op:", text)[0].strip().rstrip(".")
     return text if len(text) <= 240 else text[:237] + "..."
 
 
