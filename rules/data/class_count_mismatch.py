@@ -58,9 +58,15 @@ def class_count_mismatch(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viola
     if found is None:
         return
     target = m.data.target(found.output or "")
-    classes = target.classes if target else "more"
-    units = found.change.rsplit("=", 1)[-1]
-    yield Violation(f"the labels hold {classes} classes ({found.output!r} labels up to "
-                    f"{target.maximum:g}) where the output has fewer units; with {units} units the copy "
-                    f"learns: {proof(m.baseline, found)}" if target else proof(m.baseline, found),
+    units = _units(graph, found.output)
+    classes = f"{target.classes} classes ({target.minimum:g} to {target.maximum:g})" if target else "more classes"
+    has = f"has {units} units" if units else "has fewer units"
+    yield Violation(f"the labels hold {classes} but output {found.output!r} {has}: {proof(m.baseline, found)}",
                     (found.place,))
+
+
+def _units(graph: ModelGraph, output: str | None) -> int | None:
+    if output not in graph.output_names:
+        return None
+    shape = graph.tensor(graph.outputs[graph.output_names.index(output)]).shape
+    return shape[-1] if shape else None
