@@ -200,11 +200,11 @@ class _Trainer:
         """The layer to change for the output's activation, and that activation."""
         try:
             layer = self.model.get_layer(output)
-        except ValueError:
+        except (ValueError, AttributeError):  # a subclassed model names no output layers
             return None, None
         seen = 0
         while seen < 10:
-            config = layer.get_config()
+            config = _config(layer)
             if "activation" in config:
                 return layer.name, _activation_name(config["activation"])
             inbound = getattr(layer, "_inbound_nodes", [])
@@ -262,19 +262,19 @@ class _Trainer:
         wherever the shapes still match."""
         keras = self._keras
         keras.utils.set_random_seed(self.seed)
-        config = self.model.get_config()
         changes: dict[str, dict] = {}
         for layer, activation in (setting.activations or {}).items():
             changes.setdefault(layer, {})["activation"] = activation
         for layer, units in (setting.units or {}).items():
             changes.setdefault(layer, {})["units"] = units
-        for entry in config.get("layers", []) if isinstance(config, dict) else []:
-            inner = entry.get("config", {})
-            if inner.get("name") in changes:
-                inner.update(changes[inner["name"]])
         try:
+            config = self.model.get_config()
+            for entry in config.get("layers", []) if isinstance(config, dict) else []:
+                inner = entry.get("config", {})
+                if inner.get("name") in changes:
+                    inner.update(changes[inner["name"]])
             copy = type(self.model).from_config(config)
-        except Exception:
+        except Exception:  # a subclassed model (no config to rebuild from): clone it when nothing changes
             if changes:
                 raise
             copy = keras.models.clone_model(self.model)
@@ -332,7 +332,8 @@ class _Trainer:
             copy.compile(optimizer=self._optimizer(setting), loss=losses,
                          loss_weights=self._loss_weights(), jit_compile=False)
         except Exception as exc:  # noqa: BLE001 - a change Keras will not build: not a fix to try
-            return Run(setting.label, 0, math.nan, math.nan, error=f"the change cannot be built: {one_line(exc)}")
+            what = "the model cannot be copied to train it" if setting == Setting() else "the change cannot be built"
+            return Run(setting.label, 0, math.nan, math.nan, error=f"{what}: {one_line(exc)}")
         if keep:
             self.kept = copy
         ex, ey = [a[:EVAL_ROWS] for a in xs], [a[:EVAL_ROWS] for a in ys]
@@ -432,7 +433,7 @@ class _Trainer:
             out = np.asarray(out)
             if first_nonfinite is None and out.dtype.kind == "f" and not np.isfinite(out).all():
                 first_nonfinite = layer.name
-            activation = _activation_name(layer.get_config().get("activation", ""))
+            activation = _activation_name(_config(layer).get("activation", ""))
             units = int(out.shape[-1]) if out.ndim >= 2 else 1
             dead = saturated = None
             if activation in RELU_LIKE and out.ndim >= 2:
@@ -537,6 +538,15 @@ def _accuracy(y: Any, p: Any) -> tuple[float, float] | None:
         return None
     share = float(np.bincount(predicted).max() / len(predicted))
     return float(np.mean(predicted == truth)), share
+
+
+def _config(layer: Any) -> dict:
+    """A layer's config, or {} for a custom layer that does not implement get_config."""
+    try:
+        config = layer.get_config()
+    except Exception:  # noqa: BLE001 - NotImplementedError and whatever a custom layer raises
+        return {}
+    return config if isinstance(config, dict) else {}
 
 
 def _activation_name(value: Any) -> str:
