@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation
-from inspector.probe.measurements import DataDescription, LayerStats, Measurements, struggling
+from inspector.probe.measurements import DataDescription, LayerStats, Measurements, helps, struggling
 from inspector.rules.data._probe import Diagnosed, head_model, run
 
 STUCK = run(2.3, 2.25, (0.1, 0.18))
@@ -18,9 +18,12 @@ def example(layers: list[LayerStats], baseline=STUCK, hidden: str = "relu") -> D
 
 
 def worth_showing(m: Measurements) -> bool:
-    """Per-layer figures explain a run that did not learn; on a model that learns they are noise."""
+    """Per-layer figures explain a run that did not learn; on a model that learns they are noise,
+    after a NaN meaningless (nan-loss says it), and beside a tried fix that works a symptom of
+    the fault that fix's rule reports (dead units under too high a learning rate)."""
     return (m.baseline is not None and m.baseline.error is None and m.baseline.complete
-            and m.baseline.diverged_at is None and struggling(m.baseline))  # after a NaN, nan-loss
+            and m.baseline.diverged_at is None and struggling(m.baseline)
+            and not any(helps(m.baseline, t.run) for t in m.trials))
 
 
 def unit_findings(opts: RuleOptions, measure: str, min_units: int, state: str) -> Iterator[Violation]:
