@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation
-from inspector.probe.measurements import DataDescription, LayerStats, Measurements, helps, struggling
+from inspector.probe.measurements import (
+    DataDescription,
+    LayerStats,
+    Measurements,
+    helps,
+    struggling,
+)
 from inspector.rules.data._probe import Diagnosed, head_model, run
 
 STUCK = run(2.3, 2.25, (0.1, 0.18))
