@@ -18,6 +18,7 @@ __all__ = [
     "InspectorError",
     "LoadError",
     "ModelGraph",
+    "diagnose",
     "export_onnx",
     "is_builder_reference",
     "lint",
@@ -58,8 +59,8 @@ def load(target: Any) -> ModelGraph:
 
 
 def __getattr__(name: str):
-    """The API loads lazily: `import inspector` stays light."""
-    if name in ("lint", "summarize", "render", "export_onnx"):
+    """`lint`, `diagnose`, `summarize`, `render` and `export_onnx` load lazily: `import inspector` stays light."""
+    if name in ("lint", "diagnose", "summarize", "render", "export_onnx"):
         from inspector import api
 
         return getattr(api, name)

@@ -384,6 +384,32 @@ def lint(targets: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, .
 
 
 @main.command()
+@click.argument("targets", nargs=-1, required=True, metavar="PATH_OR_BUILDER...")
+@_lint_options
+@click.option("--data", required=True, metavar="NPZ|MODULE:FUNCTION",
+              help="A sample of the training data: an .npz of arrays named after the model's inputs and "
+                   "outputs (or x and y), or a function returning (x, y), a dict, a tf.data.Dataset or a PyDataset.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every probe run (same seed, same result).")
+@click.option("--budget", type=click.FloatRange(min=1), default=60.0, show_default=True, metavar="SECONDS",
+              help="Time for the probe of each model: what does not fit is skipped, and said.")
+@report_errors
+def diagnose(targets: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, ...], output_format: str,
+             exit_zero: bool, fail_on: str | None, baseline: str | None, write_baseline: str | None,
+             config_file: str | None, data: str, seed: int, budget: float) -> None:
+    """Why doesn't my model learn? Train copies of the model briefly on a data sample and report
+    the faults the data shows, each with the fix tried and both figures (runs TensorFlow).
+
+    Exit codes as lint: 0 clean, 1 findings at or above --fail-on, 2 a usage, model or data error."""
+    from inspector.diagnosis import diagnose_one
+
+    def say(line: str) -> None:
+        click.echo(f"inspect: diagnose: {line}", err=True)
+
+    lint_and_exit(targets, select, ignore, output_format, exit_zero, fail_on, baseline, write_baseline,
+                  config_file, data, lint_one=diagnose_one(seed, budget, note=say, progress=say))
+
+
+@main.command()
 @click.argument("targets", nargs=-1, required=True, metavar="OLD NEW | --base REF PATH...")
 @click.option("--base", metavar="REF", default=None,
               help="Compare each PATH with its version at git revision REF (e.g. origin/main).")

@@ -215,6 +215,15 @@ def as_graph(example: Any):
     return parse_model(config, Source(path="<example>", format="json"), None, config.get("compile_config"))
 
 
+def as_case(example: Any) -> tuple[Any, dict[str, Any] | None]:
+    """The graph and rule context for one example: a data rule's example carries what the probe
+    measured (`.config` and `.measurements`), which reaches the rule as `context["diagnosis"]`."""
+    value = example() if callable(example) else example
+    if hasattr(value, "measurements"):
+        return as_graph(value.config), {"diagnosis": value.measurements}
+    return as_graph(value), None
+
+
 def unbuilt(config: Mapping[str, Any]) -> dict[str, Any]:
     """A Sequential config as Keras 2 saves a model that was never built: no InputLayer, so the
     file holds no shape at all."""

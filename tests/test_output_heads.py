@@ -3,7 +3,8 @@ and a chain of narrow layers before a softmax as one bottleneck (one fault, one 
 
 from __future__ import annotations
 
-from inspector.engine import lint_target, select_rules
+from inspector.engine import select_rules
+from inspector.run import lint_target
 
 
 def _all_cnn(keras, loss, pooling="AveragePooling2D"):

@@ -58,8 +58,9 @@ def _dumps(entries: dict) -> str:
 @pytest.mark.parametrize(("rule", "index", "example"), CASES, ids=[_key(r, i) for r, i, _ in CASES])
 def test_rule_message(rule, index, example, snapshot):
     stored, recorded = snapshot
+    graph, context = ex.as_case(example)
     findings = [{"code": f.code, "message": f.message, "layers": list(f.layers)}
-                for f in lint_graph(ex.as_graph(example), [rule])]
+                for f in lint_graph(graph, [rule], context=context)]
     key = _key(rule, index)
     if recorded is not None:
         recorded[key] = findings

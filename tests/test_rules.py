@@ -20,6 +20,7 @@ SECTIONS = ("What it does", "Why it matters", "Example", "How to fix")
 
 
 _graph = ex.as_graph
+_case = ex.as_case
 
 
 def _cases(kind: str):
@@ -30,7 +31,8 @@ def _cases(kind: str):
 
 @pytest.mark.parametrize(("rule", "example"), list(_cases("invalid")))
 def test_rule_fires_on_invalid_example(rule, example):
-    findings = lint_graph(_graph(example), [rule])
+    graph, context = _case(example)
+    findings = lint_graph(graph, [rule], context=context)
     assert findings, f"{rule.name} is silent on one of its invalid examples"
     assert {f.code for f in findings} == {rule.code}
     assert all(f.message and f.severity == rule.severity for f in findings)
@@ -38,7 +40,8 @@ def test_rule_fires_on_invalid_example(rule, example):
 
 @pytest.mark.parametrize(("rule", "example"), list(_cases("valid")))
 def test_rule_is_silent_on_valid_example(rule, example):
-    assert lint_graph(_graph(example), [rule]) == []
+    graph, context = _case(example)
+    assert lint_graph(graph, [rule], context=context) == []
 
 
 @pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.name)
