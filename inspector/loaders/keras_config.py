@@ -372,7 +372,7 @@ class _Parser:
                 inferred = [layer.subgraph.tensors[t].shape for t in layer.subgraph.outputs]
                 dtypes = [layer.subgraph.tensors[t].dtype for t in layer.subgraph.outputs]
             else:
-                inferred = shapes.output_shapes(layer.class_name, layer.config, in_shapes) or []
+                inferred = shapes.output_shapes(layer.class_name, layer.config, in_shapes, spec.arguments) or []
                 dtypes = []
             count = max(len(inferred), needed.get((name, spec.index), 1))
             self.spare_outputs -= count - max(len(inferred), 1)
@@ -633,7 +633,9 @@ def _k2_call(node) -> tuple[tuple[Ref, ...], dict[str, Any]]:
     refs: list[Ref] = []
     kwargs: dict[str, Any] = {}
     for leaf in _k2_leaves(node):
-        if leaf[0] != K2_CONSTANT:
+        if leaf[0] == K2_CONSTANT:
+            kwargs[K2_CONSTANT] = leaf[2]  # an op layer's constant operand, which shapes its output
+        else:
             if not (isinstance(leaf[1], int) and isinstance(leaf[2], int)):
                 raise Malformed(f"a call reads tensor {leaf[:3]!r}, whose node and tensor indices are not numbers")
             refs.append((leaf[0], leaf[1], leaf[2]))
