@@ -23,7 +23,7 @@ LIVE = Path(__file__).resolve().parent / "live_shapes.py"
 # which Keras loads each file, and which file it loads (Keras 3 cannot load its own .h5 holding
 # operations, so those are compared with the live model of their .keras twin)
 TF_KERAS = ["tfkeras_op_layers.h5", "tfkeras_op_layers.keras", "tfkeras_dict_call.h5",
-            "tfkeras_tensor_ops.h5"]  # tf_keras on Linux reads no weights from the Windows file
+            "tfkeras_tensor_ops.h5", "tfkeras_nested_refs.h5"]  # tf_keras on Linux reads no weights from the Windows file
 KERAS = {"keras3_tensor_kwargs.keras": "keras3_tensor_kwargs.keras",
          "keras3_tensor_kwargs.h5": "keras3_tensor_kwargs.keras",
          "keras3_ops.keras": "keras3_ops.keras", "keras3_ops.h5": "keras3_ops.keras"}
