@@ -27,9 +27,10 @@ TF_KERAS = ["tfkeras_op_layers.h5", "tfkeras_op_layers.keras", "tfkeras_dict_cal
 KERAS = {"keras3_tensor_kwargs.keras": "keras3_tensor_kwargs.keras",
          "keras3_tensor_kwargs.h5": "keras3_tensor_kwargs.keras",
          "keras3_ops.keras": "keras3_ops.keras", "keras3_ops.h5": "keras3_ops.keras"}
-# `ops.maximum(v, 0.0)`: Keras 3 stores a constant operand nowhere the loader reads, and this
-# output's shape is stored nowhere either, so the summary says `?` rather than guess
-UNKNOWABLE = {("keras3_ops.keras", "maximum"), ("keras3_ops.h5", "maximum")}
+# `ops.maximum(v, 0.0)`: Keras 3 stores a constant operand nowhere the loader reads, and these
+# outputs' shapes are stored nowhere either, so the summary says `?` rather than guess (`Where`
+# has no rule for that reason, though this call has three tensors)
+UNKNOWABLE = {(name, op) for name in ("keras3_ops.keras", "keras3_ops.h5") for op in ("maximum", "where")}
 
 
 def _live(kind: str, env: dict[str, str], files: list[str]) -> dict:
@@ -103,8 +104,13 @@ def test_an_op_whose_shape_the_file_does_not_fix_stays_unknown(function, inputs,
 
 def test_broadcasting_follows_tensorflow_for_unknown_dimensions():
     """An unknown dimension against a known one above 1 is that one (TF and Keras 3 agree), and
-    against 1 stays unknown: `(None, 1, 5) + (3, 1)` is `(None, 3, 5)`."""
-    assert output_shapes("TFOpLambda", {"function": "math.multiply"}, [(None, 1, 5), (3, 1)]) == [(None, 3, 5)]
-    assert output_shapes("TFOpLambda", {"function": "math.multiply"}, [(None, 1), (None, 1)]) == [(None, 1)]
-    assert output_shapes("Greater", {}, [(None, 4), (1, 4)]) == [(None, 4)]
-    assert output_shapes("Greater", {}, [(None, 4)]) is None  # `ops.greater(x, 0)`: 0 is not stored
+    against 1 stays unknown: `(None, 1, 5) * (3, 1)` is `(None, 3, 5)`."""
+    multiply = {"function": "math.multiply"}
+    assert output_shapes("TFOpLambda", multiply, [(None, 1, 5), (3, 1)], {}) == [(None, 3, 5)]
+    assert output_shapes("TFOpLambda", multiply, [(None, 1), (None, 1)], {}) == [(None, 1)]
+
+
+def test_without_the_call_arguments_an_op_layer_shape_is_unknown():
+    """`tf.concat`'s axis lives in the call: a caller that has no call knows no shape."""
+    assert output_shapes("TFOpLambda", {"function": "concat"}, [(None, 4), (None, 4)], {"axis": -1}) == [(None, 8)]
+    assert output_shapes("TFOpLambda", {"function": "concat"}, [(None, 4), (None, 4)]) is None

@@ -31,6 +31,7 @@ from inspector.graph import (
 from inspector.loaders.limits import OUTPUT_SLACK
 from inspector.security.config_pickles import config_pickles
 from inspector.security.config_scan import config_payloads
+from inspector.shapes.operations import K2_CONSTANT
 
 MODEL_CLASSES = {"Model", "Functional", "Sequential"}
 Ref = tuple[str, int, int]  # (layer name, call index, output index): Keras' keras_history
@@ -629,7 +630,6 @@ def _k3_call(node: Mapping, stored) -> tuple[tuple[Ref, ...], dict[str, Any]]:
     return tuple(refs), arguments
 
 
-K2_CONSTANT = "_CONSTANT_VALUE"  # tf.keras' stand-in for a first argument that is no tensor
 
 
 def _k2_call(node) -> tuple[tuple[Ref, ...], dict[str, Any]]:

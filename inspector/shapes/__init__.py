@@ -124,9 +124,10 @@ def output_shapes(
     cannot be inferred. Never raises.
     """
     try:
-        if class_name in ("TFOpLambda", "SlicingOpLambda") and isinstance(config, Mapping):
-            calls = arguments if isinstance(arguments, Mapping) else {}
-            return _validated_outputs(tf_op_lambda(config, calls, _normalize_inputs(input_shapes)))
+        if class_name in ("TFOpLambda", "SlicingOpLambda"):
+            if not isinstance(config, Mapping) or not isinstance(arguments, Mapping):
+                return None  # its `axis`, constant operand... are in the call's arguments
+            return _validated_outputs(tf_op_lambda(config, arguments, _normalize_inputs(input_shapes)))
         family = _REGISTRY.get(class_name) if isinstance(class_name, str) else None
         if family is None or not isinstance(config, Mapping):
             return None

@@ -15,7 +15,9 @@ from collections.abc import Callable, Mapping, Sequence
 
 from inspector.shapes.common import Shape, _all, _first, _int, _int_list, _Outputs, _Unknown
 
-K2_CONSTANT = "_CONSTANT_VALUE"  # the loader's key for a constant first argument (`1.0 - x`)
+# tf.keras' stand-in for a first argument that is no tensor (`1.0 - x`); the loader keeps that
+# constant among the call's arguments under this name
+K2_CONSTANT = "_CONSTANT_VALUE"
 
 
 def _dims(a: int | None, b: int | None, broadcast: bool) -> int | None:
@@ -295,13 +297,6 @@ def tf_op_lambda(config: Mapping, arguments: Mapping, inputs: list[Shape | None]
     return [rule(inputs, arguments)]
 
 
-def _keras3_where(inputs: list[Shape | None], config: Mapping) -> Shape:
-    """`ops.where(c, x, y)`: constant `x`/`y` are not stored, so three tensors are needed."""
-    if len(inputs) != 3:
-        raise _Unknown("a constant operand")
-    return broadcast_shapes(_all(inputs))
-
-
 def _keras3_arg_reduce(inputs: list[Shape | None], config: Mapping) -> Shape:
     """`ops.argmax(x)` with no axis flattens `x` first (TensorFlow's takes axis 0)."""
     if config.get("axis") is None:
@@ -311,20 +306,19 @@ def _keras3_arg_reduce(inputs: list[Shape | None], config: Mapping) -> Shape:
 
 KERAS3_OPERATIONS: dict[str, _Rule] = {
     "ExpandDims": _expand_dims, "Squeeze": _squeeze, "Transpose": _transpose, "Stack": _stack,
-    "Matmul": _matmul, "Where": _keras3_where, "Argmax": _keras3_arg_reduce,
+    "Matmul": _matmul, "Argmax": _keras3_arg_reduce,
     "Argmin": _keras3_arg_reduce,
     **dict.fromkeys(("Sum", "Mean", "Max", "Min", "Prod", "Any", "All", "Std", "Var"), _reduce),
     **dict.fromkeys(("Cast", "Negative", "Abs", "Exp", "Log", "Sqrt", "Square", "Sigmoid", "Relu",
                      "Tanh", "LogicalNot", "Sign", "Round", "Floor", "Ceil", "Reciprocal"), _same),
-    **dict.fromkeys(("NotEqual", "Equal", "Greater", "GreaterEqual", "Less", "LessEqual",
-                     "LogicalAnd", "LogicalOr", "Divide", "TrueDivide", "Power", "Mod"), _binary),
 }  # fmt: skip
+"""Keras 3 operations with a shape rule. Binary operations and `Where` have none: Keras 3 stores a
+constant operand (`ops.not_equal(tokens, 0)`) nowhere the loader reads, so their output shape
+is known only where Keras stored it, on the tensors later layers read."""
 
 
 def keras3_operation(rule: _Rule) -> Callable[[Mapping, list[Shape | None]], _Outputs]:
-    """A Keras 3 operation keeps its constants in its config (`axis`, `newshape`...); a constant
-    operand (`ops.greater(x, 0)`) is not stored where the loader reads it, so one tensor given
-    to a binary operation leaves the shape unknown."""
+    """A Keras 3 operation keeps its constants in its config (`axis`, `newshape`...)."""
     return lambda config, inputs: [rule(inputs, config)]
 
 
