@@ -258,7 +258,7 @@ UNARY = (
     "log1p", "log_sigmoid", "log_softmax", "logical_not", "negative", "reciprocal", "relu",
     "relu6", "round", "rsqrt", "selu", "sigmoid", "sign", "silu", "sin", "sinh", "softmax",
     "softplus", "softsign", "sqrt", "square", "stop_gradient", "swish", "tan", "tanh", "cast",
-    "dropout",
+    "dropout", "zeros_like", "ones_like",
 )  # fmt: skip
 BINARY = (
     "add", "add_v2", "subtract", "multiply", "truediv", "divide", "divide_no_nan", "floordiv",
