@@ -20,6 +20,7 @@ from inspector.loaders.keras_config import (
     _nested_node_shift,
     _refs,
     is_model_config,
+    stored_k2_references,
 )
 
 RNN_CLASSES = {"LSTM", "GRU", "SimpleRNN", "RNN", "CuDNNLSTM", "CuDNNGRU", "ConvLSTM1D", "ConvLSTM2D",
@@ -107,15 +108,11 @@ def _name(layer: Mapping[str, Any]) -> str:
 
 
 def _legacy_refs(layers: list):
-    """The mutable `[layer, node, tensor, kwargs]` lists of Keras 2 inbound nodes."""
+    """The mutable `[layer, node, tensor...]` lists of Keras 2 inbound nodes: every tensor the
+    loader reads, whatever shape of call holds it (flat, dict, keyword tensors)."""
     for layer in layers:
-        if not isinstance(layer, dict):
-            continue
-        for call in layer.get("inbound_nodes") or []:
-            if isinstance(call, list):
-                for ref in call:
-                    if isinstance(ref, list) and len(ref) >= 3 and isinstance(ref[0], str):
-                        yield ref
+        if isinstance(layer, dict):
+            yield from stored_k2_references(layer.get("inbound_nodes") or [])
 
 
 def _output_refs(value) -> list[list]:

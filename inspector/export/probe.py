@@ -133,7 +133,7 @@ def _propagate(graph: ModelGraph, shapes: dict[str, Shape | None]) -> bool:
                 return False
             outs = [inner.get(t) for t in sub.outputs]
         else:
-            outs = output_shapes(layer.class_name, layer.config, ins)
+            outs = output_shapes(layer.class_name, layer.config, ins, call.arguments)
             if outs is None or len(outs) != len(call.outputs):
                 if layer.class_name in known and all(s is not None for s in ins):
                     return False

@@ -31,6 +31,7 @@ from inspector.graph import (
 from inspector.loaders.limits import OUTPUT_SLACK
 from inspector.security.config_pickles import config_pickles
 from inspector.security.config_scan import config_payloads
+from inspector.shapes.operations import K2_CONSTANT
 
 MODEL_CLASSES = {"Model", "Functional", "Sequential"}
 Ref = tuple[str, int, int]  # (layer name, call index, output index): Keras' keras_history
@@ -372,7 +373,7 @@ class _Parser:
                 inferred = [layer.subgraph.tensors[t].shape for t in layer.subgraph.outputs]
                 dtypes = [layer.subgraph.tensors[t].dtype for t in layer.subgraph.outputs]
             else:
-                inferred = shapes.output_shapes(layer.class_name, layer.config, in_shapes) or []
+                inferred = shapes.output_shapes(layer.class_name, layer.config, in_shapes, spec.arguments) or []
                 dtypes = []
             count = max(len(inferred), needed.get((name, spec.index), 1))
             self.spare_outputs -= count - max(len(inferred), 1)
@@ -590,10 +591,26 @@ def _inbound_calls(nodes, stored) -> Iterator[tuple[tuple[Ref, ...], dict[str, A
     if not isinstance(nodes, list):
         raise Malformed(f"'inbound_nodes' is {_kind(nodes)}, not a list")
     for node in nodes:
-        if isinstance(node, Mapping) and ("args" in node or "kwargs" in node):
-            yield _k3_call(node, stored)
-        else:
-            yield _k2_call(node)
+        yield _k3_call(node, stored) if _is_k3_call(node) else _k2_call(node)
+
+
+def _is_k3_call(node) -> bool:
+    return isinstance(node, Mapping) and ("args" in node or "kwargs" in node)
+
+
+def stored_k2_references(nodes) -> Iterator[list]:
+    """The `[layer, node, tensor...]` lists a layer's Keras 1/2 calls store, the stored lists
+    themselves so that a caller can renumber them: every tensor `_k2_call` reads, in any shape of
+    call (list of lists, flat, dict, keyword tensors), on every copy of the repeated kwargs."""
+    for node in nodes if isinstance(nodes, list) else ():
+        if _is_k3_call(node):
+            continue
+        for leaf in _k2_leaves(node):
+            if leaf[0] != K2_CONSTANT:
+                yield leaf
+            if len(leaf) == 4 and isinstance(leaf[3], Mapping):
+                for value in leaf[3].values():
+                    yield from _k2_kwarg_tensors(value)
 
 
 def _k3_call(node: Mapping, stored) -> tuple[tuple[Ref, ...], dict[str, Any]]:
@@ -613,7 +630,6 @@ def _k3_call(node: Mapping, stored) -> tuple[tuple[Ref, ...], dict[str, Any]]:
     return tuple(refs), arguments
 
 
-K2_CONSTANT = "_CONSTANT_VALUE"  # tf.keras' stand-in for a first argument that is no tensor
 
 
 def _k2_call(node) -> tuple[tuple[Ref, ...], dict[str, Any]]:
@@ -633,7 +649,9 @@ def _k2_call(node) -> tuple[tuple[Ref, ...], dict[str, Any]]:
     refs: list[Ref] = []
     kwargs: dict[str, Any] = {}
     for leaf in _k2_leaves(node):
-        if leaf[0] != K2_CONSTANT:
+        if leaf[0] == K2_CONSTANT:
+            kwargs[K2_CONSTANT] = leaf[2]  # an op layer's constant operand, which shapes its output
+        else:
             if not (isinstance(leaf[1], int) and isinstance(leaf[2], int)):
                 raise Malformed(f"a call reads tensor {leaf[:3]!r}, whose node and tensor indices are not numbers")
             refs.append((leaf[0], leaf[1], leaf[2]))
@@ -642,18 +660,20 @@ def _k2_call(node) -> tuple[tuple[Ref, ...], dict[str, Any]]:
                 kwargs.setdefault(str(key), value)
     arguments: dict[str, Any] = {}
     for key, value in kwargs.items():
-        before = len(refs)
-        _collect_k2_kwarg(value, refs)
-        if len(refs) == before:
+        tensors = [(str(t[0]), int(t[1]), int(t[2])) for t in _k2_kwarg_tensors(value)]
+        if tensors:
+            refs.extend(tensors)
+        else:
             arguments[key] = value
     return tuple(refs), arguments
 
 
 def _k2_leaves(value) -> Iterator[list]:
-    """The `[layer, node, tensor(, kwargs)]` entries of a Keras 1/2 call, in order."""
+    """The `[layer, node, tensor(, kwargs)]` entries of a Keras 1/2 call, in order (the stored
+    lists themselves)."""
     if isinstance(value, (list, tuple)):
         if len(value) in (3, 4) and isinstance(value[0], str):
-            yield list(value)
+            yield value
         else:
             for item in value:
                 yield from _k2_leaves(item)
@@ -681,17 +701,17 @@ def _collect_k3(value, refs: list[Ref], stored) -> None:
             _collect_k3(v, refs, stored)
 
 
-def _collect_k2_kwarg(value, refs: list[Ref]) -> None:
+def _k2_kwarg_tensors(value) -> Iterator[list]:
     """tf.keras 2 writes a tensor keyword argument (`y=`, `value=`, `mask=[m1, m2]`) as
     `[layer, node, tensor]`, wherever it sits in the argument's structure."""
     if _is_ref(value) and len(value) == 3:
-        refs.append((str(value[0]), int(value[1]), int(value[2])))
+        yield value
     elif isinstance(value, (list, tuple)):
         for item in value:
-            _collect_k2_kwarg(item, refs)
+            yield from _k2_kwarg_tensors(item)
     elif isinstance(value, Mapping):
         for item in value.values():
-            _collect_k2_kwarg(item, refs)
+            yield from _k2_kwarg_tensors(item)
 
 
 # -- training configuration -------------------------------------------------------------------

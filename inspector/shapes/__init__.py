@@ -75,6 +75,12 @@ from inspector.shapes.normalization import (
     _normalization_weights,
     _rmsnorm_weights,
 )
+from inspector.shapes.operations import (
+    KERAS3_OPERATIONS,
+    keras3_operation,
+    keras3_reshape,
+    tf_op_lambda,
+)
 from inspector.shapes.pooling import _adaptive_pool_out, _global_pool_out, _pool_out
 from inspector.shapes.recurrent import (
     _GATES,
@@ -106,13 +112,22 @@ __all__ = ["Shape", "WeightSpec", "known_classes", "output_shapes", "weight_spec
 
 
 def output_shapes(
-    class_name: str, config: Mapping, input_shapes: Sequence[Shape | None]
+    class_name: str,
+    config: Mapping,
+    input_shapes: Sequence[Shape | None],
+    arguments: Mapping | None = None,
 ) -> list[Shape | None] | None:
     """Shapes of every output tensor of ONE call of a layer, given that call's input shapes.
 
-    None when the class is unknown or the shapes cannot be inferred. Never raises.
+    `arguments` are the call's other arguments, which shape the output of tf.keras op layers
+    (`axis=`, a constant operand, a `slice_spec`). None when the class is unknown or the shapes
+    cannot be inferred. Never raises.
     """
     try:
+        if class_name in ("TFOpLambda", "SlicingOpLambda"):
+            if not isinstance(config, Mapping) or not isinstance(arguments, Mapping):
+                return None  # its `axis`, constant operand... are in the call's arguments
+            return _validated_outputs(tf_op_lambda(config, arguments, _normalize_inputs(input_shapes)))
         family = _REGISTRY.get(class_name) if isinstance(class_name, str) else None
         if family is None or not isinstance(config, Mapping):
             return None
@@ -254,7 +269,7 @@ def _build_registry() -> dict[str, _Family]:
     add(["Resizing", "CenterCrop", "RandomCrop"], _resize_like)
 
     add(["Flatten"], _flatten)
-    add(["Reshape"], _reshape)
+    add(["Reshape"], lambda c, i: keras3_reshape(c, i) if "newshape" in c else _reshape(c, i))
     add(["Permute"], _permute)
     add(["RepeatVector"], _repeat_vector)
 
@@ -278,6 +293,8 @@ def _build_registry() -> dict[str, _Family]:
     add(["Attention"], _attention_out, _attention_weights)
     add(["AdditiveAttention"], _attention_out, _additive_attention_weights)
     add(["MultiHeadAttention"], _mha_out, _mha_weights)
+    for name, rule in KERAS3_OPERATIONS.items():  # Keras 3 operations called in a model
+        add([name], keras3_operation(rule))
     return reg
 
 
