@@ -116,7 +116,7 @@ def train_and_score(module, build: str, data: str, truth_fn: str, task, epochs: 
 
 def chance_of(module, truth_fn: str, task) -> float:
     _, truth = getattr(module, truth_fn)()
-    cut = int(0.8 * _length(truth if not isinstance(truth, dict) else truth))
+    cut = int(0.8 * _length(truth))
     if isinstance(task, dict):
         return max(chance(k, _rows(truth[o], slice(cut, None))) for o, k in task.items())
     return chance(task, _rows(truth, slice(cut, None)))
@@ -165,11 +165,11 @@ def write(rows: list[dict], partial: bool) -> None:
     suffix = ".partial" if partial else ""
     (RESULTS / f"diagnose_programs{suffix}.json").write_text(json.dumps(rows, indent=1) + "\n")
     lines = ["# Diagnose benchmark programs, checked with plain Keras", "",
-             f"Each program trained {EPOCHS} epochs ({APPLICATION_EPOCHS} for keras.applications "
-             "models), batch 32, seed 0, on the first 80% of its data with its own compile "
-             "settings; scored on the last 20% against the true labels: accuracy (classification), "
-             "exact-match rate (multi-label) or R^2 (regression). `chance` is what always answering "
-             "the commonest label scores. Written by `benchmarks/diagnose/verify.py`.", "",
+             (f"Each program trained {EPOCHS} epochs ({APPLICATION_EPOCHS} for keras.applications "
+              "models), batch 32, seed 0, on the first 80% of its data with its own compile "
+              "settings; scored on the last 20% against the true labels: accuracy (classification), "
+              "exact-match rate (multi-label) or R^2 (regression). `chance` is what always answering "
+              "the commonest label scores. Written by `benchmarks/diagnose/verify.py`."), "",
              "| program | category | chance | faulty | fixed | fault harms | fix learns |",
              "| --- | --- | ---: | ---: | ---: | --- | --- |"]
     for r in rows:
