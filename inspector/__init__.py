@@ -17,6 +17,7 @@ __all__ = [
     "InspectorError",
     "LoadError",
     "ModelGraph",
+    "diagnose",
     "export_onnx",
     "is_builder_reference",
     "lint",
@@ -55,8 +56,8 @@ def load(target: Any) -> ModelGraph:
 
 
 def __getattr__(name: str):
-    """`lint`, `summarize`, `render` and `export_onnx` load lazily: `import inspector` stays light."""
-    if name in ("lint", "summarize", "render", "export_onnx"):
+    """`lint`, `diagnose`, `summarize`, `render` and `export_onnx` load lazily: `import inspector` stays light."""
+    if name in ("lint", "diagnose", "summarize", "render", "export_onnx"):
         from inspector import api
 
         return getattr(api, name)

@@ -31,6 +31,25 @@ def lint(
                        str(data) if data is not None else None, model)
 
 
+def diagnose(
+    target: Any,
+    data: Any,
+    seed: int = 0,
+    budget: float = 60.0,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    model: Any = None,
+) -> list:
+    """Findings of `inspect diagnose`: train copies of the model briefly on `data` (an .npz path,
+    a `module:function` reference, or (x, y) / a dict / a tf.data.Dataset / a PyDataset) and
+    report what the data shows, each fix tried on the same seed. Runs TensorFlow."""
+    from inspector.diagnose import diagnose_target
+    from inspector.engine import select_rules
+
+    return list(diagnose_target(target, data, select_rules(select, ignore), options, seed, budget, model).findings)
+
+
 def summarize(target: Any, expand_nested: bool = False) -> dict[str, Any]:
     """The `inspect summary --format json` document, as a dict."""
     from inspector import load

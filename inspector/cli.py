@@ -385,6 +385,37 @@ def lint(targets: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, .
 
 
 @main.command()
+@click.argument("target", metavar="PATH_OR_BUILDER")
+@click.option("--data", required=True, metavar="NPZ|MODULE:FUNCTION",
+              help="A sample of the training data: an .npz of arrays named after the model's inputs and "
+                   "outputs (or x and y), or a function returning (x, y), a dict, a tf.data.Dataset or a PyDataset.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every probe run (same seed, same result).")
+@click.option("--budget", type=click.FloatRange(min=1), default=60.0, show_default=True, metavar="SECONDS",
+              help="Time for the probe: what does not fit is skipped, and said.")
+@click.option("--select", multiple=True, metavar="RULES", help="Only these rules (codes, names, families).")
+@click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rules.")
+@click.option("--output-format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="How to print the findings.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (errors still exit 2).")
+@click.option("--fail-on", "fail_on", type=click.Choice(["error", "warning", "info", "never"]), default=None,
+              help="The least severe finding that exits 1 [default: warning, or fail-on in the config].")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="Configuration file (default: the nearest pyproject.toml with [tool.inspector]).")
+@report_errors
+def diagnose(target: str, data: str, seed: int, budget: float, select: tuple[str, ...], ignore: tuple[str, ...],
+             output_format: str, exit_zero: bool, fail_on: str | None, config_file: str | None) -> None:
+    """Why doesn't my model learn? Train copies of the model briefly on a data sample and report
+    the faults the data shows, each with the fix tried and both figures (runs TensorFlow).
+
+    Exit codes as lint: 0 clean, 1 findings at or above --fail-on, 2 a usage, model or data error."""
+    from inspector.diagnose import run_diagnose
+
+    sys.exit(run_diagnose(target, data, seed, budget, _split_selectors(select), _split_selectors(ignore),
+                          output_format, exit_zero, fail_on, config_file,
+                          echo=click.echo, progress=lambda line: click.echo(f"inspect: diagnose: {line}", err=True)))
+
+
+@main.command()
 @click.argument("targets", nargs=-1, required=True, metavar="OLD NEW | --base REF PATH...")
 @click.option("--base", metavar="REF", default=None,
               help="Compare each PATH with its version at git revision REF (e.g. origin/main).")

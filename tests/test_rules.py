@@ -20,6 +20,14 @@ from inspector.rules.normalization.missing_normalization import _vgg_like
 SECTIONS = ("What it does", "Why it matters", "Example", "How to fix")
 
 
+def _case(example):
+    """The example's graph and rule context: a data rule's example carries what the probe measured."""
+    value = example() if callable(example) else example
+    if hasattr(value, "measurements"):
+        return _graph(value.config), {"diagnosis": value.measurements}
+    return _graph(value), None
+
+
 def _graph(example):
     config = example() if callable(example) else example
     if isinstance(config, ModelGraph):  # a security rule's example: a file's graph with its payloads
@@ -35,7 +43,8 @@ def _cases(kind: str):
 
 @pytest.mark.parametrize(("rule", "example"), list(_cases("invalid")))
 def test_rule_fires_on_invalid_example(rule, example):
-    findings = lint_graph(_graph(example), [rule])
+    graph, context = _case(example)
+    findings = lint_graph(graph, [rule], context=context)
     assert findings, f"{rule.name} is silent on one of its invalid examples"
     assert {f.code for f in findings} == {rule.code}
     assert all(f.message and f.severity == rule.severity for f in findings)
@@ -43,7 +52,8 @@ def test_rule_fires_on_invalid_example(rule, example):
 
 @pytest.mark.parametrize(("rule", "example"), list(_cases("valid")))
 def test_rule_is_silent_on_valid_example(rule, example):
-    assert lint_graph(_graph(example), [rule]) == []
+    graph, context = _case(example)
+    assert lint_graph(graph, [rule], context=context) == []
 
 
 @pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.name)
