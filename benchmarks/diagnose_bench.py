@@ -199,24 +199,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="write the table here instead of results/")
     args = parser.parse_args(argv)
     spec = labels()
-    rows = []
-    for item in runs(spec, set(args.only)):
+    rows, planned = [], runs(spec, set(args.only))
+    for item in planned:
         result = diagnose(item, args.budget, args.seed)
         item.update(result=result, verdict=verdict(item, result))
         rows.append(item)
         print(f"{item['program']} ({item['side']}): {_outcome(item)} "
               f"[{','.join(f.get('code', '') for f in result.get('findings', []))}] "
               f"{result['wall_s']} s {result.get('error', '')}", flush=True)
+        # Written after every run, marked partial until the last: an interrupted run still
+        # leaves what it measured, and says it is incomplete.
+        text = save(spec, rows, args, done=len(rows) == len(planned), total=len(planned))
+    print(text)
+    return 0
+
+
+def save(spec: dict, rows: list[dict], args: argparse.Namespace, done: bool, total: int) -> str:
     text, summary = report(spec, rows, args.budget, args.seed)
-    record = {"summary": summary, "runs": [{k: v for k, v in r.items() if k != "label"} for r in rows]}
+    if not done:
+        text = text.replace("\n", f"\n\n**Partial: {len(rows)} of {total} runs so far.**\n", 1)
+    record = {"complete": done, "summary": summary,
+              "runs": [{k: v for k, v in r.items() if k != "label"} for r in rows]}
     if args.out:
         args.out.write_text(text, encoding="utf-8")
         args.out.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     else:
         write_result("diagnose.md", text)
         write_result("diagnose.json", json.dumps(record, indent=1) + "\n")
-    print(text)
-    return 0
+    return text
 
 
 if __name__ == "__main__":
