@@ -187,6 +187,18 @@ def helps(base: Run | None, fixed: Run | None) -> bool:
         fixed.loss_after <= 0.5 * base.loss_after or base.loss_after <= 0)
 
 
+def struggling(run: Run | None) -> bool:
+    """The run as given made little progress, diverged or could not train at all: the runs
+    where trying other settings, and showing per-layer measurements, can explain something."""
+    if run is None:
+        return False
+    if not run.finite:
+        return True
+    if run.accuracy_after is not None and run.accuracy_after >= 0.95:
+        return False
+    return run.progress < 0.5
+
+
 def _num(value: float) -> str:
     if not math.isfinite(value):
         return "NaN" if math.isnan(value) else "inf"

@@ -34,6 +34,7 @@ from inspector.probe.measurements import (
     Measurements,
     Run,
     Trial,
+    struggling,
 )
 
 STEPS = 200  # training steps of each run
@@ -107,7 +108,7 @@ def probe(graph: ModelGraph, model: Any, sample: Sample, seed: int = 0, budget: 
         return Measurements(description, seed, rejected=rejected, notes=tuple(notes))
     train = _rows(sample, _train_rows(sample), seed)
     say("training the model as given")
-    baseline = trainer.run(Setting(), train)
+    baseline = trainer.run(Setting(), train, keep=True)
     if baseline.error is not None and _is_layout_error(baseline.error):
         return Measurements(description, seed, baseline=baseline, rejected=baseline.error, layout=layout,
                             notes=tuple(notes))
@@ -240,7 +241,7 @@ def _candidates(graph: ModelGraph, data: DataDescription, baseline: Run, trainer
     if scaled is not None:
         how, transform = scaled
         yield Setting(how, inputs=transform), "scale-inputs", how, "data", True, None
-    if _struggling(baseline) and baseline.error is None:
+    if struggling(baseline) and baseline.error is None:
         rate = trainer.learning_rate
         for lr in LEARNING_RATES:
             if rate is None or abs(math.log10(lr / rate)) >= 0.99:
@@ -249,15 +250,6 @@ def _candidates(graph: ModelGraph, data: DataDescription, baseline: Run, trainer
         if trainer.optimizer_name not in ("adam", "adamw", "nadam"):
             yield Setting("Adam", optimizer="adam"), "standard-optimizer", \
                 "optimizer=keras.optimizers.Adam(learning_rate=1e-3)", "optimizer", True, None
-
-
-def _struggling(run: Run) -> bool:
-    """The run as given made little progress, diverged or could not train at all."""
-    if not run.finite:
-        return True
-    if run.accuracy_after is not None and run.accuracy_after >= 0.95:
-        return False
-    return run.progress < 0.5
 
 
 def _scaling(data: DataDescription):
@@ -444,51 +436,64 @@ class _Trainer:
         ys = [np.asarray(targets[n]) for n in self.graph.output_names if n in targets]
         return xs, ys
 
-    def run(self, setting: Setting, sample: Sample, steps: int | None = None, batch: int = BATCH) -> Run:
-        """Train a copy for `steps` steps; the loss and accuracy on the training rows before and after."""
+    def run(self, setting: Setting, sample: Sample, steps: int | None = None, batch: int = BATCH,
+            keep: bool = False) -> Run:
+        """Train a copy for `steps` steps; the loss and accuracy on the training rows before and after.
+        `keep`: keep the trained copy for the per-layer measurements."""
         steps = steps or self.steps
         started = time.monotonic()
         try:
-            result = self._run(setting, sample, steps, batch)
+            result = self._run(setting, sample, steps, batch, keep)
         finally:
             self.run_seconds = max(self.run_seconds, time.monotonic() - started)
         return result
 
-    def _run(self, setting: Setting, sample: Sample, steps: int, batch: int) -> Run:
+    def _run(self, setting: Setting, sample: Sample, steps: int, batch: int, keep: bool) -> Run:
 
-        from inspector.measure import _data_errors, _keras_reason
+        from inspector.measure import _data_errors
 
         xs, ys = self._arrays(setting, sample)
         try:
             copy = self.copy(setting)
-            copy.compile(optimizer=self._optimizer(setting), loss=self._losses(setting),
+            losses = self._losses(setting)
+            copy.compile(optimizer=self._optimizer(setting), loss=losses,
                          loss_weights=self._loss_weights(), jit_compile=False)
         except Exception as exc:  # noqa: BLE001 - a change Keras will not build: not a fix to try
             return Run(setting.label, 0, math.nan, math.nan, error=f"the change cannot be built: {one_line(exc)}")
         x = xs if len(xs) > 1 else xs[0]
-        y = ys if len(ys) > 1 else ys[0]
+        if keep:
+            self.kept = copy
         try:
-            before, acc_before, _ = self._evaluate(copy, x, ys)
+            before, acc_before, _ = self._evaluate(copy, x, ys, losses)
         except _Refused as refused:
             return Run(setting.label, 0, math.nan, math.nan, error=str(refused))
         guard = _guard(steps, self.clock)
-        rows = len(xs[0])
-        epochs = max(1, math.ceil(steps / max(1, math.ceil(rows / batch))))
         try:
-            copy.fit(x, y, batch_size=batch, epochs=epochs, shuffle=True, verbose=0, callbacks=[guard])
+            copy.fit(self._batches(xs, ys, batch), steps_per_epoch=steps, epochs=1, shuffle=False, verbose=0,
+                     callbacks=[guard])
         except _data_errors() as exc:
-            return Run(setting.label, 0, before, math.nan, acc_before, error=_keras_reason(exc))
+            return Run(setting.label, 0, before, math.nan, acc_before, error=_reason(exc))
         if guard.diverged_at is not None:
             return Run(setting.label, guard.steps, before, math.nan, acc_before, None, guard.diverged_at,
                        guard.steps >= steps or guard.diverged_at is not None)
         try:
-            after, acc_after, share = self._evaluate(copy, x, ys)
+            after, acc_after, share = self._evaluate(copy, x, ys, losses)
         except _Refused as refused:
             return Run(setting.label, guard.steps, before, math.nan, acc_before, error=str(refused))
         diverged = None if math.isfinite(after) else guard.steps
-        self.last_model = copy
         return Run(setting.label, guard.steps, before, after, acc_before, acc_after, diverged,
                    guard.steps >= steps, predicted_share=share)
+
+    def _batches(self, xs: list, ys: list, batch: int):
+        """The rows shuffled with the seed, repeated, in batches: one epoch of `steps` steps (no
+        per-epoch overhead), the same order for every run."""
+        import tensorflow as tf
+
+        x = tuple(xs) if len(xs) > 1 else xs[0]
+        y = tuple(ys) if len(ys) > 1 else ys[0]
+        rows = len(xs[0])
+        data = tf.data.Dataset.from_tensor_slices((x, y))
+        return data.shuffle(rows, seed=self.seed, reshuffle_each_iteration=True).repeat().batch(batch)
 
     def _loss_weights(self):
         training = self.graph.training
@@ -496,26 +501,27 @@ class _Trainer:
             return None
         return [float(training.loss_weights.get(n, 1.0)) for n in self.graph.output_names]
 
-    def _evaluate(self, model, x, ys: list) -> tuple[float, float | None, float | None]:
-        """The compiled loss, and for the first class target the accuracy and the share of the
-        most frequent predicted class."""
+    def _evaluate(self, model, x, ys: list, losses: list) -> tuple[float, float | None, float | None]:
+        """The weighted loss on the rows, and for the first class target the accuracy and the
+        share of the most frequent predicted class (one predict: no second traced function)."""
         import numpy as np
 
-        from inspector.measure import _data_errors, _keras_reason
+        from inspector.measure import _data_errors
 
         try:
-            result = model.evaluate(x, ys if len(ys) > 1 else ys[0], batch_size=256, verbose=0, return_dict=True)
             predictions = model.predict(x, batch_size=256, verbose=0)
+            if not isinstance(predictions, (list, tuple)):
+                predictions = [predictions]
+            weights = self._loss_weights() or [1.0] * len(predictions)
+            loss = sum(w * float(np.mean(np.asarray(fn(y, p))))
+                       for fn, w, y, p in zip(losses, weights, ys, predictions) if fn is not None)
         except _data_errors() as exc:
-            raise _Refused(_keras_reason(exc)) from None
-        loss = float(result.get("loss", math.nan))
-        if not isinstance(predictions, (list, tuple)):
-            predictions = [predictions]
+            raise _Refused(_reason(exc)) from None
         for y, p in zip(ys, predictions):
             accuracy = _accuracy(np.asarray(y), np.asarray(p))
             if accuracy is not None:
-                return loss, accuracy[0], accuracy[1]
-        return loss, None, None
+                return float(loss), accuracy[0], accuracy[1]
+        return float(loss), None, None
 
     # -- layers ------------------------------------------------------------------------------------
     def layer_stats(self, sample: Sample, baseline: Run) -> tuple[tuple[LayerStats, ...], str | None]:
@@ -525,7 +531,7 @@ class _Trainer:
         import numpy as np
 
         keras = self._keras
-        model = getattr(self, "last_model", None) if baseline.finite else None
+        model = getattr(self, "kept", None) if baseline.error is None else None
         if model is None:
             try:
                 model = self.copy(Setting())
@@ -588,6 +594,18 @@ class _Trainer:
 
 class _Refused(Exception):
     pass
+
+
+def _reason(exc: BaseException) -> str:
+    """Keras's reason in one short line: without TensorFlow's `{{function_node ...}}` prefix, the
+    dump of label values, or the op name."""
+    import re
+
+    from inspector.measure import _keras_reason
+
+    text = re.sub(r"\{\{[^}]*\}\}\s*", "", _keras_reason(exc))
+    text = re.split(r"\s+Label values:|\s+\[Op:", text)[0].strip()
+    return text if len(text) <= 240 else text[:237] + "..."
 
 
 def _guard(steps: int, clock: Clock):

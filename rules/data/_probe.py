@@ -38,3 +38,29 @@ class Diagnosed:
 
     config: dict[str, Any]
     measurements: Measurements
+
+
+def head_model(loss: str, units: int = 10, activation: str = "softmax", features: int = 64,
+               hidden: str = "relu", depth: int = 1) -> dict[str, Any]:
+    """An example config: `features` inputs, `depth` hidden Dense layers, an output `units` wide."""
+    from inspector.rules import _examples as ex
+
+    m = ex.Functional("model")
+    x = m.input("features", (None, features))
+    h = x
+    for i in range(depth):
+        h = m.add(ex.layer("Dense", f"hidden_{i + 1}" if depth > 1 else "hidden", units=32, activation=hidden), h)
+    y = m.add(ex.layer("Dense", "output", units=units, activation=activation), h)
+    return m.build([x], [y], loss=loss)
+
+
+def run(before: float, after: float, accuracy: tuple[float, float] | None = None, steps: int = 200,
+        label: str = "as given", diverged_at: int | None = None, error: str | None = None) -> Run:
+    """A synthetic run for the examples."""
+    acc_before, acc_after = accuracy if accuracy else (None, None)
+    return Run(label, steps, before, after, acc_before, acc_after, diverged_at, error=error)
+
+
+def trial(fix: str, change: str, place: str, result: Run, output: str | None = "output",
+          same_loss: bool = True) -> Trial:
+    return Trial(fix, change, place, result, same_loss, output)

@@ -1,0 +1,72 @@
+"""D121 learning-rate: a learning rate far too high or too low for this model and optimizer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from inspector.engine import RuleOptions, Violation, rule
+from inspector.graph import ModelGraph
+from inspector.probe.measurements import DataDescription, Measurements, Trial, helps
+from inspector.rules.data._probe import Diagnosed, head_model, measured, proof, run, trial
+
+
+def _rates(saved: float, baseline, results: dict[float, tuple]) -> Diagnosed:
+    trials = [trial("learning-rate", f"learning_rate={lr:g}", "learning_rate", run(*r, label=f"learning_rate={lr:g}"),
+                    output=None) for lr, r in results.items()]
+    return Diagnosed(head_model("sparse_categorical_crossentropy"),
+                     Measurements(DataDescription(500), baseline=baseline, trials=tuple(trials),
+                                  learning_rate=saved, optimizer="sgd"))
+
+
+@rule(
+    "D121",
+    "learning-rate",
+    "warning",
+    frameworks=("keras",),
+    invalid=[lambda: _rates(1e-6, run(2.3, 2.29, (0.1, 0.11)),
+                            {1e-4: (2.3, 2.1, (0.1, 0.3)), 1e-2: (2.3, 0.2, (0.1, 0.95))}),
+             lambda: _rates(10.0, run(2.3, float("nan"), diverged_at=3),
+                            {1e-3: (2.3, 0.3, (0.1, 0.9)), 1e-2: (2.3, 0.2, (0.1, 0.94))})],
+    valid=[lambda: _rates(1e-3, run(2.3, 0.25, (0.1, 0.93)), {}),
+           lambda: _rates(1e-3, run(2.3, 2.2, (0.1, 0.2)), {1e-2: (2.3, 2.2, (0.1, 0.21))})],
+)
+def learning_rate(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
+    """
+    ## What it does
+    Measures, on a sample of the training data (`inspect diagnose --data`), whether the model's
+    learning rate suits this model and optimizer. When the run as given makes little progress or
+    diverges, it runs the same probe (same copy, seed and rows) at learning rates from 1e-4 to
+    0.1, a coarse range test, and reports the saved rate when another one learns measurably
+    better, naming it and both figures.
+
+    ## Why it matters
+    Far too high a rate makes the loss jump or become NaN; far too low, the model barely moves in
+    the epochs it is given, which looks like a model that cannot learn. The right rate depends on
+    the model, the optimizer and the data's scale, so no fixed table says it: a short measured
+    run does.
+
+    ## Example
+    ```python
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=1e-6), loss="sparse_categorical_crossentropy")
+    ```
+
+    ## How to fix
+    Use the rate the message names (or one close to it), then tune around it; a learning-rate
+    schedule or a warm-up helps when the best rate early is not the best late.
+    """
+    m = measured(opts)
+    if m is None or m.baseline is None:
+        return
+    tried = [t for t in m.trials_of("learning-rate") if helps(m.baseline, t.run)]
+    if not tried:
+        return
+    best: Trial = min(tried, key=lambda t: (-(t.run.accuracy_after or 0), t.run.loss_after))
+    rate = float(best.change.rsplit("=", 1)[-1])
+    saved = m.learning_rate
+    if saved is None:
+        direction, shown = "", "the saved learning rate"
+    else:
+        direction = " too high" if saved > rate else " too low"
+        shown = f"learning_rate={saved:g}"
+    optimizer = f" for {m.optimizer}" if m.optimizer else ""
+    yield Violation(f"{shown} is{direction or ' off'}{optimizer} on this model and data: {proof(m.baseline, best)}")

@@ -1,0 +1,56 @@
+"""D132 saturated-units: sigmoid or tanh units pinned at their limits on the data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from inspector.engine import RuleOptions, Violation, rule
+from inspector.graph import ModelGraph
+from inspector.probe.measurements import LayerStats
+from inspector.rules.data._probe import measured
+from inspector.rules.data._units import LEARNS, example, worth_showing
+
+_PINNED = [LayerStats("hidden_1", "sigmoid", 32, saturated=0.88)]
+
+
+@rule(
+    "D132",
+    "saturated-units",
+    "warning",
+    options={"share": 0.5},
+    frameworks=("keras",),
+    invalid=[lambda: example(_PINNED, hidden="sigmoid")],
+    valid=[lambda: example([LayerStats("hidden_1", "sigmoid", 32, saturated=0.1)], hidden="sigmoid"),
+           lambda: example(_PINNED, baseline=LEARNS, hidden="sigmoid")],
+)
+def saturated_units(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
+    """
+    ## What it does
+    After a short training run on the data sample (`inspect diagnose --data`) that made little
+    progress, measures each sigmoid or tanh layer and reports one where more than `share`
+    (default half) of the units sit at their limits (below 0.01 or above 0.99 for a sigmoid,
+    beyond ±0.99 for tanh) on 95% of the rows.
+
+    ## Why it matters
+    A saturated unit's derivative is nearly zero: it passes almost no gradient to the layers
+    below, so they stop learning. Unscaled inputs and large initial weights push units there.
+
+    ## Example
+    ```python
+    Dense(64, activation="sigmoid")     # on features in the thousands
+    ```
+
+    ## How to fix
+    Scale the inputs, use a smaller initialization (`glorot_uniform`), add normalization before
+    the layer, or switch the hidden layers to ReLU.
+    """
+    m = measured(opts)
+    if m is None or not worth_showing(m):
+        return
+    share = float(opts.share)
+    for stats in m.layers:
+        if stats.saturated is not None and stats.saturated > share and stats.units >= 2:
+            yield Violation(f"{stats.saturated:.0%} of the {stats.units} {stats.activation} units of {stats.layer!r} "
+                            f"are pinned at their limits on the sample after training as given "
+                            f"({m.baseline.figures()})", (stats.layer,),
+                            pattern="most units saturated after training as given")
