@@ -4,7 +4,7 @@ its data with its own compile settings, score its predictions on the last 20% ag
 labels (the fixed program's targets), and write benchmarks/results/diagnose_programs.{json,md}.
 
     .venv/bin/python benchmarks/diagnose/verify.py                  # every program
-    .venv/bin/python benchmarks/diagnose/verify.py cancer_nan ...   # some
+    .venv/bin/python benchmarks/diagnose/verify.py cancer_nan ...   # some (merged into the record)
 """
 
 from __future__ import annotations
@@ -156,14 +156,22 @@ def main(argv: list[str]) -> int:
                      "learns": bool(result["score"] >= base + LEARNS or
                                     (label["task"] == "regression" and result["score"] >= 0.3))})
         print(f"{name}: {result['score']} chance {base:.2f} {result.get('raised', '')}", flush=True)
-    write(rows, partial=bool(wanted))
+    write(merged(rows, spec) if wanted else rows)
     return 0
 
 
-def write(rows: list[dict], partial: bool) -> None:
+def merged(new_rows: list[dict], spec: dict) -> list[dict]:
+    """The recorded rows with those just measured replaced, in label order, for labelled programs."""
+    path = RESULTS / "diagnose_programs.json"
+    known = {r["program"]: r for r in json.loads(path.read_text())} if path.exists() else {}
+    known.update({r["program"]: r for r in new_rows})
+    order = list(spec["faulty"]) + list(spec["healthy"])
+    return [known[name] for name in order if name in known]
+
+
+def write(rows: list[dict]) -> None:
     RESULTS.mkdir(exist_ok=True)
-    suffix = ".partial" if partial else ""
-    (RESULTS / f"diagnose_programs{suffix}.json").write_text(json.dumps(rows, indent=1) + "\n")
+    (RESULTS / "diagnose_programs.json").write_text(json.dumps(rows, indent=1) + "\n")
     lines = ["# Diagnose benchmark programs, checked with plain Keras", "",
              (f"Each program trained {EPOCHS} epochs ({APPLICATION_EPOCHS} for keras.applications "
               "models), batch 32, seed 0, on the first 80% of its data with its own compile "
@@ -184,7 +192,7 @@ def write(rows: list[dict], partial: bool) -> None:
         if r["kind"] == "healthy":
             lines.append(f"| {r['program']} | {r['epochs']} | {r['chance']:.3f} | {r['healthy']['score']:.3f} | "
                          f"{'yes' if r['learns'] else 'NO'} |")
-    (RESULTS / f"diagnose_programs{suffix}.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / "diagnose_programs.md").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
