@@ -44,18 +44,16 @@ def labels() -> dict:
 
 
 def runs(spec: dict, only: set[str]) -> list[dict]:
-    """Every (program, side) to diagnose: faulty as written, faulty after its fix, healthy."""
-    out = []
-    for name, label in spec["faulty"].items():
-        if only and name not in only:
-            continue
-        out.append({"program": name, "side": "faulty", "build": "build", "data": "data", "label": label})
-        out.append({"program": name, "side": "fixed", "build": "build_fixed", "data": "data_fixed",
-                    "label": label})
-    for name, label in spec["healthy"].items():
-        if not only or name in only:
-            out.append({"program": name, "side": "healthy", "build": "build", "data": "data", "label": label})
-    return out
+    """Every (program, side) to diagnose: the faulty programs as written, the healthy ones, then
+    the faulty ones after their fix (in that order, so a run cut short still scores every fault)."""
+    faulty = {n: label for n, label in spec["faulty"].items() if not only or n in only}
+    healthy = {n: label for n, label in spec["healthy"].items() if not only or n in only}
+    return ([{"program": n, "side": "faulty", "build": "build", "data": "data", "label": label}
+             for n, label in faulty.items()]
+            + [{"program": n, "side": "healthy", "build": "build", "data": "data", "label": label}
+               for n, label in healthy.items()]
+            + [{"program": n, "side": "fixed", "build": "build_fixed", "data": "data_fixed", "label": label}
+               for n, label in faulty.items()])
 
 
 def diagnose(item: dict, budget: float | None, seed: int) -> dict:
