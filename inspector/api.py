@@ -44,7 +44,7 @@ def diagnose(
     """Findings of `inspect diagnose`: train copies of the model briefly on `data` (an .npz path,
     a `module:function` reference, or (x, y) / a dict / a tf.data.Dataset / a PyDataset) and
     report what the data shows, each fix tried on the same seed. Runs TensorFlow."""
-    from inspector.diagnose import diagnose_target
+    from inspector.diagnosis import diagnose_target
     from inspector.engine import select_rules
 
     return list(diagnose_target(target, data, select_rules(select, ignore), options, seed, budget, model).findings)

@@ -408,7 +408,7 @@ def diagnose(target: str, data: str, seed: int, budget: float, select: tuple[str
     the faults the data shows, each with the fix tried and both figures (runs TensorFlow).
 
     Exit codes as lint: 0 clean, 1 findings at or above --fail-on, 2 a usage, model or data error."""
-    from inspector.diagnose import run_diagnose
+    from inspector.diagnosis import run_diagnose
 
     sys.exit(run_diagnose(target, data, seed, budget, _split_selectors(select), _split_selectors(ignore),
                           output_format, exit_zero, fail_on, config_file,

@@ -1,4 +1,5 @@
-"""A Keras training callback: lint before the first step, watch the loss balance while training.
+"""A Keras training callback: lint (and, with data, diagnose) before the first step, watch the
+loss balance while training.
 
 `LintCallback` lints the model at `on_train_begin` (so a day of GPU time is not spent on a model
 with an unused input), and at each epoch end reads the per-output losses Keras already logs
@@ -41,9 +42,13 @@ class LintCallback(keras.callbacks.Callback):
     fail_on: "error", "warning" or "info" raises LintFailure when a finding is at least that
         severe; None only warns.
     log_dir: write findings (text) and contributions (scalars) as TensorBoard summaries there.
-    data: an .npz path for the `unbalanced-loss-weights` measurement before training.
+    data: an .npz path for the `unbalanced-loss-weights` measurement before training; with
+        `diagnose=True`, the sample to diagnose on (an .npz, a `module:function`, (x, y), a dict,
+        a tf.data.Dataset or a PyDataset).
     factor: the largest/smallest contribution ratio that triggers the warning (default: the
         rule's own default, 10).
+    diagnose: before the first step, run `inspect diagnose`'s checks (the data rules, D) on
+        copies of the model trained briefly on `data`, within `budget` seconds, with `seed`.
     """
 
     def __init__(
@@ -54,6 +59,9 @@ class LintCallback(keras.callbacks.Callback):
         select: Sequence[str] | None = None,
         ignore: Sequence[str] | None = None,
         factor: float | None = None,
+        diagnose: bool = False,
+        seed: int = 0,
+        budget: float = 60.0,
     ):
         super().__init__()
         if fail_on is not None and fail_on not in SEVERITY_RANK:
@@ -63,6 +71,9 @@ class LintCallback(keras.callbacks.Callback):
         self.data = data
         self.select, self.ignore = select, ignore
         self.factor = factor
+        if diagnose and data is None:
+            raise ValueError("diagnose=True needs data: a sample to train copies of the model on")
+        self.diagnose, self.seed, self.budget = diagnose, seed, budget
         self.findings: list = []
         self.contributions: list[dict[str, float]] = []  # one dict per epoch
         self.warned_epoch: int | None = None
@@ -83,7 +94,14 @@ class LintCallback(keras.callbacks.Callback):
             from inspector.engine import get_rule
 
             self.factor = float(get_rule("unbalanced-loss-weights").options.get("factor", DEFAULT_FACTOR))
-        self.findings = lint(graph, select=self.select, ignore=self.ignore, data=self.data, model=self.model)
+        if self.diagnose:
+            from inspector.diagnosis import diagnose_target
+            from inspector.engine import select_rules
+
+            self.findings = list(diagnose_target(graph, self.data, select_rules(self.select, self.ignore),
+                                                 seed=self.seed, budget=self.budget, model=self.model).findings)
+        else:
+            self.findings = lint(graph, select=self.select, ignore=self.ignore, data=self.data, model=self.model)
         self._log_findings()
         failing = [f for f in self.findings if self._fails(f.severity)]
         if failing:

@@ -110,33 +110,11 @@ def _keras_reason(exc: BaseException) -> str:
 
 
 def read_data(data_path: str | Path, graph: ModelGraph) -> dict[str, Any]:
-    """The `.npz` arrays named after the model's inputs and outputs, checked; no pickles."""
-    import numpy as np
+    """The sample's arrays by input and output name, read and checked as `inspect diagnose` reads
+    them (no pickles; `(n,)` targets of an `(n, 1)` output get their column, as Keras does)."""
+    from inspector.probe.data import load_sample
 
-    path = Path(data_path)
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            names = list(npz.files)
-            wanted = list(graph.input_names) + list(graph.output_names)
-            missing = [n for n in wanted if n not in names]
-            if missing:
-                raise LoadError(
-                    path,
-                    f"the data lacks arrays named {', '.join(missing)} (the model's inputs and outputs are "
-                    f"{', '.join(wanted)}; the file holds {', '.join(names) or 'no arrays'})",
-                )
-            arrays = {n: npz[n] for n in wanted}
-    except FileNotFoundError:
-        raise LoadError(path, "no such data file") from None
-    except ValueError as exc:  # object arrays (pickles) are refused by allow_pickle=False
-        raise LoadError(path, f"not a plain .npz of numeric arrays: {exc}") from None
-    except OSError as exc:
-        raise LoadError(path, f"not a readable .npz file: {exc}") from None
-    counts = {n: len(a) for n, a in arrays.items()}
-    if len(set(counts.values())) > 1:
-        raise LoadError(path, "the arrays hold different numbers of samples: "
-                              + ", ".join(f"{n} {c}" for n, c in counts.items()))
-    return arrays
+    return load_sample(str(data_path), graph).arrays()
 
 
 def keras_loss(graph: ModelGraph, output: str, loss_name: str):

@@ -103,7 +103,8 @@ def _kind(values: Any, shape: tuple[int, ...]) -> tuple[str, int | None, float |
         majority = float(counts.max() / counts.sum())
         if zero_one:
             return BINARY, 2, majority
-        if len(distinct) <= MAX_LABELS and len(distinct) <= max(2, len(flat) // 2):
+        dense = len(distinct) >= 0.5 * (flat.max() + 1) and flat.min() <= 1  # 0..k-1 (or 1..k), most present
+        if len(distinct) <= MAX_LABELS and len(distinct) <= max(2, len(flat) // 2) and dense:
             return LABELS, int(flat.max()) + 1, majority
         return CONTINUOUS, None, None
     if flat.min() >= 0 and flat.max() <= 1:

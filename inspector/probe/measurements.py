@@ -174,15 +174,18 @@ class Measurements:
 
 
 def helps(base: Run | None, fixed: Run | None) -> bool:
-    """Whether a fix measurably helps: it trains where the original diverged, or it ends with
-    clearly better accuracy (10 points), or, on the same loss, at most half the loss and clearly
-    more progress. Small differences are noise on a short run and say nothing."""
+    """Whether a fix measurably helps: it trains where the original diverged (or ran a loss off
+    below zero), or it ends with clearly better accuracy (10 points, or 5 points that halve the
+    errors), or, without accuracy, at most half the loss and clearly more progress. Small
+    differences are noise on a short run and say nothing."""
     if base is None or fixed is None or not fixed.complete or not fixed.finite:
         return False
-    if not base.finite:
-        return fixed.progress > 0.1
+    if not base.finite or base.loss_after < 0 <= base.loss_before:
+        return fixed.progress > 0.1  # diverged, refused, or a loss running off below zero
     if base.accuracy_after is not None and fixed.accuracy_after is not None:
-        return fixed.accuracy_after >= base.accuracy_after + 0.10 and fixed.progress >= base.progress - 0.05
+        gain = fixed.accuracy_after - base.accuracy_after
+        halved = (1 - fixed.accuracy_after) <= 0.5 * (1 - base.accuracy_after)
+        return gain >= 0.10 or (gain >= 0.05 and halved)
     return fixed.progress >= base.progress + 0.25 and (
         fixed.loss_after <= 0.5 * base.loss_after or base.loss_after <= 0)
 

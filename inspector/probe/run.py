@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,8 @@ BATCH = 32
 TRAIN_ROWS = 1024  # rows a run trains on, at most
 TRAIN_BYTES = 256 * 2**20  # and at most this many bytes of inputs
 DESCRIBE_ROWS = 10_000
+DESCRIBE_BYTES = 256 * 2**20  # float64 copies the description makes, at most
+ACTIVATION_BYTES = 256 * 2**20  # every layer's output on the rows the layers are measured on
 MEMORISE_ROWS = 32
 MEMORISE_STEPS = 300
 LEARNING_RATES = (1e-4, 1e-3, 1e-2, 1e-1)
@@ -89,12 +92,24 @@ class Setting:
     targets: Callable[[dict], dict] | None = None
 
 
-def probe(graph: ModelGraph, model: Any, sample: Sample, seed: int = 0, budget: float = 60.0,
+def probe(graph: ModelGraph, model: Any, sample: Sample, seed: int = 0, budget: float | Clock = 60.0,
           progress: Progress | None = None, steps: int = STEPS) -> Measurements:
-    """Measure `model` (a live keras.Model, left as it is) on `sample` with `seed`, within `budget` s."""
-    clock = Clock(budget)
+    """Measure `model` (a live keras.Model, left as it is) on `sample` with `seed`, within `budget`
+    seconds (or a Clock already running: loading the model and data counts too). Keras's own
+    warnings about the faults being measured (a one-unit softmax...) are silenced: the findings
+    say them, with figures."""
+    clock = budget if isinstance(budget, Clock) else Clock(budget)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _probe(graph, model, sample, seed, clock, progress, steps)
+
+
+def _probe(graph: ModelGraph, model: Any, sample: Sample, seed: int, clock: Clock,
+           progress: Progress | None, steps: int) -> Measurements:
+    budget = clock.budget
     say = _progress_after(clock, progress)
-    description = describe(_rows(sample, DESCRIBE_ROWS, seed))
+    row_values = sum(max(1, a[:1].size) for a in sample.arrays().values())
+    description = describe(_rows(sample, max(2, min(DESCRIBE_ROWS, DESCRIBE_BYTES // (8 * row_values))), seed))
     if graph.training is None or not any(graph.training.loss.values()):
         raise InspectorError(graph.source.path, "the model stores no compile configuration (no loss), so it "
                                                 "cannot be trained to diagnose it: compile it before saving")
@@ -225,10 +240,13 @@ def _candidates(graph: ModelGraph, data: DataDescription, baseline: Run, trainer
             yield (Setting("sigmoid + binary_crossentropy", activations={layer: "sigmoid"},
                            losses={name: "binary_crossentropy"}), "multi-label",
                    f"{layer}: activation='sigmoid' with loss='binary_crossentropy'", layer, False, name)
-        outside = target.kind == CONTINUOUS and (target.minimum < 0 or target.maximum > 1)
-        if outside and (key in CLASS_LOSSES or activation in ("sigmoid", "softmax")) and layer is not None:
-            yield (Setting("linear + mse", activations={layer: "linear"}, losses={name: "mse"}), "regression-loss",
-                   f"{layer}: activation='linear' with loss='mse'", "loss", False, name)
+        outside = target.kind in (CONTINUOUS, LABELS) and (target.minimum < 0 or target.maximum > 1)
+        reads_probabilities = key.startswith("binary") or activation == "sigmoid" or (
+            target.kind == CONTINUOUS and (key in CLASS_LOSSES or activation == "softmax"))
+        if outside and reads_probabilities and layer is not None:
+            yield (Setting("linear + mse", activations={layer: "linear"}, losses={name: "mse"},
+                           targets=_standardised_targets(name)), "regression-loss",
+                   f"{layer}: activation='linear' with loss='mse' (targets standardised)", "loss", False, name)
     for summary in data.inputs:
         if summary.nonfinite:
             yield (Setting("finite inputs", inputs=_finite_inputs), "clean-data",
@@ -257,8 +275,7 @@ def _scaling(data: DataDescription):
     for summary in data.inputs:
         if not math.isfinite(summary.maximum):
             continue
-        pixels = summary.integer and summary.minimum >= 0 and 100 < summary.maximum <= 255 and summary.columns <= 4 \
-            or (summary.integer and summary.minimum >= 0 and 100 < summary.maximum <= 255 and len(summary.shape) >= 2)
+        pixels = summary.integer and summary.minimum >= 0 and 100 < summary.maximum <= 255
         if pixels:
             return "inputs / 255", lambda inputs: {n: a.astype("float32") / 255.0 for n, a in inputs.items()}
         spread = summary.column_std_max / summary.column_std_min if summary.column_std_min > 0 else 1.0
@@ -298,6 +315,15 @@ def _finite_inputs(inputs: dict) -> dict:
 
 def _finite_targets(targets: dict) -> dict:
     return targets  # rows are dropped in _Trainer._arrays, where inputs and targets are both known
+
+
+def _standardised_targets(output: str):
+    """Targets of `output` as (y - mean) / std: what a regression head trains on best."""
+    def transform(targets: dict) -> dict:
+        values = targets[output].astype("float64")
+        std = values.std() or 1.0
+        return {**targets, output: ((values - values.mean()) / std).astype("float32")}
+    return transform
 
 
 def _key(loss: str) -> str:
@@ -426,6 +452,7 @@ class _Trainer:
         if setting.inputs is not None:
             inputs = setting.inputs(inputs)
         if setting.targets is not None:
+            targets = setting.targets(targets)
             keep = np.ones(sample.rows, dtype=bool)
             for array in targets.values():
                 keep &= np.isfinite(array.reshape(len(array), -1)).all(axis=1)
@@ -537,8 +564,13 @@ class _Trainer:
                 model = self.copy(Setting())
             except Exception:  # noqa: BLE001
                 return (), None
-        xs, ys = self._arrays(Setting(), _head_rows(sample, 256))
         watched = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+        try:
+            per_row = sum(math.prod(d or 1 for d in layer.output.shape[1:]) for layer in watched)
+        except (AttributeError, ValueError, TypeError):  # a layer without one symbolic output
+            return (), None
+        rows = max(1, min(256, ACTIVATION_BYTES // (4 * max(1, per_row))))
+        xs, ys = self._arrays(Setting(), _head_rows(sample, rows))
         try:
             probe_model = keras.Model(model.inputs, [layer.output for layer in watched])
             outputs = probe_model.predict(xs if len(xs) > 1 else xs[0], batch_size=256, verbose=0)

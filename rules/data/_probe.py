@@ -27,6 +27,19 @@ def helping(m: Measurements, *fixes: str) -> Trial | None:
     return None
 
 
+def optimization_fix(m: Measurements) -> Trial | None:
+    """The one optimization fix to tell, of the learning rates tried and Adam: the best learning
+    rate, unless Adam does clearly better (10 more points of accuracy, or half the loss)."""
+    rates = [t for t in m.trials_of("learning-rate") if helps(m.baseline, t.run)]
+    best = min(rates, key=lambda t: (-(t.run.accuracy_after or 0), t.run.loss_after)) if rates else None
+    adam = helping(m, "standard-optimizer")
+    if adam is None or best is None:
+        return best or adam
+    if adam.run.accuracy_after is not None and best.run.accuracy_after is not None:
+        return adam if adam.run.accuracy_after >= best.run.accuracy_after + 0.10 else best
+    return adam if adam.run.loss_after <= 0.5 * best.run.loss_after else best
+
+
 def proof(base: Run, trial: Trial) -> str:
     """`as given: loss 2.3 -> 2.3 in 200 steps; with loss='...': loss 2.3 -> 0.1 in 200 steps`."""
     return f"as given: {base.figures()}; with {trial.change}: {trial.run.figures()}"

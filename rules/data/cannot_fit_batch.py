@@ -24,9 +24,13 @@ def _example(memorise: Run, layers=()) -> Diagnosed:
     "cannot-fit-batch",
     "warning",
     frameworks=("keras",),
-    invalid=[lambda: _example(_STUCK, [LayerStats("hidden_1", "sigmoid", 32, saturated=0.9, grad_norm=1e-9),
-                                       LayerStats("output", "softmax", 10, grad_norm=0.3)])],
-    valid=[lambda: _example(_FITS)],
+    invalid=[lambda: _example(_STUCK, [LayerStats("hidden_1", "relu", 32, dead=0.1, grad_norm=0.2),
+                                       LayerStats("hidden_2", "relu", 1, dead=1.0, grad_norm=0.0),
+                                       LayerStats("output", "softmax", 10, grad_norm=0.3)]),
+             lambda: _example(_STUCK)],
+    valid=[lambda: _example(_FITS),
+           # 90% saturated in a 32-unit layer: saturated-units names it, with its figures
+           lambda: _example(_STUCK, [LayerStats("hidden_1", "sigmoid", 32, saturated=0.9, grad_norm=1e-9)])],
 )
 def cannot_fit_batch(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
@@ -61,6 +65,8 @@ def cannot_fit_batch(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation
     if any(helps(m.baseline, t.run) for t in m.trials):
         return  # a tried fix explains it: its own rule says so
     culprit = _culprit(m.layers)
+    if culprit is not None and culprit[2]:
+        return  # dead-units, saturated-units or gradient-flow names the layer, with its figures
     where = f"; the layer that looks responsible: {culprit[0]!r} ({culprit[1]})" if culprit else ""
     yield Violation(f"the model cannot memorise 32 examples: {memo.figures()}{where}",
                     (culprit[0],) if culprit else ())
@@ -72,16 +78,18 @@ def _memorised(run: Run) -> bool:
     return run.progress >= 0.9
 
 
-def _culprit(layers: tuple[LayerStats, ...]) -> tuple[str, str] | None:
+def _culprit(layers: tuple[LayerStats, ...]) -> tuple[str, str, bool] | None:
+    """The layer that looks responsible, why, and whether a per-layer rule reports it already
+    (D131-D133 at their default thresholds: units of a layer wider than a bottleneck)."""
     for stats in layers:
         if stats.dead is not None and stats.dead >= 0.5:
-            return stats.layer, f"{stats.dead:.0%} of its {stats.units} units dead"
+            return stats.layer, f"{stats.dead:.0%} of its {stats.units} units dead", stats.units >= 4
         if stats.saturated is not None and stats.saturated >= 0.5:
-            return stats.layer, f"{stats.saturated:.0%} of its {stats.units} units saturated"
+            return stats.layer, f"{stats.saturated:.0%} of its {stats.units} units saturated", stats.units >= 2
     norms = [s for s in layers if s.grad_norm is not None]
     if len(norms) >= 2:
         top = max(s.grad_norm for s in norms)  # type: ignore[type-var]
         for stats in norms:
             if top > 0 and stats.grad_norm < 1e-4 * top:  # type: ignore[operator]
-                return stats.layer, f"gradient norm {stats.grad_norm:.2g}, against {top:.2g} at most elsewhere"
+                return stats.layer, f"gradient norm {stats.grad_norm:.2g}, against {top:.2g} at most elsewhere", True
     return None

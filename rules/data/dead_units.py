@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
 from inspector.probe.measurements import LayerStats
-from inspector.rules.data._probe import measured
-from inspector.rules.data._units import LEARNS, example, worth_showing
+from inspector.rules.data._units import LEARNS, example, unit_findings
 
 _DEAD = [LayerStats("hidden_1", "relu", 32, dead=0.94), LayerStats("hidden_2", "relu", 32, dead=0.1)]
 
@@ -44,12 +43,4 @@ def dead_units(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     Scale the inputs, lower the learning rate, use `he_normal` initialization, or
     `leaky_relu`/`elu` activations that keep a gradient below zero.
     """
-    m = measured(opts)
-    if m is None or not worth_showing(m):
-        return
-    share = float(opts.share)
-    for stats in m.layers:
-        if stats.dead is not None and stats.dead > share and stats.units >= 4:
-            yield Violation(f"{stats.dead:.0%} of the {stats.units} {stats.activation} units of {stats.layer!r} output "
-                            f"zero on every row of the sample after training as given ({m.baseline.figures()})",
-                            (stats.layer,), pattern="most units dead after training as given")
+    yield from unit_findings(opts, "dead", 4, "output zero on every row")

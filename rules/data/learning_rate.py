@@ -6,8 +6,16 @@ from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
-from inspector.probe.measurements import DataDescription, Measurements, Trial, helps
-from inspector.rules.data._probe import Diagnosed, head_model, measured, proof, run, trial
+from inspector.probe.measurements import DataDescription, Measurements
+from inspector.rules.data._probe import (
+    Diagnosed,
+    head_model,
+    measured,
+    optimization_fix,
+    proof,
+    run,
+    trial,
+)
 
 
 def _rates(saved: float, baseline, results: dict[float, tuple]) -> Diagnosed:
@@ -25,7 +33,7 @@ def _rates(saved: float, baseline, results: dict[float, tuple]) -> Diagnosed:
     frameworks=("keras",),
     invalid=[lambda: _rates(1e-6, run(2.3, 2.29, (0.1, 0.11)),
                             {1e-4: (2.3, 2.1, (0.1, 0.3)), 1e-2: (2.3, 0.2, (0.1, 0.95))}),
-             lambda: _rates(10.0, run(2.3, float("nan"), diverged_at=3),
+             lambda: _rates(10.0, run(2.3, 9.5, (0.1, 0.1)),
                             {1e-3: (2.3, 0.3, (0.1, 0.9)), 1e-2: (2.3, 0.2, (0.1, 0.94))})],
     valid=[lambda: _rates(1e-3, run(2.3, 0.25, (0.1, 0.93)), {}),
            lambda: _rates(1e-3, run(2.3, 2.2, (0.1, 0.2)), {1e-2: (2.3, 2.2, (0.1, 0.21))})],
@@ -40,7 +48,8 @@ def learning_rate(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     better, naming it and both figures.
 
     ## Why it matters
-    Far too high a rate makes the loss jump or become NaN; far too low, the model barely moves in
+    Far too high a rate makes the loss jump (when it becomes NaN, `nan-loss`, D123, reports it
+    with the rate that keeps it finite); far too low, the model barely moves in
     the epochs it is given, which looks like a model that cannot learn. The right rate depends on
     the model, the optimizer and the data's scale, so no fixed table says it: a short measured
     run does.
@@ -57,10 +66,11 @@ def learning_rate(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     m = measured(opts)
     if m is None or m.baseline is None:
         return
-    tried = [t for t in m.trials_of("learning-rate") if helps(m.baseline, t.run)]
-    if not tried:
-        return
-    best: Trial = min(tried, key=lambda t: (-(t.run.accuracy_after or 0), t.run.loss_after))
+    if m.baseline.diverged_at is not None:
+        return  # the loss became NaN: nan-loss says it, with this fix
+    best = optimization_fix(m)
+    if best is None or best.fix != "learning-rate":
+        return  # nothing helps, or another optimizer does clearly better: stalled-optimizer says it
     rate = float(best.change.rsplit("=", 1)[-1])
     saved = m.learning_rate
     if saved is None:

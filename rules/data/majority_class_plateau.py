@@ -63,10 +63,12 @@ def majority_class_plateau(graph: ModelGraph, opts: RuleOptions) -> Iterator[Vio
     if base.accuracy_after is None or base.predicted_share is None:
         return
     if any(helps(base, t.run) for t in m.trials):
-        return
+        return  # a tried fix explains it: its rule says so
+    if m.memorise is not None and m.memorise.complete and m.memorise.progress < 0.5:
+        return  # it cannot even fit 32 examples: cannot-fit-batch says it
     for target in m.data.targets:
-        if target.majority is None or target.majority >= 0.99:
-            continue
+        if target.majority is None or not 0.5 <= target.majority < 0.99:
+            continue  # balanced classes: a one-class model shows in its accuracy, not behind it
         if base.predicted_share >= 0.98 and base.accuracy_after <= target.majority + 0.02:
             yield Violation(f"the model predicts one class for {base.predicted_share:.0%} of the rows: accuracy "
                             f"{base.accuracy_after:.0%} after {base.steps} steps is the share of the most frequent "

@@ -7,7 +7,14 @@ from collections.abc import Iterator
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
 from inspector.probe.measurements import DataDescription, InputSummary, Measurements, helps
-from inspector.rules.data._probe import Diagnosed, head_model, measured, run, trial
+from inspector.rules.data._probe import (
+    Diagnosed,
+    head_model,
+    measured,
+    optimization_fix,
+    run,
+    trial,
+)
 
 _CLEAN = InputSummary("features", (8,), "float32", -2.0, 3.0, 0.0, 1.0, columns=8)
 
@@ -59,7 +66,8 @@ def nan_loss(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     if any(s.nonfinite for s in (*m.data.inputs, *m.data.targets)):
         return  # non-finite-data says it, with its cause
     where = f"; the first layer whose output is not finite is {m.first_nonfinite!r}" if m.first_nonfinite else ""
-    fixes = [t for t in m.trials if helps(m.baseline, t.run)]
+    best = optimization_fix(m)
+    fixes = ([best] if best is not None else []) + [t for t in m.trials if helps(m.baseline, t.run)]
     cure = (f"; with {fixes[0].change} it stays finite: {fixes[0].run.figures()}" if fixes else "")
     layers = (m.first_nonfinite,) if m.first_nonfinite else ()
     yield Violation(f"the loss becomes NaN at step {m.baseline.diverged_at} of training as given "

@@ -13,7 +13,7 @@ from inspector.probe.measurements import (
     Measurements,
     TargetSummary,
 )
-from inspector.rules.data._probe import Diagnosed, head_model, measured, run
+from inspector.rules.data._probe import Diagnosed, head_model, helping, measured, run
 
 _CLEAN = InputSummary("features", (8,), "float32", -2.0, 3.0, 0.0, 1.0, columns=8)
 _HOLES = InputSummary("features", (8,), "float32", -2.0, 3.0, 0.0, 1.0, nan=37, columns=8)
@@ -61,6 +61,9 @@ def non_finite_data(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]
     if m is None:
         return
     effect = f"; training as given: {m.baseline.figures()}" if m.baseline is not None else ""
+    cleaned = helping(m, "clean-data")
+    if cleaned is not None:
+        effect += f"; with {cleaned.change}: {cleaned.run.figures()}"
     names = set(graph.input_names) | set(graph.output_names)
     for summary in (*m.data.inputs, *m.data.targets):
         if summary.nonfinite:

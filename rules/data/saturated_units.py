@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
 from inspector.probe.measurements import LayerStats
-from inspector.rules.data._probe import measured
-from inspector.rules.data._units import LEARNS, example, worth_showing
+from inspector.rules.data._units import LEARNS, example, unit_findings
 
 _PINNED = [LayerStats("hidden_1", "sigmoid", 32, saturated=0.88)]
 
@@ -44,13 +43,4 @@ def saturated_units(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]
     Scale the inputs, use a smaller initialization (`glorot_uniform`), add normalization before
     the layer, or switch the hidden layers to ReLU.
     """
-    m = measured(opts)
-    if m is None or not worth_showing(m):
-        return
-    share = float(opts.share)
-    for stats in m.layers:
-        if stats.saturated is not None and stats.saturated > share and stats.units >= 2:
-            yield Violation(f"{stats.saturated:.0%} of the {stats.units} {stats.activation} units of {stats.layer!r} "
-                            f"are pinned at their limits on the sample after training as given "
-                            f"({m.baseline.figures()})", (stats.layer,),
-                            pattern="most units saturated after training as given")
+    yield from unit_findings(opts, "saturated", 2, "are pinned at their limits")

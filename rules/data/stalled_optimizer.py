@@ -7,7 +7,15 @@ from collections.abc import Iterator
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
 from inspector.probe.measurements import DataDescription, Measurements
-from inspector.rules.data._probe import Diagnosed, head_model, helping, measured, proof, run, trial
+from inspector.rules.data._probe import (
+    Diagnosed,
+    head_model,
+    measured,
+    optimization_fix,
+    proof,
+    run,
+    trial,
+)
 
 _ADAM = "optimizer=keras.optimizers.Adam(learning_rate=1e-3)"
 
@@ -34,10 +42,11 @@ def _example(adam, rates=()) -> Diagnosed:
 def stalled_optimizer(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     """
     ## What it does
-    When a short training run on the data sample (`inspect diagnose --data`) makes little
-    progress, trains the same copy with Adam at its default learning rate (same seed, same
-    rows) and reports the configured optimizer when Adam learns measurably better and no other
-    learning rate of the configured optimizer does (that case is `learning-rate`, D121).
+    Reports an optimizer that makes no progress on the data sample (`inspect diagnose --data`)
+    where Adam does. When a short training run makes little progress, it trains the same copy
+    with Adam at its default learning rate (same seed, same rows) and reports the configured
+    optimizer when Adam learns measurably better, and clearly better than the configured
+    optimizer at any other learning rate tried (else that rate is the fix: `learning-rate`, D121).
 
     ## Why it matters
     Some optimizer settings barely move the weights: Adadelta or plain SGD with Keras's default
@@ -56,11 +65,9 @@ def stalled_optimizer(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violatio
     m = measured(opts)
     if m is None or m.baseline is None:
         return
-    if helping(m, "learning-rate") is not None:
-        return
-    found = helping(m, "standard-optimizer")
-    if found is None:
-        return
+    found = optimization_fix(m)
+    if found is None or found.fix != "standard-optimizer":
+        return  # nothing helps, or a learning rate does as well: learning-rate says it
     rate = f" (learning_rate={m.learning_rate:g})" if m.learning_rate is not None else ""
     yield Violation(f"optimizer {m.optimizer or 'as configured'}{rate} makes little progress on this model and "
-                    f"data, at any learning rate tried: {proof(m.baseline, found)}")
+                    f"data, where Adam learns: {proof(m.baseline, found)}")

@@ -48,7 +48,7 @@ def target_range_mismatch(graph: ModelGraph, opts: RuleOptions) -> Iterator[Viol
     """
     ## What it does
     Checks, on a sample of the training data (`inspect diagnose --data`), that each output can
-    produce its targets: 0/1 targets need a sigmoid (not a one-unit softmax, which always outputs
+    produce its targets. 0/1 targets need a sigmoid (not a one-unit softmax, which always outputs
     1, nor a linear output under a regression loss); multi-hot rows need sigmoids, not a softmax
     that shares one unit of probability among the labels; targets outside [0, 1] cannot come from
     a sigmoid or be read by a cross-entropy. It reports the mismatch only after training a copy

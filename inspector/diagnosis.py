@@ -39,11 +39,12 @@ def diagnose_target(
     from inspector.engine import lint_graph
     from inspector.measure import graph_and_model
     from inspector.probe.data import load_sample
-    from inspector.probe.run import probe
+    from inspector.probe.run import Clock, probe
 
+    clock = Clock(budget)  # loading TensorFlow, the model and the data count in the budget
     graph, live = graph_and_model(target, model)
     sample = load_sample(data, graph)
-    measurements = probe(graph, live, sample, seed=seed, budget=budget, progress=progress)
+    measurements = probe(graph, live, sample, seed=seed, budget=clock, progress=progress)
     findings = lint_graph(graph, rules, options, {"diagnosis": measurements})
     return Diagnosis(tuple(findings), measurements, graph.source.path)
 

@@ -1,0 +1,192 @@
+"""`inspect diagnose` for real: tiny Keras models, written with a fault, probed on scikit-learn data.
+
+Each probe trains copies of a model for a few hundred steps on a CPU (seconds each); the checks
+are on what it found and on both figures it printed, never on times."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import inspector
+from inspector.cli import main
+
+pytest.importorskip("sklearn")
+
+
+def _mlp(keras, features, units, activation, loss, optimizer="adam", hidden=32, name_in="x", name_out="y"):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((features,), name=name_in),
+                              keras.layers.Dense(hidden, activation="relu", name="hidden"),
+                              keras.layers.Dense(units, activation=activation, name=name_out)])
+    model.compile(optimizer=optimizer, loss=loss)
+    return model
+
+
+@pytest.fixture(scope="module")
+def digits():
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    return (data.data[:600] / 16.0).astype("float32"), data.target[:600]
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer()
+    x = data.data.astype("float32")
+    return ((x - x.mean(0)) / x.std(0)).astype("float32"), data.target
+
+
+@pytest.fixture(scope="module")
+def integer_labels_model(keras, digits, tmp_path_factory):
+    """Integer digit labels with categorical_crossentropy: Keras refuses them, the sparse loss learns."""
+    folder = tmp_path_factory.mktemp("cce")
+    _mlp(keras, 64, 10, "softmax", "categorical_crossentropy").save(folder / "model.keras")
+    np.savez(folder / "sample.npz", x=digits[0], y=digits[1])
+    return folder / "model.keras", folder / "sample.npz"
+
+
+def _diagnose(*args):
+    return CliRunner().invoke(main, ["diagnose", *map(str, args)])
+
+
+def test_integer_labels_with_categorical_crossentropy_is_d101_with_both_figures(integer_labels_model):
+    model, data = integer_labels_model
+    result = _diagnose(model, "--data", data, "--output-format", "json")
+    assert result.exit_code == 1, result.output
+    findings = json.loads(result.stdout)
+    [d101] = [f for f in findings if f["code"] == "D101"]
+    assert d101["layers"] == ["y"]
+    message = d101["message"]
+    assert message.startswith("integer class labels (0 to 9, 10 classes) with loss 'categorical_crossentropy'")
+    assert "as given: Keras refuses to train: Arguments `target` and `output` must have the same rank" in message
+    assert "with loss='sparse_categorical_crossentropy': loss " in message
+    after = float(message.split("with loss='sparse_categorical_crossentropy': loss ")[1].split(" -> ")[1].split()[0])
+    assert after < 1.5  # from ln(10) = 2.3 at chance
+    assert not [f for f in findings if f["code"].startswith("D") and f["code"] != "D101"]
+
+
+def test_the_probe_is_deterministic_for_a_seed(integer_labels_model):
+    model, data = integer_labels_model
+    first = inspector.diagnose(str(model), str(data), seed=3, select=["D"])
+    again = inspector.diagnose(str(model), str(data), seed=3, select=["D"])
+    assert [f.message for f in first] == [f.message for f in again]
+    assert first
+
+
+def test_healthy_classifier_gets_no_data_finding(keras, digits, tmp_path):
+    model = _mlp(keras, 64, 10, "softmax", "sparse_categorical_crossentropy")
+    findings = inspector.diagnose(model, (digits[0], digits[1]), select=["D"])
+    assert findings == []
+
+
+def test_sgd_at_1e6_is_d121_and_the_range_test_names_a_working_rate(keras, digits):
+    model = _mlp(keras, 64, 10, "softmax", "sparse_categorical_crossentropy",
+                 optimizer=keras.optimizers.SGD(learning_rate=1e-6))
+    findings = inspector.diagnose(model, {"x": digits[0], "y": digits[1]}, select=["D"])
+    [finding] = findings
+    assert finding.code == "D121"
+    assert finding.message.startswith("learning_rate=1e-06 is too low for sgd on this model and data: as given: ")
+    assert "with learning_rate=0.1: loss" in finding.message or "with learning_rate=0.01: loss" in finding.message
+
+
+def test_one_unit_softmax_on_binary_targets_is_d102(keras, cancer):
+    """breast cancer labels 0/1 on Dense(1, softmax): the output is 1 whatever the input."""
+    model = _mlp(keras, 30, 1, "softmax", "binary_crossentropy")
+    findings = inspector.diagnose(model, (cancer[0], cancer[1]), select=["D102"])
+    [finding] = findings
+    assert finding.layers == ("y",)
+    assert finding.message.startswith("0/1 targets on a one-unit softmax")
+    assert "with y: activation='sigmoid': loss" in finding.message
+
+
+def test_channels_first_images_are_d114_with_the_transpose(keras, digits):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((8, 8, 1), name="image"),
+                              keras.layers.Conv2D(4, 3, activation="relu", name="conv"),
+                              keras.layers.GlobalAveragePooling2D(name="pool"),
+                              keras.layers.Dense(10, activation="softmax", name="digit")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    images = digits[0].reshape(-1, 1, 8, 8)  # channels first
+    [finding] = inspector.diagnose(model, (images, digits[1]), select=["D114"], budget=20)
+    assert finding.layers == ("image",)
+    assert finding.message.startswith("input 'image': channels first: the data is (1, 8, 8) per example where "
+                                      "the model reads (8, 8, 1); x = np.transpose(x, (0, 2, 3, 1)); with it: loss")
+
+
+@pytest.mark.parametrize(("arrays", "reason"), [
+    ({"x": np.zeros((4, 64), "float32")},
+     "the data lacks arrays named y (the model's inputs and outputs are x, y; the data holds x)"),
+    ({"x": np.zeros((0, 64), "float32"), "y": np.zeros((0,))}, "array 'x' is empty"),
+    ({"x": np.array(["a"] * 4), "y": np.zeros(4)}, "array 'x' has dtype <U1, not a number type"),
+    ({"x": np.zeros((4, 64), "float32"), "y": np.zeros(5)}, "the arrays hold different numbers of examples: x 4, y 5"),
+])
+def test_bad_data_is_one_line_and_exit_2(integer_labels_model, tmp_path, arrays, reason):
+    model, _ = integer_labels_model
+    path = tmp_path / "bad.npz"
+    np.savez(path, **arrays)
+    result = _diagnose(model, "--data", path)
+    assert result.exit_code == 2
+    assert result.stderr == f"inspect: error: {path}: {reason}\n"
+
+
+def test_object_arrays_are_refused_not_unpickled(integer_labels_model, tmp_path):
+    model, _ = integer_labels_model
+    path = tmp_path / "pickled.npz"
+    np.savez(path, x=np.array([{"a": 1}] * 4, dtype=object), y=np.zeros(4))
+    result = _diagnose(model, "--data", path)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"inspect: error: {path}: not a plain .npz of numeric arrays: ")
+    assert "allow_pickle" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_data_function_that_raises_is_one_line(integer_labels_model, tmp_path):
+    model, _ = integer_labels_model
+    (tmp_path / "brokendata.py").write_text("def load():\n    raise FileNotFoundError('train.csv')\n")
+    result = _diagnose(model, "--data", f"{tmp_path / 'brokendata.py'}:load")
+    assert result.exit_code == 2
+    assert result.stderr == (f"inspect: error: {tmp_path / 'brokendata.py'}:load: the data function raised "
+                             "FileNotFoundError: train.csv (at brokendata.py:2)\n")
+
+
+def test_data_layouts_fit_accepts(keras, digits):
+    """(n,) targets for an (n, 1) output, lists by position, dicts by name, a tf.data.Dataset."""
+    import tensorflow as tf
+
+    from inspector.probe.data import load_sample
+
+    graph = inspector.load(_mlp(keras, 64, 1, "sigmoid", "binary_crossentropy"))
+    binary = (digits[1] % 2).astype("int64")
+    for data in ((digits[0], binary), ([digits[0]], [binary]), {"x": digits[0], "y": binary},
+                 tf.data.Dataset.from_tensor_slices((digits[0], binary)).batch(50)):
+        sample = load_sample(data, graph)
+        assert sample.inputs["x"].shape == (600, 64) and sample.targets["y"].shape == (600, 1)
+        assert (sample.targets["y"][:, 0] == binary).all()
+
+
+def test_lint_data_takes_targets_without_their_column(keras, tmp_path, cancer):
+    """Keras trains an (n, 1) output on (n,) targets; `lint --data` used to refuse them (same rank)."""
+    model = _mlp(keras, 30, 1, "sigmoid", "binary_crossentropy")
+    model.save(tmp_path / "m.keras")
+    np.savez(tmp_path / "s.npz", x=cancer[0], y=cancer[1])
+    result = CliRunner().invoke(main, ["lint", str(tmp_path / "m.keras"), "--data", str(tmp_path / "s.npz")])
+    assert result.exit_code == 0, result.output + result.stderr
+    assert result.stdout == "No findings in 1 file.\n"
+
+
+def test_lint_callback_diagnoses_before_the_first_step(keras, digits):
+    """The callback runs the same checks on copies of the model: the real fit never starts."""
+    from inspector.keras import LintCallback, LintFailure
+
+    model = _mlp(keras, 64, 10, "softmax", "categorical_crossentropy")
+    before = [w.copy() for w in model.get_weights()]
+    callback = LintCallback(data=(digits[0], digits[1]), diagnose=True, select=["D"], fail_on="error")
+    with pytest.raises(LintFailure, match="D101 label-encoding-mismatch: integer class labels"):
+        model.fit(digits[0], digits[1], epochs=1, verbose=0, callbacks=[callback])
+    assert all((a == b).all() for a, b in zip(before, model.get_weights()))  # the user's model is untouched
