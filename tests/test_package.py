@@ -113,3 +113,17 @@ def test_index_metadata(pkg) -> None:
     check = subprocess.run([sys.executable, "-m", "twine", "check", "--strict", *map(str, pkg.dist.iterdir())],
                            capture_output=True, text=True, check=False)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_every_package_folder_is_listed_for_the_wheel() -> None:
+    """setuptools packs only the packages pyproject.toml lists (rules/ is mapped to
+    inspector.rules); a new folder left out installs a wheel that fails on first import."""
+    import tomllib
+
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    on_disk = {"inspector." + ".".join(p.parent.relative_to(REPO / "inspector").parts)
+               for p in (REPO / "inspector").rglob("__init__.py")} | {
+        ".".join(("inspector", "rules", *p.parent.relative_to(REPO / "rules").parts))
+        for p in (REPO / "rules").rglob("__init__.py")}
+    on_disk = {name.rstrip(".") for name in on_disk}
+    assert listed == on_disk
