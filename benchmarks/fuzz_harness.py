@@ -1,11 +1,12 @@
 """The harness that holds `inspect` to its robustness invariant on each damaged file
-(fuzzing.py makes them): exit 0/1 with strict RFC 8259 JSON on stdout, or exit 2 with one line
-`inspect: error: PATH: reason` that is no "internal error"; never a traceback, a hang, a signal
-or more than MAX_RSS_MIB of memory.
+(fuzzing.py makes them): exit 0/1 with strict RFC 8259 JSON on stdout (or, for the commands that
+write files, the file written), or exit 2 with one line `inspect: error: PATH: reason` that is no
+"internal error"; never a traceback, a hang, a signal or more than MAX_RSS_MIB of memory.
 
 Commands run in a long-lived worker process (in-process, through click's runner: no interpreter
 start per run), watched by the parent: a worker that stops answering is a hang, one that dies is
-a signal, and the worker's peak RSS after each run is checked.
+a signal, and the worker's peak RSS after each run is checked. The worker leads its own process
+group, so a hang also ends the Graphviz it started.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ import json
 import os
 import resource
 import select
+import signal
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +29,40 @@ from fuzzing import Case
 
 MAX_RSS_MIB = 1024  # a damaged fixture of under 1 MB must not cost more
 ADDRESS_LIMIT = 3 * 2**30  # the worker's RLIMIT_AS: a blow-up fails fast instead of swapping
-COMMANDS = (("summary", "--format", "json"), ("lint", "--output-format", "json"))
+RENDER_FORMATS = ("svg", "png", "pdf", "dot", "mmd", "html")
+
+
+@dataclass(frozen=True)
+class Command:
+    """One `inspect` command run on each case. `writes` names the file or folder it writes into
+    the run's scratch folder (`{out}` in `args`); None means it prints strict JSON instead."""
+
+    name: str
+    args: tuple[str, ...]
+    writes: str | None = None
+    against_origin: bool = False  # `inspect diff ORIGIN CASE`: the undamaged file first
+
+    def argv(self, case: Case, scratch: Path) -> tuple[str, list[str], Path | None]:
+        """(the name the report gives this run, the arguments, the output it must write)."""
+        name, writes = self.name, self.writes
+        if self.name == "render":  # every format in turn, chosen by the case so a seed repeats
+            fmt = RENDER_FORMATS[zlib.crc32(case.path.name.encode()) % len(RENDER_FORMATS)]
+            name, writes = f"render {fmt}", f"diagram.{fmt}"
+        out = scratch / writes if writes else None
+        args = [a.replace("{out}", str(out)) for a in self.args]
+        origin = [str(case.origin or case.path)] if self.against_origin else []
+        return name, [*args, *origin, str(case.path)], out
+
+
+COMMANDS = {
+    "summary": Command("summary", ("summary", "--format", "json")),
+    "lint": Command("lint", ("lint", "--output-format", "json")),
+    "render": Command("render", ("render", "-o", "{out}")),
+    "docs": Command("docs", ("docs", "-o", "{out}"), writes="docs"),
+    "export": Command("export", ("export", "--no-verify", "-o", "{out}"), writes="model.onnx"),
+    "diff": Command("diff", ("diff", "--format", "json"), against_origin=True),
+}
+DEFAULT_COMMANDS = ("summary", "lint")
 
 
 @dataclass(frozen=True)
@@ -42,14 +79,16 @@ class Outcome:
         return not self.verdict.startswith("exit")
 
 
-def run_cases(cases: list[Case], timeout: float = 30.0) -> Iterator[Outcome]:
-    """Each case through each of COMMANDS in a worker; a new worker after a failure, so that
-    every outcome is measured on a healthy process."""
+def run_cases(cases: list[Case], timeout: float = 30.0,
+              commands: Sequence[str] = DEFAULT_COMMANDS) -> Iterator[Outcome]:
+    """Each case through each of `commands` (names in COMMANDS) in a worker; a new worker after
+    a failure, so that every outcome is measured on a healthy process."""
     worker = _Worker()
     try:
         for case in cases:
-            for command in COMMANDS:
-                outcome = worker.run(case, command, timeout)
+            for name in commands:
+                with tempfile.TemporaryDirectory(prefix="ki-run-") as scratch:
+                    outcome = worker.run(case, COMMANDS[name], timeout, Path(scratch))
                 yield outcome
                 if outcome.failed:
                     worker.close()
@@ -62,51 +101,62 @@ class _Worker:
     def __init__(self, command: list[str] | None = None):
         self.proc = subprocess.Popen(
             command or [sys.executable, __file__, "--worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, text=True, bufsize=1,
+            stderr=subprocess.DEVNULL, text=True, bufsize=1, start_new_session=True,
             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
         )
 
-    def run(self, case: Case, command: tuple[str, ...], timeout: float) -> Outcome:
-        args = [*command, str(case.path)]
+    def run(self, case: Case, command: Command, timeout: float, scratch: Path) -> Outcome:
+        name, args, out = command.argv(case, scratch)
         started = time.perf_counter()
         try:
-            self.proc.stdin.write(json.dumps(args) + "\n")
+            self.proc.stdin.write(json.dumps([args, str(case.path), str(out) if out else None]) + "\n")
             self.proc.stdin.flush()
         except BrokenPipeError:
             pass  # the worker is gone: reading says how
         ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
         seconds = time.perf_counter() - started
         if not ready:
-            return Outcome(case, command[0], "hang", f"no answer in {timeout:.0f} s", seconds, 0.0)
+            return Outcome(case, name, "hang", f"no answer in {timeout:.0f} s", seconds, 0.0)
         line = self.proc.stdout.readline()
         if not line:
             code = self.proc.wait()
             how = f"signal {-code}" if code < 0 else f"exit status {code}"
-            return Outcome(case, command[0], "crash", f"the process died: {how}", seconds, 0.0)
+            return Outcome(case, name, "crash", f"the process died: {how}", seconds, 0.0)
         verdict, detail, rss = json.loads(line)
         if verdict.startswith("exit") and rss > MAX_RSS_MIB:
             verdict, detail = "memory", f"peak RSS {rss:.0f} MiB"
-        return Outcome(case, command[0], verdict, detail, seconds, rss)
+        return Outcome(case, name, verdict, detail, seconds, rss)
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
+        """End the worker and whatever it started (a Graphviz still running after a hang)."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self.proc.wait()
 
 
-def judge(code: int, stdout: str, stderr: str, exception: BaseException | None, path: str) -> tuple[str, str]:
-    """(verdict, detail) of one run against the invariant."""
+def judge(code: int, stdout: str, stderr: str, exception: BaseException | None, path: str,
+          output: str | None = None) -> tuple[str, str]:
+    """(verdict, detail) of one run against the invariant; `output` is the file or folder a
+    command that writes one must have written when it exits 0 (None: it prints JSON)."""
     if exception is not None and not isinstance(exception, SystemExit):
         return "invalid", f"uncaught {type(exception).__name__}: {exception}"
     if "Traceback" in stderr or "internal error" in stderr:
         return "invalid", stderr.strip().splitlines()[-1][:300]
+    if output is not None and code in (0, 1):
+        written = Path(output)
+        if code == 0 and (written.is_file() and written.stat().st_size > 0
+                          or written.is_dir() and any(written.iterdir())):
+            return "exit 0", ""
+        return "invalid", f"exit {code} without writing {written.name}"
     if code in (0, 1):
         try:
             json.loads(stdout, parse_constant=_reject)
         except ValueError as exc:
             return "invalid", f"exit {code} with output that is no strict JSON: {exc}"[:300]
         return f"exit {code}", ""
-    lines = stderr.splitlines()
+    lines = [line for line in stderr.splitlines() if not line.startswith("inspect: warning: ")]
     if code == 2 and len(lines) == 1 and lines[0].startswith(f"inspect: error: {path}: "):
         return "exit 2", lines[0][len(f"inspect: error: {path}: "):][:200]
     return "invalid", f"exit {code}: {stderr.strip()[:300]!r}"
@@ -137,9 +187,9 @@ def _serve() -> None:
     from inspector.cli import main
 
     for line in sys.stdin:
-        args = json.loads(line)
+        args, path, output = json.loads(line)
         result = CliRunner().invoke(main, args)
-        verdict, detail = judge(result.exit_code, result.stdout, result.stderr, result.exception, args[-1])
+        verdict, detail = judge(result.exit_code, result.stdout, result.stderr, result.exception, path, output)
         rss = _peak_rss_mib()
         sys.stdout.write(json.dumps([verdict, detail, rss]) + "\n")
         sys.stdout.flush()
