@@ -108,6 +108,8 @@ def _walk(graph: ModelGraph, values: dict[str, Value], em: Emitter, weights: Wei
             outs = [inner[t] for t in sub.outputs]
         else:
             expected = TENSOR_INPUTS[layer.class_name]
+            if not inputs:  # a config whose call lists no inbound tensor: Keras cannot build it either
+                raise LoadError(source, f"layer {layer.name!r} ({layer.class_name}) is called with no input tensor")
             if expected is not None and len(inputs) > expected:
                 raise UnsupportedError(source, f"layer {layer.name!r} ({layer.class_name}) is called with "
                                                f"{len(inputs)} tensors (a mask or a state?); the native converter "
