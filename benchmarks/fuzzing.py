@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DAMAGE = ("bytes", "json", "hdf5", "zip", "onnx", "savedmodel")
+GROW = (500, 5_000, 50_000)  # layers a `grow` edit adds: past the 2,000 nodes a diagram draws
 
 
 @dataclass(frozen=True)
@@ -227,7 +228,7 @@ def _edit_config(rng: random.Random, config: dict) -> tuple[dict, str]:
 def _grow(rng: random.Random, layers: list, layer: dict) -> int:
     """Copies of `layer` renamed, after it in `layers`: a chain in a Sequential, siblings reading
     the same inputs in a functional model (the widest drawing there is)."""
-    count = rng.choice([500, 5_000, 50_000])
+    count = rng.choice(GROW)
     name = layer["config"]["name"]
     text = json.dumps(layer)
     at = next(i for i, x in enumerate(layers) if x is layer) + 1
@@ -424,7 +425,7 @@ def _damage_onnx(rng: random.Random, seeds, stem: Path) -> Case:
     elif op == "opset":
         model.opset_import[0].version = rng.choice([0, 1, 10**6])
     elif op == "grow":  # tens of thousands of nodes: a chain on the output, or siblings of one input
-        count, wide = rng.choice([500, 5_000, 50_000]), rng.random() < 0.5
+        count, wide = rng.choice(GROW), rng.random() < 0.5
         last = g.output[0].name
         for i in range(count):
             g.node.append(helper.make_node("Relu", [g.input[0].name if wide else last], [f"g{i}"], name=f"g{i}"))
