@@ -306,11 +306,16 @@ def _attach_findings(nodes: list[Node], findings: Sequence[Any]) -> list[Node]:
     for f in findings:
         for layer in f.layers:
             by_layer[layer].add((f.code, f.severity))
+    # a finding on a nested model's inner layer marks the collapsed model node too: by the
+    # layer's ancestors, so a finding over thousands of layers costs no search per node
+    inside: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for path, hits in by_layer.items():
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            inside["/".join(parts[:depth])] |= hits
     out = []
     for n in nodes:
-        hits = set().union(*(by_layer.get(p, set()) for p in n.layers))
-        # a finding on a nested model's inner layer marks the collapsed model node too
-        hits |= {h for path, hs in by_layer.items() for h in hs if any(path.startswith(p + "/") for p in n.layers)}
+        hits = set().union(*(by_layer.get(p, set()) | inside.get(p, set()) for p in n.layers))
         out.append(replace(n, findings=_sort_findings(hits)) if hits else n)
     return out
 
