@@ -357,3 +357,23 @@ def test_export_of_a_zip_bomb_stays_in_bounded_memory(fixtures_dir, tmp_path):
                       "--no-verify", "--converter", "native"], runs=1, warmup=0, ok_codes=(0,)).peak_mib
              for p in (original, bomb)]
     assert peaks[1] < peaks[0] + 100, peaks  # at most the 64 MiB kept in memory before spilling to disk
+
+
+def test_docs_on_an_onnx_graph_of_20000_nodes_is_one_line(tmp_path):
+    """An ONNX graph grown by a chain of 20,000 Relu nodes past its output (the fuzzer's `grow`):
+    one lint finding covers the dead chain, and marking it on the diagram searched every finding's
+    layers for every node, for minutes; now the page is refused at the node limit in one line."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    nodes = [helper.make_node("Relu", ["x"], ["y"], name="out")]
+    nodes += [helper.make_node("Relu", ["y" if i == 0 else f"r{i - 1}"], [f"r{i}"], name=f"relu_{i}")
+              for i in range(20_000)]
+    graph = helper.make_graph(nodes, "chain", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
+    path = tmp_path / "chain.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    code, _, err = _run("docs", str(path), "-o", str(tmp_path / "docs"))
+    assert _one_line(code, err, path).startswith("the diagram has 20,002 nodes, over the 2,000 drawn at most")
+    code, out, err = _run("lint", str(path), "--output-format", "json")
+    assert [len(f["layers"]) for f in json.loads(out)] == [20_000], err  # the finding marked on the nodes
