@@ -6,8 +6,8 @@ none), the slowest runs and the largest memory.
     .venv/bin/python benchmarks/fuzz_bench.py --cases 1000 --seed 1
     .venv/bin/python benchmarks/fuzz_bench.py --cases 2000 --commands render,docs,export,diff --out results/fuzz-other.md
 
-Each case runs in a long-lived worker (benchmarks/fuzz_harness.py), so peak RSS is the worker's peak
-so far: a run that raised it is named as the largest. Writes results/fuzz.md.
+Each case runs in a long-lived worker (benchmarks/fuzz_harness.py), whose peak RSS is started over
+before each run (on Linux): the largest is the run that reached it. Writes results/fuzz.md.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def _report(args, outcomes, peak, peak_case, total) -> str:
     for o in sorted(outcomes, key=lambda o: -o.seconds)[:5]:
         lines.append(f"- {o.seconds:.2f} s `{o.command}` ({o.case.damage}: {o.case.how}): {o.verdict}")
     if peak_case is not None:
-        lines += ["", (f"Largest memory: {peak:.0f} MiB peak RSS of the worker, first reached by `{peak_case.command}` "
+        lines += ["", (f"Largest memory: {peak:.0f} MiB peak RSS of the worker, reached by `{peak_case.command}` "
                       f"({peak_case.case.damage}: {peak_case.case.how}).")]
     failures = [o for o in outcomes if o.failed]
     lines += ["", f"Failures: {len(failures)}"]

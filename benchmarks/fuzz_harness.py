@@ -5,7 +5,7 @@ write files, the file written), or exit 2 with one line `inspect: error: PATH: r
 
 Commands run in a long-lived worker process (in-process, through click's runner: no interpreter
 start per run), watched by the parent: a worker that stops answering is a hang, one that dies is
-a signal, and the worker's peak RSS after each run is checked. The worker leads its own process
+a signal, and the worker's peak RSS during each run is checked. The worker leads its own process
 group, so a hang also ends the Graphviz it started.
 """
 
@@ -179,6 +179,15 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _reset_peak() -> None:
+    """Start the peak RSS over from the current size (Linux's clear_refs), so that a run's peak
+    is its own, not that of a 50,000-layer file the worker read three runs before."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass  # not Linux, or not allowed: the peak is the worker's so far, an upper bound
+
+
 def _serve() -> None:
     """The worker: one JSON list of arguments a line in, one [verdict, detail, peak RSS MiB] out."""
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_LIMIT, ADDRESS_LIMIT))
@@ -188,6 +197,7 @@ def _serve() -> None:
 
     for line in sys.stdin:
         args, path, output = json.loads(line)
+        _reset_peak()
         result = CliRunner().invoke(main, args)
         verdict, detail = judge(result.exit_code, result.stdout, result.stderr, result.exception, path, output)
         rss = _peak_rss_mib()
