@@ -11,6 +11,8 @@ group, so a hang also ends the Graphviz it started.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import json
 import os
 import resource
@@ -180,8 +182,14 @@ def _peak_rss_mib() -> float:
 
 
 def _reset_peak() -> None:
-    """Start the peak RSS over from the current size (Linux's clear_refs), so that a run's peak
-    is its own, not that of a 50,000-layer file the worker read three runs before."""
+    """Start the peak RSS over (Linux's clear_refs) from what the worker holds once the last run's
+    memory is freed and handed back (malloc_trim), so that a run's peak is its own, not that of a
+    50,000-layer file the worker read three runs before."""
+    gc.collect()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc
     try:
         Path("/proc/self/clear_refs").write_text("5")
     except OSError:
@@ -201,6 +209,7 @@ def _serve() -> None:
         result = CliRunner().invoke(main, args)
         verdict, detail = judge(result.exit_code, result.stdout, result.stderr, result.exception, path, output)
         rss = _peak_rss_mib()
+        del result  # its traceback would hold the run's model through the next run
         sys.stdout.write(json.dumps([verdict, detail, rss]) + "\n")
         sys.stdout.flush()
 
