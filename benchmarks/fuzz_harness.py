@@ -5,7 +5,8 @@ write files, the file written), or exit 2 with one line `inspect: error: PATH: r
 
 Commands run in a long-lived worker process (in-process, through click's runner: no interpreter
 start per run), watched by the parent: a worker that stops answering is a hang, one that dies is
-a signal, and the worker's peak RSS during each run is checked. The worker leads its own process
+a signal, and each run's peak RSS is checked: what the run added to the worker's memory, on top
+of the memory of a worker that has run nothing (what a fresh `inspect` process holds). The worker leads its own process
 group, so a hang also ends the Graphviz it started.
 """
 
@@ -168,6 +169,17 @@ def _reject(constant: str):
     raise ValueError(f"non-standard JSON constant {constant}")
 
 
+def _rss_mib() -> float:
+    """This process's resident memory now (0 where /proc is not there)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def _peak_rss_mib() -> float:
     """This process's peak resident memory since it started its program. Linux keeps ru_maxrss
     across execve, so a worker started from a large process (pytest holding the session's
@@ -203,12 +215,15 @@ def _serve() -> None:
 
     from inspector.cli import main
 
+    _reset_peak()
+    started = _rss_mib()  # the worker ready, as a fresh `inspect` process is
     for line in sys.stdin:
         args, path, output = json.loads(line)
         _reset_peak()
+        before = _rss_mib()  # what earlier runs left (freed memory the allocator keeps)
         result = CliRunner().invoke(main, args)
         verdict, detail = judge(result.exit_code, result.stdout, result.stderr, result.exception, path, output)
-        rss = _peak_rss_mib()
+        rss = started + max(0.0, _peak_rss_mib() - before)  # this run's peak in a fresh process
         del result  # its traceback would hold the run's model through the next run
         sys.stdout.write(json.dumps([verdict, detail, rss]) + "\n")
         sys.stdout.flush()
