@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DAMAGE = ("bytes", "json", "hdf5", "zip", "onnx", "savedmodel")
+GROW = (500, 5_000, 50_000)  # layers a `grow` edit adds: past the 2,000 nodes a diagram draws
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Case:
     path: Path
     damage: str  # one of DAMAGE
     how: str  # what was done, for the report
+    origin: Path | None = None  # the undamaged file it was made from (`inspect diff` compares the two)
 
 
 # --------------------------------------------------------------------------- seeds
@@ -103,7 +105,7 @@ def _damage_bytes(rng: random.Random, seeds, stem: Path) -> Case:
     data, op = _damaged(rng, src.read_bytes())
     path = stem.with_suffix(src.suffix)
     path.write_bytes(data)
-    return Case(path, "bytes", f"{op} {src.name}")
+    return Case(path, "bytes", f"{op} {src.name}", src)
 
 
 def _damaged(rng: random.Random, original: bytes) -> tuple[bytes, str]:
@@ -165,7 +167,7 @@ def _edit_config(rng: random.Random, config: dict) -> tuple[dict, str]:
     config = copy.deepcopy(config)
     edits = []
     for _ in range(rng.randint(1, 3)):
-        op = rng.choice(["value", "value", "delete", "wrap", "nest", "index", "class", "duplicate"])
+        op = rng.choice(["value", "value", "delete", "wrap", "nest", "index", "class", "duplicate", "grow"])
         containers = _containers(config, [])
         target = rng.choice(containers)
         if op == "value" or (op == "delete" and not isinstance(target, dict)):
@@ -201,6 +203,13 @@ def _edit_config(rng: random.Random, config: dict) -> tuple[dict, str]:
                 if parent is not None:
                     parent.append(layer)  # written out twice by json: no copy of a deep value
                     edits.append("duplicate layer")
+        elif op == "grow":  # a small file holding tens of thousands of layers (a zip deflates them)
+            lists = [c for c in containers if isinstance(c, list) and len(c) > 1
+                     and all(isinstance(x, dict) and isinstance(x.get("config"), dict) for x in c)]
+            layers = rng.choice(lists) if lists else None
+            named = [x for x in layers or () if isinstance(x["config"].get("name"), str)]
+            if named:
+                edits.append(f"grow x{_grow(rng, layers, rng.choice(named))}")
         elif op == "nest":
             depth = rng.choice([5, 40, 300])
             for i in range(depth):
@@ -214,6 +223,17 @@ def _edit_config(rng: random.Random, config: dict) -> tuple[dict, str]:
                 ref[rng.choice([1, 2])] = rng.choice([10_000_000, -1, 2**40])
                 edits.append("ref index")
     return config, ", ".join(edits) or "none"
+
+
+def _grow(rng: random.Random, layers: list, layer: dict) -> int:
+    """Copies of `layer` renamed, after it in `layers`: a chain in a Sequential, siblings reading
+    the same inputs in a functional model (the widest drawing there is)."""
+    count = rng.choice(GROW)
+    name = layer["config"]["name"]
+    text = json.dumps(layer)
+    at = next(i for i, x in enumerate(layers) if x is layer) + 1
+    layers[at:at] = [json.loads(text.replace(json.dumps(name), json.dumps(f"{name}_g{i}"))) for i in range(count)]
+    return count
 
 
 def _dumps(value) -> str:
@@ -249,8 +269,11 @@ def _damage_json(rng: random.Random, seeds, stem: Path) -> Case:
         with h5py.File(path, "r+") as f:
             key = "model_config" if rng.random() < 0.8 or "training_config" not in f.attrs else "training_config"
             config, how = _edit_config(rng, json.loads(f.attrs[key]))
-            f.attrs[key] = _dumps(config)
-    return Case(path, "json", f"{how} in {src.name}")
+            try:
+                f.attrs[key] = _dumps(config)
+            except (OSError, RuntimeError):  # over HDF5's 64 KiB for an attribute: a grown config
+                how += " (too large for the attribute: not written)"
+    return Case(path, "json", f"{how} in {src.name}", src)
 
 
 # -- HDF5 attribute edits ----------------------------------------------------------------------
@@ -274,7 +297,7 @@ def _damage_hdf5(rng: random.Random, seeds, stem: Path) -> Case:
             op = "delete"
             if attr in group.attrs:
                 del group.attrs[attr]
-    return Case(path, "hdf5", f"{op} {attr!r} on {where} of {src.name}")
+    return Case(path, "hdf5", f"{op} {attr!r} on {where} of {src.name}", src)
 
 
 def _edit_hdf5(rng: random.Random, f, group, attr: str, op: str) -> None:
@@ -347,7 +370,7 @@ def _damage_zip(rng: random.Random, seeds, stem: Path) -> Case:
         else:
             data[central + 10:central + 12] = rng.choice([1, 12, 14, 99]).to_bytes(2, "little")
         path.write_bytes(bytes(data))
-    return Case(path, "zip", f"{op} in {src.name}")
+    return Case(path, "zip", f"{op} in {src.name}", src)
 
 
 # -- ONNX edits --------------------------------------------------------------------------------
@@ -361,7 +384,7 @@ def _damage_onnx(rng: random.Random, seeds, stem: Path) -> Case:
     model = onnx.load(str(src))
     g = model.graph
     op = rng.choice(["negative", "huge", "rank", "init_dims", "raw", "cycle", "dangling", "no_outputs",
-                     "names", "domain", "attribute", "opset", "subgraphs", "value_info"])
+                     "names", "domain", "attribute", "opset", "subgraphs", "value_info", "grow"])
     if op in ("negative", "huge", "value_info"):
         values = list(g.input) + list(g.output)
         if op == "value_info":
@@ -401,6 +424,13 @@ def _damage_onnx(rng: random.Random, seeds, stem: Path) -> Case:
                                                     rng.choice([-(2**40), "text", [1.5, 2.5], 2**40])))
     elif op == "opset":
         model.opset_import[0].version = rng.choice([0, 1, 10**6])
+    elif op == "grow":  # tens of thousands of nodes: a chain on the output, or siblings of one input
+        count, wide = rng.choice(GROW), rng.random() < 0.5
+        last = g.output[0].name
+        for i in range(count):
+            g.node.append(helper.make_node("Relu", [g.input[0].name if wide else last], [f"g{i}"], name=f"g{i}"))
+            last = last if wide else f"g{i}"
+        op = f"grow x{count} {'wide' if wide else 'chain'}"
     else:  # If nodes nested in each other's branches
         leaf = helper.make_graph([], "leaf", [], [helper.make_tensor_value_info("y", 1, [1])])
         body = leaf
@@ -410,7 +440,7 @@ def _damage_onnx(rng: random.Random, seeds, stem: Path) -> Case:
         g.node.extend(body.node)
     path = stem.with_suffix(".onnx")
     path.write_bytes(model.SerializeToString())
-    return Case(path, "onnx", f"{op} in {src.name}")
+    return Case(path, "onnx", f"{op} in {src.name}", src)
 
 
 # -- SavedModel damage -------------------------------------------------------------------------
@@ -429,7 +459,7 @@ def _damage_savedmodel(rng: random.Random, seeds, stem: Path) -> Case:
     else:
         data, op = _damaged(rng, data)
     target.write_bytes(data)
-    return Case(stem, "savedmodel", f"{op} {target.name} of {src.name}")
+    return Case(stem, "savedmodel", f"{op} {target.name} of {src.name}", src)
 
 
 MUTATORS = {"bytes": _damage_bytes, "json": _damage_json, "hdf5": _damage_hdf5, "zip": _damage_zip,

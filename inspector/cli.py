@@ -178,17 +178,19 @@ def export(path: str, output: str, opset: int | None, verify: bool, tolerance: f
 
 
 def _render_options(no_shapes: bool, no_params: bool, rankdir: str, expand_nested: bool, depth: int | None,
-                    collapse: tuple[str, ...], start: str | None, stop: str | None, theme: str):
+                    collapse: tuple[str, ...], start: str | None, stop: str | None, theme: str, max_nodes: int):
     from inspector.diagram import RenderOptions
 
     levels = -1 if expand_nested and depth is None else (depth or 0)
     return RenderOptions(show_shapes=not no_shapes, show_params=not no_params, rankdir=rankdir.upper(),
                          depth=levels, collapse=tuple(collapse), start=start, stop=stop,
-                         theme=theme)
+                         theme=theme, max_nodes=max_nodes or None)
 
 
 def _diagram_options(command):
     """The drawing options `inspect render` and `inspect docs` share."""
+    from inspector.diagram.model import MAX_NODES
+
     options = [
         click.option("--no-shapes", is_flag=True, help="Hide tensor shapes on the edges."),
         click.option("--no-params", is_flag=True, help="Hide parameter counts in the nodes."),
@@ -202,6 +204,9 @@ def _diagram_options(command):
                           "`auto` detects repeated blocks such as conv2_block1_* or NASNet cells."),
         click.option("--theme", type=click.Choice(["auto", "light", "dark"]), default="auto", show_default=True,
                      help="Page colours: auto (transparent) works on light and dark pages."),
+        click.option("--max-nodes", type=click.IntRange(min=0), default=MAX_NODES, show_default=True,
+                     help="Refuse a drawing of more nodes than this (0: no limit); Graphviz is also "
+                          "stopped after 120 s or 2 GiB of memory."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -218,12 +223,13 @@ def _diagram_options(command):
 @click.option("--lint", "with_lint", is_flag=True, help="Run every rule and outline the findings' layers.")
 @report_errors
 def render(path: str, output: str, no_shapes: bool, no_params: bool, rankdir: str, expand_nested: bool,
-           depth: int | None, collapse: tuple[str, ...], theme: str, start: str | None, stop: str | None,
-           with_lint: bool) -> None:
+           depth: int | None, collapse: tuple[str, ...], theme: str, max_nodes: int, start: str | None,
+           stop: str | None, with_lint: bool) -> None:
     """Draw a model: one node per layer call, shapes on edges, shared layers tied together."""
     from inspector.api import draw
 
-    options = _render_options(no_shapes, no_params, rankdir, expand_nested, depth, collapse, start, stop, theme)
+    options = _render_options(no_shapes, no_params, rankdir, expand_nested, depth, collapse, start, stop, theme,
+                              max_nodes)
     diagram, findings = draw(path, output, options, with_lint, warn=_warn_payloads)
     blocks = sum(1 for n in diagram.nodes if n.kind == "block")
     click.echo(f"{output}: {len(diagram.nodes)} nodes" + (f" ({blocks} collapsed blocks)" if blocks else "")
@@ -242,8 +248,8 @@ def render(path: str, output: str, no_shapes: bool, no_params: bool, rankdir: st
               help="Write the pages, then exit 1 if any file changed (how a formatter fails a pre-commit hook).")
 @report_errors
 def docs(paths: tuple[str, ...], folder: str, no_shapes: bool, no_params: bool, rankdir: str,
-         expand_nested: bool, depth: int | None, collapse: tuple[str, ...], theme: str, with_lint: bool,
-         check: bool, fail_on_change: bool) -> None:
+         expand_nested: bool, depth: int | None, collapse: tuple[str, ...], theme: str, max_nodes: int,
+         with_lint: bool, check: bool, fail_on_change: bool) -> None:
     """One Markdown page per model (diagram, summary, inputs/outputs, training, findings); a
     folder stands for the model files in it.
 
@@ -253,7 +259,8 @@ def docs(paths: tuple[str, ...], folder: str, no_shapes: bool, no_params: bool, 
     from inspector.docs_page import build_docs, stale_files, write_docs
     from inspector.targets import discover
 
-    options = _render_options(no_shapes, no_params, rankdir, expand_nested, depth, collapse, None, None, theme)
+    options = _render_options(no_shapes, no_params, rankdir, expand_nested, depth, collapse, None, None, theme,
+                              max_nodes)
     target = Path(folder)
     models, errors = [], []
 
@@ -425,7 +432,7 @@ def diagnose(targets: tuple[str, ...], select: tuple[str, ...], ignore: tuple[st
 @report_errors
 def diff(targets: tuple[str, ...], base: str | None, fmt: str, output: str | None, exit_code: bool,
          with_lint: bool, no_shapes: bool, no_params: bool, rankdir: str, expand_nested: bool,
-         depth: int | None, collapse: tuple[str, ...], theme: str) -> None:
+         depth: int | None, collapse: tuple[str, ...], theme: str, max_nodes: int) -> None:
     """What changed from OLD to NEW (files of any format or era, or `module:function` builders):
     layers added, removed, renamed and changed, connections, sharing, training, totals, findings.
 
@@ -454,7 +461,8 @@ def diff(targets: tuple[str, ...], base: str | None, fmt: str, output: str | Non
 
         from inspector.diff.picture import draw_diff
 
-        options = _render_options(no_shapes, no_params, rankdir, expand_nested, depth, collapse, None, None, theme)
+        options = _render_options(no_shapes, no_params, rankdir, expand_nested, depth, collapse, None, None, theme,
+                                  max_nodes)
         draw_diff(results[0], output, replace(options, findings=tuple(results[0].introduced)))
     if fmt == "json":
         docs = [diff_dict(r) for r in results]

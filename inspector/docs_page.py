@@ -105,7 +105,7 @@ def model_page(graph: ModelGraph, stem: str, options: RenderOptions, findings: S
     page shows the Mermaid drawing instead of the picture. Raises GraphvizMissing if svg is asked
     for and the `dot` program is not installed."""
     diagram = build_diagram(graph, options)
-    picture = render_bytes(diagram, "svg", f"{stem}.svg") if svg else None
+    picture = render_bytes(diagram, "svg", f"{stem}.svg", graph.source.path) if svg else None
     info = summary_dict(graph)
     out = [f"# {graph.name}", ""]
     out.append(f"`{graph.source.path}` · {graph.class_name} · {info['format']}"
@@ -265,15 +265,21 @@ def build_docs(paths: Sequence[str], options: RenderOptions, lint: bool,
         opts = replace(options, findings=tuple(findings or ()))
         if not opts.collapse and len(graph.calls) > AUTO_COLLAPSE_CALLS:
             opts = replace(opts, collapse=("auto",))
-        if svg:
-            try:
-                files.update(model_page(graph, stem, opts, findings))
-            except GraphvizMissing:
-                svg = False
-                if warn is not None:
-                    warn(NO_GRAPHVIZ)
-        if not svg:
-            files.update(model_page(graph, stem, opts, findings, svg=False))
+        try:
+            if svg:
+                try:
+                    files.update(model_page(graph, stem, opts, findings))
+                except GraphvizMissing:
+                    svg = False
+                    if warn is not None:
+                        warn(NO_GRAPHVIZ)
+            if not svg:
+                files.update(model_page(graph, stem, opts, findings, svg=False))
+        except InspectorError as exc:  # a diagram over its limits: as an unreadable model
+            if on_error is None:
+                raise
+            on_error(exc)
+            continue
         entries.append((stem, graph))
     rows = dict(existing)
     rows.update((stem, index_row(graph)) for stem, graph in entries)

@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from inspector.diagram.model import Diagram, RenderOptions, build_diagram
+from inspector.diagram.model import Diagram, DiagramTooLarge, RenderOptions, build_diagram
 from inspector.errors import InspectorError, UsageError
 from inspector.graph import ModelGraph
 
-__all__ = ["FORMATS", "Diagram", "GraphvizMissing", "RenderOptions", "build_diagram", "render", "render_bytes"]
+__all__ = ["FORMATS", "Diagram", "DiagramTooLarge", "GraphvizMissing", "RenderOptions", "build_diagram", "render",
+           "render_bytes"]
 
 TEXT_FORMATS = ("dot", "mmd", "md")
 GRAPHVIZ_FORMATS = ("svg", "png", "pdf")
@@ -42,9 +43,10 @@ def format_of(out: str | Path) -> str:
     return suffix
 
 
-def render_bytes(diagram: Diagram, fmt: str, path: str | Path | None = None) -> bytes:
+def render_bytes(diagram: Diagram, fmt: str, path: str | Path | None = None, model: str | None = None) -> bytes:
     """The file contents for `fmt`; raises GraphvizMissing naming `path` (the file that would be
-    written) when a picture format needs the `dot` program and it is not installed."""
+    written) when a picture format needs the `dot` program and it is not installed, and an
+    InspectorError naming `model` (the file drawn) when Graphviz fails or runs past its bounds."""
     from inspector.diagram.dot import to_dot
 
     if fmt == "dot":
@@ -53,36 +55,65 @@ def render_bytes(diagram: Diagram, fmt: str, path: str | Path | None = None) -> 
         from inspector.diagram.mermaid import to_markdown, to_mermaid
 
         return (to_mermaid(diagram) if fmt == "mmd" else to_markdown(diagram)).encode()
-    return run_dot(to_dot(diagram), fmt, path)
+    return run_dot(to_dot(diagram), fmt, path, model)
 
 
 _SVG_COMMENT = re.compile(rb"<!--.*?-->\n?", re.DOTALL)
 
 
-def run_dot(dot_text: str, fmt: str, path: str | Path | None = None) -> bytes:
+GRAPHVIZ_SECONDS = 120  # a drawing under MAX_NODES takes seconds; past this, Graphviz is stopped
+GRAPHVIZ_MEMORY = 2 * 2**30  # bytes of address space the `dot` process may map (RLIMIT_AS)
+
+
+def run_dot(dot_text: str, fmt: str, path: str | Path | None = None, model: str | None = None) -> bytes:
+    """`dot -T<fmt>` on `dot_text`, bounded in time (GRAPHVIZ_SECONDS) and memory (GRAPHVIZ_MEMORY):
+    Graphviz is an external program whose layout can take hours on some graphs. Its failures
+    name `model` (the file drawn), else `path` (the file that would be written)."""
     import os
+    import shutil
+    import subprocess
 
-    import graphviz
-
-    env_epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = env_epoch or "0"  # PDF creation dates stay fixed
+    program = shutil.which("dot")
+    if program is None:
+        raise GraphvizMissing(path, INSTALL_HINT)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "0")}  # fixed PDF dates
+    where = model or path
     try:
-        # one write of the whole input (not Source.pipe's line by line): with several graphs in
-        # the input (the HTML page's views) dot writes while reading, and line-wise input deadlocks
-        data = graphviz.pipe("dot", fmt, dot_text.encode())
-    except graphviz.ExecutableNotFound:
-        raise GraphvizMissing(path, INSTALL_HINT) from None
-    except graphviz.CalledProcessError as exc:
-        detail = (exc.stderr or b"").decode(errors="replace").strip().splitlines()
-        raise InspectorError(path, f"Graphviz failed: {detail[-1] if detail else exc}") from None
-    finally:
-        if env_epoch is None:
-            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        # one write of the whole input: with several graphs in it (the HTML page's views) dot
+        # writes while reading, and line-wise input deadlocks
+        done = subprocess.run([program, f"-T{fmt}"], input=dot_text.encode(), capture_output=True, env=env,
+                              check=False, timeout=GRAPHVIZ_SECONDS, preexec_fn=_bound_memory,
+                              start_new_session=True)
+    except subprocess.TimeoutExpired:  # subprocess.run has killed it
+        raise InspectorError(where, f"Graphviz did not finish laying out the diagram in {GRAPHVIZ_SECONDS} s: "
+                                    "draw part of it (render --from/--to LAYER) or collapse repeated blocks "
+                                    "(--collapse auto)") from None
+    except OSError as exc:
+        raise InspectorError(where, f"Graphviz could not be started: {exc}") from None
+    if done.returncode != 0:
+        detail = done.stderr.decode(errors="replace").strip().splitlines()
+        last = detail[-1] if detail else f"exit status {done.returncode}"
+        if done.returncode < 0 or "memory" in last.lower():  # what hitting the rlimit looks like
+            how = f"signal {-done.returncode}" if done.returncode < 0 else last
+            raise InspectorError(where, f"Graphviz failed drawing the diagram ({how}) within its "
+                                        f"{GRAPHVIZ_MEMORY // 2**20:,} MiB of memory: draw part of it (render "
+                                        "--from/--to LAYER) or collapse repeated blocks (--collapse auto)")
+        raise InspectorError(where, f"Graphviz failed: {last}")
+    data = done.stdout
     if fmt == "svg":
         # Graphviz's comments carry its version ("Generated by graphviz version 2.43.0") and repeat
         # what <title> already says: without them, docs checked on another machine are not stale.
         data = _SVG_COMMENT.sub(b"", data)
     return data
+
+
+def _bound_memory() -> None:
+    """In the `dot` child, before it starts: its address space capped at GRAPHVIZ_MEMORY."""
+    try:
+        import resource
+    except ImportError:  # not a POSIX system: the time bound still holds
+        return
+    resource.setrlimit(resource.RLIMIT_AS, (GRAPHVIZ_MEMORY, GRAPHVIZ_MEMORY))
 
 
 def render(graph: ModelGraph, out: str | Path, options: RenderOptions | None = None,
@@ -99,6 +130,6 @@ def render(graph: ModelGraph, out: str | Path, options: RenderOptions | None = N
 
         data = to_html(graph, options, str(out), linted)
     else:
-        data = render_bytes(diagram, fmt, out)
+        data = render_bytes(diagram, fmt, out, graph.source.path)
     path.write_bytes(data)
     return diagram

@@ -14,6 +14,7 @@ from inspector.diagram.model import Diagram, Node
 from inspector.diagram.theme import CHANGE, FAMILIES, SEVERITY, SHARED, TEXT, THEMES
 
 FONT = "Helvetica"
+MAX_LABEL = 120  # characters of a label row (the node id stays whole): Graphviz refuses a label over 16 KiB
 
 
 def quote(text: str) -> str:
@@ -46,7 +47,7 @@ def label_lines(n: Node, show_params: bool) -> list[tuple[str, str]]:
         rows.append((" ".join(dict.fromkeys(code for code, _ in n.findings)), n.findings[0][1]))
     if n.change:
         rows.append((n.change + (f": {n.change_note}" if n.change_note else ""), "change"))
-    return rows
+    return [(text if len(text) <= MAX_LABEL else text[:MAX_LABEL - 1] + "…", style) for text, style in rows]
 
 
 def to_dot(d: Diagram) -> str:
@@ -142,15 +143,24 @@ def _node(n: Node, show_params: bool, shared_colour: dict[str, str]) -> str:
     )
 
 
+LEGEND_ROWS = 25  # findings listed in the legend, and layers named per finding: Graphviz refuses
+LEGEND_LAYERS = 6  # an HTML label over 16 KiB, and `inspect lint` lists them all anyway
+
+
 def _legend(d: Diagram) -> str:
     rows = ['<tr><td colspan="2" align="left"><b>lint findings</b></td></tr>']
-    for entry in d.legend:
+    for entry in d.legend[:LEGEND_ROWS]:
         colour = SEVERITY.get(entry.severity, SEVERITY["info"])
-        where = ", ".join(entry.layers) if entry.layers else "(model)"
+        where = ", ".join(entry.layers[:LEGEND_LAYERS]) if entry.layers else "(model)"
+        if len(entry.layers) > LEGEND_LAYERS:
+            where += f" and {len(entry.layers) - LEGEND_LAYERS:,} more"
         rows.append(
             f'<tr><td align="left"><font color="{colour}"><b>{escape(entry.code)}</b></font></td>'
             f'<td align="left">{escape(entry.name)} ({escape(entry.severity)}): {escape(where)}</td></tr>'
         )
+    if len(d.legend) > LEGEND_ROWS:
+        rows.append(f'<tr><td colspan="2" align="left">and {len(d.legend) - LEGEND_ROWS:,} more findings '
+                    "(`inspect lint` lists them)</td></tr>")
     table = '<<table border="0" cellborder="0" cellspacing="2" cellpadding="2">' + "".join(rows) + "</table>>"
     return (
         f'  "legend:lint" [id="legend:lint" shape=box style="rounded,filled" fillcolor="#ffffff" '

@@ -18,7 +18,15 @@ from importlib.resources import files
 from typing import Any
 
 from inspector.diagram.dot import to_dot
-from inspector.diagram.model import Cluster, Diagram, Edge, Node, RenderOptions, build_diagram
+from inspector.diagram.model import (
+    Cluster,
+    Diagram,
+    Edge,
+    Node,
+    RenderOptions,
+    build_diagram,
+    check_size,
+)
 from inspector.graph import ModelGraph
 from inspector.summary import format_shape
 
@@ -47,8 +55,10 @@ def to_html(graph: ModelGraph, options: RenderOptions | None = None, path: str |
 
     options = replace(options or RenderOptions(), theme="auto")
     views = list(_views(graph, options))
+    check_size(graph.source.path, sum(len(v.diagram.nodes) for v in views), options.max_nodes,
+               f"the page's {len(views)} view{'s' if len(views) != 1 else ''}")
     dot_text = "".join(to_dot(v.diagram) for v in views)
-    svgs = _split_svgs(run_dot(dot_text, "svg", path).decode())
+    svgs = _split_svgs(run_dot(dot_text, "svg", path, graph.source.path).decode())
     data = _page_data(graph, views, options.findings, bool(options.findings) if linted is None else linted)
     nested: dict[str | None, list[int]] = {}
     for i, v in enumerate(views):
@@ -84,7 +94,8 @@ def _level(graph: ModelGraph, drawn: Diagram, options: RenderOptions, view_id: s
         gid = ids + node.id
         if node.kind == "block":
             if flat is None:
-                flat = build_diagram(graph, replace(options, depth=0, collapse=(), findings=drawn.options.findings))
+                flat = build_diagram(graph, replace(options, depth=0, collapse=(), findings=drawn.options.findings,
+                                                    max_nodes=None))  # cut into views, each counted
             inner = _members(flat, node)
             yield from _level(graph, inner, options, gid, view_id, gid,
                               f"{node.name} · block of {node.layer_count} layers", ids, names, level, False)

@@ -15,9 +15,19 @@ from typing import Any
 
 from inspector.diagram.blocks import detect_blocks, is_auto_name
 from inspector.diagram.theme import family_of
-from inspector.errors import UsageError
+from inspector.errors import InspectorError, UsageError
 from inspector.graph import ModelGraph, Shape
 from inspector.summary import format_shape
+
+MAX_NODES = 2000
+"""Nodes one picture draws at most. Past a few thousand boxes a drawing is unreadable and
+Graphviz's layout takes minutes to hours, so a larger one is refused in one line naming the ways
+to draw it (Netron asks before drawing a graph of over 1,400 nodes; keras' plot_model has
+`layer_range`). Every keras.applications model (NASNetLarge: 1,041 layers) is under it."""
+
+
+class DiagramTooLarge(InspectorError):
+    """More nodes than RenderOptions.max_nodes: a part, a collapsed drawing or a higher limit."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +41,7 @@ class RenderOptions:
     stop: str | None = None  # --to
     findings: tuple[Any, ...] = ()  # engine Findings (code, name, severity, layers)
     theme: str = "auto"
+    max_nodes: int | None = MAX_NODES  # None: no limit
 
 
 @dataclass(frozen=True)
@@ -193,6 +204,7 @@ def build_diagram(graph: ModelGraph, options: RenderOptions | None = None) -> Di
     nodes = _attach_findings(nodes, options.findings)
     if options.collapse:
         nodes, edges = _collapse(nodes, edges, options.collapse)
+    check_size(graph.source.path, len(nodes), options.max_nodes)
 
     used = {n.cluster for n in nodes}
     clusters = [c for c in flat.clusters if c.id in used or any(_inside(u, c.id) for u in used if u)]
@@ -221,6 +233,14 @@ def build_diagram(graph: ModelGraph, options: RenderOptions | None = None) -> Di
         legend=legend,
         options=options,
     )
+
+
+def check_size(where: str, nodes: int, limit: int | None, what: str = "the diagram") -> None:
+    """Refuse a drawing of more than `limit` nodes, naming the ways to draw the model."""
+    if limit is not None and nodes > limit:
+        raise DiagramTooLarge(where, f"{what} has {nodes:,} nodes, over the {limit:,} drawn at most: draw part "
+                                     "of it (render --from/--to LAYER), collapse repeated blocks (--collapse auto) "
+                                     "or raise the limit (--max-nodes N)")
 
 
 def _inside(cluster: str, ancestor: str) -> bool:
@@ -286,11 +306,16 @@ def _attach_findings(nodes: list[Node], findings: Sequence[Any]) -> list[Node]:
     for f in findings:
         for layer in f.layers:
             by_layer[layer].add((f.code, f.severity))
+    # a finding on a nested model's inner layer marks the collapsed model node too: by the
+    # layer's ancestors, so a finding over thousands of layers costs no search per node
+    inside: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for path, hits in by_layer.items():
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            inside["/".join(parts[:depth])] |= hits
     out = []
     for n in nodes:
-        hits = set().union(*(by_layer.get(p, set()) for p in n.layers))
-        # a finding on a nested model's inner layer marks the collapsed model node too
-        hits |= {h for path, hs in by_layer.items() for h in hs if any(path.startswith(p + "/") for p in n.layers)}
+        hits = set().union(*(by_layer.get(p, set()) | inside.get(p, set()) for p in n.layers))
         out.append(replace(n, findings=_sort_findings(hits)) if hits else n)
     return out
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from inspector.diagram import PAGE_FORMATS, RenderOptions, build_diagram, format_of, render_bytes
-from inspector.diagram.model import Diagram, Edge, Node
+from inspector.diagram.model import Diagram, Edge, Node, check_size
 from inspector.diagram.theme import family_of
 from inspector.diff.compare import ModelDiff
 from inspector.diff.report import DERIVED, is_derived
@@ -70,6 +70,7 @@ def diff_diagram(d: ModelDiff, options: RenderOptions | None = None) -> Diagram:
                 dst = node_of.get(to_new.get(old.call(succ).layer, ""))
                 if dst:
                     edges.append(Edge(ghost, dst))
+    check_size(d.new.source.path, len(nodes), diagram.options.max_nodes, "the diff picture")  # with the ghosts
     return replace(diagram, nodes=tuple(nodes), edges=tuple(edges))
 
 
@@ -83,5 +84,5 @@ def draw_diff(d: ModelDiff, out: str | Path, options: RenderOptions | None = Non
     if not path.parent.is_dir():
         raise UsageError(str(out), f"the folder {path.parent} does not exist")
     diagram = diff_diagram(d, options)
-    path.write_bytes(render_bytes(diagram, fmt, out))
+    path.write_bytes(render_bytes(diagram, fmt, out, d.new.source.path))
     return diagram

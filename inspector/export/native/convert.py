@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from onnx import ModelProto, helper
 
-from inspector.errors import UnsupportedError
+from inspector.errors import LoadError, UnsupportedError, one_line
 from inspector.export.common import unique_names
 from inspector.export.native import (  # noqa: F401 - each module registers its converters
     convolution,
@@ -87,6 +87,7 @@ def convert_graph(graph: ModelGraph, path: Path, kind: str, opset: int = OPSET, 
 def _walk(graph: ModelGraph, values: dict[str, Value], em: Emitter, weights: WeightFile,
           path: tuple[str, ...], slot_path: tuple[str, ...], source: str) -> dict[str, Value]:
     slots = slots_of(graph)
+    masked = _masking_embedding_inputs(graph)
     for call in graph.calls:
         layer = graph.layer_of(call)
         if layer.is_input:
@@ -107,15 +108,24 @@ def _walk(graph: ModelGraph, values: dict[str, Value], em: Emitter, weights: Wei
             outs = [inner[t] for t in sub.outputs]
         else:
             expected = TENSOR_INPUTS[layer.class_name]
+            if not inputs:  # a config whose call lists no inbound tensor: Keras cannot build it either
+                raise LoadError(source, f"layer {layer.name!r} ({layer.class_name}) is called with no input tensor")
             if expected is not None and len(inputs) > expected:
                 raise UnsupportedError(source, f"layer {layer.name!r} ({layer.class_name}) is called with "
                                                f"{len(inputs)} tensors (a mask or a state?); the native converter "
                                                f"reads {expected}")
             where, slot = path + (layer.name,), slot_path + (slots[layer.name],)
             shapes = [graph.tensor(t).shape for t in call.outputs]
-            outs = CONVERTERS[layer.class_name](LayerCall(
-                em, layer, inputs, shapes, lambda layer=layer, where=where, slot=slot: weights.arrays(where, slot, layer),
-                source, _feeds_masking_embedding(graph, call.inputs)))
+            try:
+                outs = CONVERTERS[layer.class_name](LayerCall(
+                    em, layer, inputs, shapes,
+                    lambda layer=layer, where=where, slot=slot: weights.arrays(where, slot, layer),
+                    source, not masked.isdisjoint(call.inputs)))
+            except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as exc:
+                # The converters read the config as Keras writes it; a stranger's file is not
+                # checked by anyone before that: a value of the wrong type or range ends here.
+                raise LoadError(source, f"layer {layer.name!r} ({layer.class_name}): its config holds a value the "
+                                        f"native converter cannot read ({type(exc).__name__}: {one_line(exc)})") from None
         if len(outs) != len(call.outputs):
             raise UnsupportedError(source, f"layer {layer.name!r}: {len(call.outputs)} outputs in the file, "
                                            f"{len(outs)} converted")
@@ -123,13 +133,12 @@ def _walk(graph: ModelGraph, values: dict[str, Value], em: Emitter, weights: Wei
     return values
 
 
-def _feeds_masking_embedding(graph: ModelGraph, tensors: tuple[str, ...]) -> bool:
-    for t in tensors:
-        for consumer in graph.tensor(t).consumers:
-            layer = graph.layer_of(consumer)
-            if layer.class_name == "Embedding" and layer.config.get("mask_zero"):
-                return True
-    return False
+def _masking_embedding_inputs(graph: ModelGraph) -> set[str]:
+    """The tensors an Embedding(mask_zero=True) reads; found once per graph, since a tensor read by
+    thousands of calls would make a per-call search of its consumers quadratic."""
+    return {t for call in graph.calls
+            if (layer := graph.layer_of(call)).class_name == "Embedding" and layer.config.get("mask_zero")
+            for t in call.inputs}
 
 
 def _dims(name: str, shape) -> list:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from inspector.errors import UnsupportedError
+from inspector.errors import LoadError, UnsupportedError
 from inspector.export.native.emitter import Emitter, Value
 from inspector.graph import Layer, Shape
 
@@ -34,9 +34,14 @@ class LayerCall:
 
     @property
     def weights(self) -> list[Any]:
-        """The layer's arrays in the file's order (read on first use, once per call)."""
+        """The layer's arrays in the file's order (read on first use, once per call). A converter
+        asks only for a layer that has weights: none in the file (a weights group removed, a config
+        edited past its weights) is the file's fault, refused before a converter unpacks nothing."""
         if self._weights is None:
             self._weights = self.load_weights()
+            if not self._weights:
+                raise LoadError(self.source, f"layer {self.name!r} ({self.layer.class_name}): the file stores no "
+                                             "weights for it")
         return self._weights
 
     def get(self, key: str, default: Any = None) -> Any:
