@@ -19,6 +19,7 @@ from inspector.diagram.mermaid import to_mermaid
 from inspector.errors import InspectorError, UsageError
 from inspector.graph import ModelGraph
 from inspector.summary import format_markdown, format_shape, summary_dict
+from inspector.text import utf8
 
 AUTO_COLLAPSE_CALLS = 150  # above this many calls a page collapses repeated blocks by default
 
@@ -168,7 +169,7 @@ def model_page(graph: ModelGraph, stem: str, options: RenderOptions, findings: S
                      f.message] for f in findings]
             out += _table(["severity", "rule", "layers", "message"], rows) + [""]
     text = "\n".join(out).rstrip("\n") + "\n"
-    files = {f"{stem}.md": text.encode()}
+    files = {f"{stem}.md": utf8(text)}
     if picture is not None:
         from inspector.diagram.html import to_html
 
@@ -222,7 +223,7 @@ def index_page(rows: dict[str, dict[str, str]]) -> bytes:
     cells = [[f"[{r['model']}]({stem}.md)", f"`{r['file']}`", r["class"], r["layers"], r["parameters"]]
              for stem, r in sorted(rows.items())]
     out += _table(["model", "file", "class", "layers", "parameters"], cells)
-    return ("\n".join(out) + "\n").encode()
+    return utf8("\n".join(out) + "\n")
 
 
 NO_GRAPHVIZ = ("the Graphviz `dot` program is not installed: the pages show the Mermaid diagram and no SVG "

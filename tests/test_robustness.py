@@ -377,3 +377,21 @@ def test_docs_on_an_onnx_graph_of_20000_nodes_is_one_line(tmp_path):
     assert _one_line(code, err, path).startswith("the diagram has 20,002 nodes, over the 2,000 drawn at most")
     code, out, err = _run("lint", str(path), "--output-format", "json")
     assert [len(f["layers"]) for f in json.loads(out)] == [20_000], err  # the finding marked on the nodes
+
+
+@pytest.mark.parametrize("suffix", [".html", ".svg", ".dot", ".mmd"])
+def test_a_layer_name_with_a_lone_surrogate_is_drawn_with_its_escape(fixtures_dir, tmp_path, suffix):
+    """A damaged name (a JSON `\\udcf8` escape, or HDF5 bytes read with surrogateescape) is text
+    that strict UTF-8 refuses: the page, the diagram and Graphviz get it as its escape."""
+    text = (fixtures_dir / "dense_functional.json").read_text()
+    assert '"hidden_1"' in text
+    damaged = tmp_path / "damaged.json"
+    damaged.write_text(text.replace('"hidden_1"', '"hid\\udcf8den"'))
+    out = tmp_path / f"page{suffix}"
+    result = CliRunner().invoke(main, ["render", str(damaged), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "hid\\udcf8den" in out.read_bytes().decode("utf-8")
+    docs = CliRunner().invoke(main, ["docs", str(damaged), "-o", str(tmp_path / "docs")])
+    assert docs.exit_code == 0, docs.output
+    assert any("hid\\udcf8den" in p.read_text(encoding="utf-8") for p in (tmp_path / "docs").iterdir()
+               if p.suffix == ".md")

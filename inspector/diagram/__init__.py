@@ -15,6 +15,7 @@ from pathlib import Path
 from inspector.diagram.model import Diagram, DiagramTooLarge, RenderOptions, build_diagram
 from inspector.errors import InspectorError, UsageError
 from inspector.graph import ModelGraph
+from inspector.text import utf8
 
 __all__ = ["FORMATS", "Diagram", "DiagramTooLarge", "GraphvizMissing", "RenderOptions", "build_diagram", "render",
            "render_bytes"]
@@ -50,11 +51,11 @@ def render_bytes(diagram: Diagram, fmt: str, path: str | Path | None = None, mod
     from inspector.diagram.dot import to_dot
 
     if fmt == "dot":
-        return to_dot(diagram).encode()
+        return utf8(to_dot(diagram))
     if fmt in ("mmd", "md"):
         from inspector.diagram.mermaid import to_markdown, to_mermaid
 
-        return (to_mermaid(diagram) if fmt == "mmd" else to_markdown(diagram)).encode()
+        return utf8(to_mermaid(diagram) if fmt == "mmd" else to_markdown(diagram))
     return run_dot(to_dot(diagram), fmt, path, model)
 
 
@@ -81,7 +82,7 @@ def run_dot(dot_text: str, fmt: str, path: str | Path | None = None, model: str 
     try:
         # one write of the whole input: with several graphs in it (the HTML page's views) dot
         # writes while reading, and line-wise input deadlocks
-        done = subprocess.run([program, f"-T{fmt}"], input=dot_text.encode(), capture_output=True, env=env,
+        done = subprocess.run([program, f"-T{fmt}"], input=utf8(dot_text), capture_output=True, env=env,
                               check=False, timeout=GRAPHVIZ_SECONDS, preexec_fn=_bound_memory,
                               start_new_session=True)
     except subprocess.TimeoutExpired:  # subprocess.run has killed it

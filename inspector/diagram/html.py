@@ -29,6 +29,7 @@ from inspector.diagram.model import (
 )
 from inspector.graph import ModelGraph
 from inspector.summary import format_shape
+from inspector.text import utf8
 
 ROOT = "root"
 
@@ -74,7 +75,7 @@ def to_html(graph: ModelGraph, options: RenderOptions | None = None, path: str |
         return (f'<g class="view" id="view-{i}" data-view="{escape(v.id)}" data-bounds="{box}"{hidden}>'
                 f'{frame}<g class="content">{body}</g>{inner}</g>')
 
-    return _assemble(graph, view_markup(0), data).encode()
+    return utf8(_assemble(graph, view_markup(0), data))
 
 
 # -- views -----------------------------------------------------------------------------------------
