@@ -152,7 +152,7 @@ class Measurements:
     baseline: Run | None = None  # the model as given (or as saved), trained briefly
     trials: tuple[Trial, ...] = ()
     layers: tuple[LayerStats, ...] = ()
-    memorise: Run | None = None  # 32 examples, a few hundred steps
+    memorise: Run | None = None  # 32 examples, up to 900 steps (until memorised)
     memorise_trials: tuple[Trial, ...] = ()  # the same, with each structural fix
     first_nonfinite: str | None = None  # the first layer whose output is NaN/inf when the loss is
     learning_rate: float | None = None
@@ -188,6 +188,13 @@ def helps(base: Run | None, fixed: Run | None) -> bool:
         return gain >= 0.10 or (gain >= 0.05 and halved)
     return fixed.progress >= base.progress + 0.25 and (
         fixed.loss_after <= 0.5 * base.loss_after or base.loss_after <= 0)
+
+
+def memorised(run: Run) -> bool:
+    """Whether a run learned its rows: 99% accuracy, or 90% of the starting loss gone."""
+    if run.accuracy_after is not None and run.accuracy_after >= 0.99:
+        return True
+    return run.progress >= 0.9
 
 
 def struggling(run: Run | None) -> bool:

@@ -12,6 +12,8 @@ training step; what does not fit in the budget is skipped and said in a note.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 import time
 import warnings
@@ -30,6 +32,7 @@ from inspector.probe.measurements import (
     Measurements,
     Run,
     Trial,
+    memorised,
 )
 
 STEPS = 200  # training steps of each run
@@ -41,7 +44,11 @@ DESCRIBE_BYTES = 256 * 2**20  # float64 copies the description makes, at most
 ACTIVATION_BYTES = 256 * 2**20  # every layer's output on the rows the layers are measured on
 EVAL_ROWS = 256  # rows the loss and accuracy are measured on, before and after each run
 MEMORISE_ROWS = 32
-MEMORISE_STEPS = 300
+MEMORISE_STEPS = 900  # at most: the run stops at the first check (every 300 steps) where it has
+# memorised them. 300 steps are too few for a small conv net that can: the 8x8 digits CNN with 16
+# filters is at 84% accuracy after 300 steps, 100% after 600, while a model that cannot (L2(1.0),
+# every layer frozen) is as stuck after 1200 steps as after 300 (measured, seed 0).
+MEMORISE_CHECK = 300
 RELU_LIKE = {"relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish"}
 SATURATING = {"sigmoid", "tanh", "hard_sigmoid", "softsign"}
 
@@ -65,6 +72,13 @@ class Clock:
     @property
     def left(self) -> float:
         return self.budget - self.elapsed
+
+    @property
+    def spare(self) -> float:
+        """Seconds left for training: the budget less a reserve (8%, at least 3 s) for what
+        follows the last step (evaluating the copy, the rules, the report, TensorFlow's exit),
+        which the budget covers too."""
+        return self.left - max(3.0, 0.08 * self.budget)
 
 
 def probe(graph: ModelGraph, model: Any, sample: Sample, seed: int = 0, budget: float | Clock = 60.0,
@@ -104,23 +118,23 @@ def _probe(graph: ModelGraph, model: Any, sample: Sample, seed: int, clock: Cloc
                             notes=tuple(notes))
     trials: list[Trial] = []
     for trial_setting, fix, change, place, same_loss, output in candidates(graph, description, baseline, trainer):
-        if clock.left < trainer.run_seconds * 1.2:
+        if clock.spare < trainer.run_seconds * 1.2:
             notes.append(f"skipped the trial {change} ({place}): it did not fit in the {budget:g} s budget")
             continue
         say(f"trying {change}")
         trials.append(Trial(fix, change, place, trainer.run(trial_setting, train), same_loss, output))
     layers: tuple[LayerStats, ...] = ()
     first_nonfinite = None
-    if clock.left > trainer.run_seconds * 0.5:
+    if clock.spare > trainer.run_seconds * 0.5:
         say("measuring layers")
         layers, first_nonfinite = trainer.layer_stats(train, baseline)
     else:
         notes.append("skipped the per-layer measurements: the budget was spent")
     memorise = None
-    if clock.left > trainer.run_seconds * 1.5:
+    if clock.spare > trainer.run_seconds * 1.5:
         say("fitting 32 examples")
         memorise = trainer.run(Setting(label="32 examples"), _rows(train, MEMORISE_ROWS, seed),
-                               steps=MEMORISE_STEPS, batch=MEMORISE_ROWS)
+                               steps=MEMORISE_STEPS, batch=MEMORISE_ROWS, until=memorised, every=MEMORISE_CHECK)
     else:
         notes.append("skipped fitting 32 examples: the budget was spent")
     notes += trainer.notes[len(notes):]
@@ -285,6 +299,7 @@ class _Trainer:
             current = layer.get_weights()
             if len(saved) == len(current) and all(a.shape == b.shape for a, b in zip(saved, current)):
                 layer.set_weights(saved)
+                _finalize(layer)
         return copy
 
     # -- runs ------------------------------------------------------------------------------------
@@ -309,19 +324,23 @@ class _Trainer:
         return xs, ys
 
     def run(self, setting: Setting, sample: Sample, steps: int | None = None, batch: int = BATCH,
-            keep: bool = False) -> Run:
+            keep: bool = False, until: Callable[[Run], bool] | None = None, every: int = 0) -> Run:
         """Train a copy for `steps` steps; the loss and accuracy on the training rows before and after.
-        `keep`: keep the trained copy for the per-layer measurements."""
+        `keep`: keep the trained copy for the per-layer measurements; `until`: every `every` steps,
+        measure and stop early (a complete run) once the run so far satisfies it."""
         steps = steps or self.steps
         started = time.monotonic()
         try:
-            result = self._run(setting, sample, steps, batch, keep)
+            result = self._run(setting, sample, steps, batch, keep, until, every)
         finally:
             # the latest run: the first one also pays for warming TensorFlow up, later ones do not
             self.run_seconds = time.monotonic() - started
+            gc.collect()  # the copy just trained (and its traced functions), unless kept: a large
+            # model's copies would otherwise pile up until the next collection
         return result
 
-    def _run(self, setting: Setting, sample: Sample, steps: int, batch: int, keep: bool) -> Run:
+    def _run(self, setting: Setting, sample: Sample, steps: int, batch: int, keep: bool,
+             until: Callable[[Run], bool] | None = None, every: int = 0) -> Run:
 
         from inspector.measure import _data_errors
 
@@ -329,8 +348,9 @@ class _Trainer:
         try:
             copy = self.copy(setting)
             losses = self._losses(setting)
-            copy.compile(optimizer=self._optimizer(setting), loss=losses,
-                         loss_weights=self._loss_weights(), jit_compile=False)
+            keyed = self._keyed(copy)
+            copy.compile(optimizer=self._optimizer(setting), loss=keyed(losses),
+                         loss_weights=keyed(self._loss_weights()), jit_compile=False)
         except Exception as exc:  # noqa: BLE001 - a change Keras will not build: not a fix to try
             what = "the model cannot be copied to train it" if setting == Setting() else "the change cannot be built"
             return Run(setting.label, 0, math.nan, math.nan, error=f"{what}: {one_line(exc)}")
@@ -342,30 +362,36 @@ class _Trainer:
             before, acc_before, _ = self._evaluate(copy, x, ey, losses)
         except _Refused as refused:
             return Run(setting.label, 0, math.nan, math.nan, error=str(refused))
-        guard = _guard(steps, self.clock)
+        def reached(done: int) -> bool:
+            try:
+                after, acc_after, _ = self._evaluate(copy, x, ey, losses)
+            except _Refused:
+                return False
+            return until is not None and until(Run(setting.label, done, before, after, acc_before, acc_after))
+
+        guard = _guard(steps, self.clock, reached if until is not None and every else None, every)
         try:
-            copy.fit(self._batches(xs, ys, batch), steps_per_epoch=steps, epochs=1, shuffle=False, verbose=0,
+            copy.fit(self._batches(xs, keyed(ys), batch), steps_per_epoch=steps, epochs=1, shuffle=False, verbose=0,
                      callbacks=[guard])
         except _data_errors() as exc:
             return Run(setting.label, 0, before, math.nan, acc_before, error=_reason(exc))
         if guard.diverged_at is not None:
-            return Run(setting.label, guard.steps, before, math.nan, acc_before, None, guard.diverged_at,
-                       guard.steps >= steps or guard.diverged_at is not None)
+            return Run(setting.label, guard.steps, before, math.nan, acc_before, None, guard.diverged_at, True)
         try:
             after, acc_after, share = self._evaluate(copy, x, ey, losses)
         except _Refused as refused:
             return Run(setting.label, guard.steps, before, math.nan, acc_before, error=str(refused))
         diverged = None if math.isfinite(after) else guard.steps
         return Run(setting.label, guard.steps, before, after, acc_before, acc_after, diverged,
-                   guard.steps >= steps, predicted_share=share)
+                   guard.steps >= steps or guard.reached, predicted_share=share)
 
-    def _batches(self, xs: list, ys: list, batch: int):
+    def _batches(self, xs: list, ys: list | dict, batch: int):
         """The rows shuffled with the seed, repeated, in batches: one epoch of `steps` steps (no
         per-epoch overhead), the same order for every run."""
         import tensorflow as tf
 
         x = tuple(xs) if len(xs) > 1 else xs[0]
-        y = tuple(ys) if len(ys) > 1 else ys[0]
+        y = ys if isinstance(ys, dict) else tuple(ys) if len(ys) > 1 else ys[0]
         rows = len(xs[0])
         data = tf.data.Dataset.from_tensor_slices((x, y))
         return data.shuffle(rows, seed=self.seed, reshuffle_each_iteration=True).repeat().batch(batch)
@@ -376,6 +402,25 @@ class _Trainer:
             return None
         return [float(training.loss_weights.get(n, 1.0)) for n in self.graph.output_names]
 
+    def _keyed(self, model) -> Callable:
+        """For a model whose outputs are a dict, per-output lists (losses, weights, targets) as
+        dicts keyed by output name: Keras pairs a list with dict outputs in its own key order."""
+        outputs = getattr(model, "output", None)
+        names = self.graph.output_names
+        if not isinstance(outputs, Mapping) or set(outputs) != set(names):
+            return lambda values: values
+        return lambda values: None if values is None else dict(zip(names, values))
+
+    def _in_order(self, predictions) -> list:
+        """A model's predictions as a list in the graph's output order, whether it returns one
+        array, a list, or a dict keyed by output name (every layout model.fit accepts)."""
+        if isinstance(predictions, Mapping):
+            names = self.graph.output_names
+            if all(n in predictions for n in names):
+                return [predictions[n] for n in names]
+            return list(predictions.values())
+        return list(predictions) if isinstance(predictions, (list, tuple)) else [predictions]
+
     def _evaluate(self, model, x, ys: list, losses: list) -> tuple[float, float | None, float | None]:
         """The weighted loss on the rows, and for the first class target the accuracy and the
         share of the most frequent predicted class (one predict: no second traced function)."""
@@ -384,9 +429,7 @@ class _Trainer:
         from inspector.measure import _data_errors
 
         try:
-            predictions = model.predict(x, batch_size=256, verbose=0)
-            if not isinstance(predictions, (list, tuple)):
-                predictions = [predictions]
+            predictions = self._in_order(model.predict(x, batch_size=256, verbose=0))
             weights = self._loss_weights() or [1.0] * len(predictions)
             loss = sum(w * float(np.mean(np.asarray(fn(y, p))))
                        for fn, w, y, p in zip(losses, weights, ys, predictions) if fn is not None)
@@ -458,9 +501,7 @@ class _Trainer:
         losses = self._losses(Setting())
         try:
             with tf.GradientTape() as tape:
-                predictions = model(xs if len(xs) > 1 else xs[0], training=True)
-                if not isinstance(predictions, (list, tuple)):
-                    predictions = [predictions]
+                predictions = self._in_order(model(xs if len(xs) > 1 else xs[0], training=True))
                 total = tf.add_n([tf.reduce_mean(fn(tf.convert_to_tensor(y), p))
                                   for fn, y, p in zip(losses, ys, predictions) if fn is not None])
             kernels = [(layer.name, layer.weights[0]) for layer in model.layers
@@ -488,14 +529,15 @@ def _reason(exc: BaseException) -> str:
     return text if len(text) <= 240 else text[:237] + "..."
 
 
-def _guard(steps: int, clock: Clock):
-    """A Keras callback: stop at `steps`, at the first NaN loss, or when the budget runs out."""
+def _guard(steps: int, clock: Clock, reached: Callable[[int], bool] | None = None, every: int = 0):
+    """A Keras callback: stop at `steps`, at the first NaN loss, when the budget runs out, or at a
+    check (every `every` steps) where `reached` says the run has done what it is for."""
     import keras
 
     class Guard(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
-            self.steps, self.diverged_at = 0, None
+            self.steps, self.diverged_at, self.reached = 0, None, False
 
         def on_train_batch_end(self, batch, logs=None):
             self.steps += 1
@@ -503,7 +545,10 @@ def _guard(steps: int, clock: Clock):
             if loss is not None and not math.isfinite(float(loss)):
                 self.diverged_at = self.steps
                 self.model.stop_training = True
-            if self.steps >= steps or clock.left <= 0:
+            if self.steps >= steps or clock.spare <= 0:
+                self.model.stop_training = True
+            elif reached is not None and self.steps % every == 0 and reached(self.steps):
+                self.reached = True
                 self.model.stop_training = True
 
     return Guard()
@@ -538,6 +583,16 @@ def _accuracy(y: Any, p: Any) -> tuple[float, float] | None:
         return None
     share = float(np.bincount(predicted).max() / len(predicted))
     return float(np.mean(predicted == truth)), share
+
+
+def _finalize(layer: Any) -> None:
+    """An adapted preprocessing layer (Normalization, Discretization, lookups) computes what it
+    applies from its adapted weights in `finalize_state`, which `set_weights` does not call: without
+    it the copy's Normalization would pass raw inputs through unscaled."""
+    finalize = getattr(layer, "finalize_state", None)
+    if callable(finalize):
+        with contextlib.suppress(Exception):  # a layer not adapted, or with no state to finalize
+            finalize()
 
 
 def _config(layer: Any) -> dict:

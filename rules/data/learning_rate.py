@@ -17,6 +17,13 @@ from inspector.rules.data._probe import (
     trial,
 )
 
+# "Too low" only when the run as given removed less than this share of its starting loss. The
+# evidence (sklearn digits, Adam, 10 epochs): 1e-4, ten times below the best rate, still removed
+# 23% of the loss and reached 72% accuracy (slow, but it works), while 1e-5 and 1e-6 removed under
+# 1% (0.7% and none) and stayed at chance. A rate that makes real but slower progress is a tuning
+# choice, not a fault: over a short run a larger rate nearly always looks better.
+STALLED = 0.10
+
 
 def _rates(saved: float, baseline, results: dict[float, tuple]) -> Diagnosed:
     trials = [trial("learning-rate", f"learning_rate={lr:g}", "learning_rate", run(*r, label=f"learning_rate={lr:g}"),
@@ -36,6 +43,8 @@ def _rates(saved: float, baseline, results: dict[float, tuple]) -> Diagnosed:
              lambda: _rates(10.0, run(2.3, 9.5, (0.1, 0.1)),
                             {1e-3: (2.3, 0.3, (0.1, 0.9)), 1e-2: (2.3, 0.2, (0.1, 0.94))})],
     valid=[lambda: _rates(1e-3, run(2.3, 0.25, (0.1, 0.93)), {}),
+           # slower than 1e-2 but clearly learning (25% of the loss gone): not a fault
+           lambda: _rates(1e-3, run(2.31, 1.74, (0.09, 0.37)), {1e-2: (2.31, 1.3, (0.09, 0.76))}),
            lambda: _rates(1e-3, run(2.3, 2.2, (0.1, 0.2)), {1e-2: (2.3, 2.2, (0.1, 0.21))})],
 )
 def learning_rate(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
@@ -49,7 +58,11 @@ def learning_rate(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     learning rate suits this model and optimizer. When the run as given makes little progress or
     diverges, it runs the same probe (same copy, seed and rows) at learning rates from 1e-4 to
     0.1, a coarse range test, and reports the saved rate when another one learns measurably
-    better, naming it and both figures.
+    better, naming it and both figures. A rate is reported too low only when the run as given
+    removes less than 10% of its starting loss: over a short run a larger rate nearly always
+    looks better, and a rate that learns more slowly still works. The threshold comes from the
+    trained evidence (digits, Adam, 10 epochs): 1e-4, ten times below the best rate, removed 23%
+    of the loss and reached 72% accuracy; 1e-5 and 1e-6 removed under 1% and stayed at chance.
 
     ## Why it matters
     Far too high a rate makes the loss jump (when it becomes NaN, `nan-loss`, D123, reports it
@@ -77,6 +90,8 @@ def learning_rate(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
         return  # nothing helps, or another optimizer does clearly better: stalled-optimizer says it
     rate = float(best.change.rsplit("=", 1)[-1])
     saved = m.learning_rate
+    if (saved is None or saved < rate) and m.baseline.progress >= STALLED:
+        return  # it learns, only more slowly than at a larger rate: a tuning choice, not a fault
     if saved is None:
         direction, shown = "", "the saved learning rate"
     else:

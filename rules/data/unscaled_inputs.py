@@ -45,7 +45,8 @@ def unscaled_inputs(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]
     on a scale a network trains on: raw 0-255 pixels, features in the thousands, or columns whose
     spreads differ a hundredfold. It trains a copy on the scaled inputs (divided by 255 for
     pixels, standardised per column otherwise) with the same seed and reports the fault only when
-    that learns measurably better, with both figures.
+    that learns measurably better, with both figures. An input that goes straight into a
+    `Normalization` or `Rescaling` layer is left alone: the model scales it itself.
 
     ## Why it matters
     Initializers and default learning rates assume inputs of about unit size. Inputs of 255 make
@@ -71,9 +72,26 @@ def unscaled_inputs(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]
     if found is None:
         return
     names = graph.input_names
+    scaled = _scaled_in_model(graph)
     for summary in m.data.inputs:
+        if summary.name in scaled:
+            continue  # the model's own first layer scales it
         yield Violation(f"input {summary.name!r} {_scale(summary)}: {proof(m.baseline, found)}",
                         (summary.name,) if summary.name in names else ())
+
+
+SCALING_LAYERS = {"Normalization", "Rescaling"}
+
+
+def _scaled_in_model(graph: ModelGraph) -> set[str]:
+    """The inputs every consumer of which is a Normalization or Rescaling layer: the model scales
+    them itself, so raw values there are what it was built for."""
+    scaled = set()
+    for name, tensor_id in zip(graph.input_names, graph.inputs):
+        consumers = graph.tensor(tensor_id).consumers
+        if consumers and all(graph.layer_of(c).class_name in SCALING_LAYERS for c in consumers):
+            scaled.add(name)
+    return scaled
 
 
 def _scale(summary: InputSummary) -> str:
