@@ -7,7 +7,9 @@ PY := $(VENV)/bin/python
 # Rebuilt when pyproject.toml changes, so `make test` after a dependency change reinstalls.
 STAMP := $(VENV)/.keras-inspector-installed
 DEMO_MODEL ?= fixtures/siamese_shared_lstm.keras
-PYTEST_ARGS ?=
+# Both cores, a test file per worker at a time (module fixtures, e.g. a git repository the
+# pre-commit tests build up, stay in one process); PYTEST_ARGS= runs it in one process.
+PYTEST_ARGS ?= -n auto --dist loadfile
 
 # TensorFlow's C++ start-up chatter drowns test and demo output; errors still show.
 export TF_CPP_MIN_LOG_LEVEL ?= 3

@@ -23,7 +23,7 @@ EXTRAS: dict[str, str] = {  # top-level module -> the extra of keras-inspector t
     "tf2onnx": "onnx",
 }
 # Dependencies of every install: missing only from a broken environment, installed by name.
-REQUIRED: dict[str, str] = {"h5py": "h5py", "numpy": "numpy", "graphviz": "graphviz", "click": "click",
+REQUIRED: dict[str, str] = {"h5py": "h5py", "numpy": "numpy", "click": "click",
                             "tomli": "tomli"}
 NAMES = {"tensorflow": "TensorFlow", "keras": "Keras", "tf_keras": "tf_keras"}
 

@@ -42,13 +42,13 @@ def test_the_other_targets_are_still_linted_and_the_report_printed(fixtures_dir)
     assert done.stdout == "No findings in 2 files (1 file could not be read).\n"
 
 
-def test_render_without_the_graphviz_package(fixtures_dir, tmp_path):
+def test_render_needs_no_graphviz_python_package(fixtures_dir, tmp_path):
+    """Diagrams run Graphviz's `dot` program directly (bounded in time and memory), so the
+    graphviz Python package is no dependency: render works without it."""
     model = fixtures_dir / "dense_functional.keras"
     done = run_without(["graphviz"], ["render", str(model), "-o", str(tmp_path / "m.svg")])
-    assert _one_error_line(done) == (f"inspect: error: {model}: this needs the graphviz "
-                                     "package, a dependency of keras-inspector, which is not installed: "
-                                     "pip install graphviz")
-    assert not (tmp_path / "m.svg").exists()
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "m.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
 
 
 def test_export_of_an_hdf5_file_without_h5py(fixtures_dir, tmp_path):
