@@ -412,8 +412,9 @@ def diagnose(targets: tuple[str, ...], select: tuple[str, ...], ignore: tuple[st
     def say(line: str) -> None:
         click.echo(f"inspect: diagnose: {line}", err=True)
 
+    progress = say if sys.stderr.isatty() else None  # a terminal watches; a log keeps the notes only
     lint_and_exit(targets, select, ignore, output_format, exit_zero, fail_on, baseline, write_baseline,
-                  config_file, data, lint_one=diagnose_one(seed, budget, note=say, progress=say))
+                  config_file, data, lint_one=diagnose_one(seed, budget, note=say, progress=progress))
 
 
 @main.command()

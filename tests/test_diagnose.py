@@ -190,3 +190,34 @@ def test_lint_callback_diagnoses_before_the_first_step(keras, digits):
     with pytest.raises(LintFailure, match="D101 label-encoding-mismatch: integer class labels"):
         model.fit(digits[0], digits[1], epochs=1, verbose=0, callbacks=[callback])
     assert all((a == b).all() for a, b in zip(before, model.get_weights()))  # the user's model is untouched
+
+
+def test_progress_lines_go_to_a_terminal(tmp_path):
+    """A person at a terminal sees what the probe is doing; a log or a pipe gets the findings and
+    the probe's notes, not lines that change with the clock (tests/test_readme.py compares the
+    diagnosis example's whole output, stderr too)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    evidence = Path(__file__).resolve().parents[1] / "fixtures" / "evidence"
+    command = [sys.executable, "-m", "inspector", "diagnose", str(evidence / "unscaled-inputs.faulty.keras"),
+               "--data", str(evidence / "unscaled-inputs.faulty.npz"), "--select", "D111"]
+    leader, follower = os.openpty()
+    try:
+        seen = subprocess.run(command, stdout=subprocess.PIPE, stderr=follower, timeout=300, check=False)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal's other end is closed: all was read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(leader)
+    assert seen.returncode == 1 and b"D111 unscaled-inputs" in seen.stdout
+    assert "inspect: diagnose: training the model as given" in b"".join(chunks).decode()
