@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from inspector.graph import Payload
-from inspector.security.config_scan import config_values, dangerous_target
+from inspector.security.config_scan import config_objects, config_values, dangerous_target, place_of
 from inspector.security.pickle_scan import (
     NUMPY_RECONSTRUCTION,
     PROTO,
@@ -53,19 +53,25 @@ TORCH_RECONSTRUCTION = re.compile(
 
 def config_pickles(config: Any, place: str = "") -> list[Payload]:
     """A `pickle` payload for every base64 string value in `config` that decodes to a pickle
-    (or a torch.save archive of pickles) calling more than numpy's or torch's own rebuilding."""
-    wrappers = {id(value) for _, value, holder in config_values(config, place)
-                if holder.get("class_name") == "TorchModuleWrapper" and isinstance(value, Mapping)}
+    (or a torch.save archive of pickles) calling more than numpy's or torch's own rebuilding.
+    One walk, and a value's place is spelt out only for a payload: a config of 100,000 layers
+    is read in linear time with no string built per key."""
     found = []
-    for where, value, holder in config_values(config, place):
-        data = _decoded(value) if isinstance(value, str) and len(value) >= MIN_LENGTH else None
-        if data is None:
-            continue
-        for what, report in _pickles(data):
-            if _payload(report):
-                torch_load = id(holder) in wrappers or what.startswith("a torch.save")  # torch.load reads both
-                detail = f"{_calls(report)} ({what}, base64 in the config): "
-                found.append(Payload("pickle", where, detail + (_TORCH_LOAD if torch_load else _UNPICKLED)))
+    wrappers: set[int] | None = None  # the config objects of TorchModuleWrapper layers, once needed
+    for where, holder, _, _ in config_objects(config, place):
+        for key, value in holder.items():
+            data = _decoded(value) if isinstance(value, str) and len(value) >= MIN_LENGTH else None
+            if data is None:
+                continue
+            for what, report in _pickles(data):
+                if _payload(report):
+                    if wrappers is None:
+                        wrappers = {id(v) for _, v, h in config_values(config, place)
+                                    if h.get("class_name") == "TorchModuleWrapper" and isinstance(v, Mapping)}
+                    torch_load = id(holder) in wrappers or what.startswith("a torch.save")  # torch.load reads both
+                    detail = f"{_calls(report)} ({what}, base64 in the config): "
+                    found.append(Payload("pickle", place_of(where, str(key)),
+                                         detail + (_TORCH_LOAD if torch_load else _UNPICKLED)))
     return found
 
 
