@@ -85,12 +85,12 @@ def unknown_layer(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
                 continue  # not a missing package but an attack: S104 config-import reports it
             if cls not in KNOWN_LAYERS and not _keras_module(module):
                 where = f" from module {module!r}" if module else ""
-                yield Violation(f"layer {name!r} is a {cls}{where}, not a built-in Keras class: "
+                yield Violation(f"layer {name!r} is of class {cls}{where}, not a built-in Keras class: "
                                 "loading it needs that class's code", (layer.name,),
                                 pattern=f"layers{where} are not built-in Keras classes: "
                                         "loading them needs their code")
             elif module and not module.split(".")[0] in _KERAS_MODULES:
-                yield Violation(f"layer {name!r} is a {cls} defined in {module!r}, not Keras' own "
+                yield Violation(f"layer {name!r} is of class {cls} defined in {module!r}, not Keras' own "
                                 "class: loading it needs that module", (layer.name,),
                                 pattern=f"layers defined in {module!r}, not Keras' own classes: "
                                         "loading them needs that module")

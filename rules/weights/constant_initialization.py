@@ -193,8 +193,8 @@ def constant_initialization(graph: ModelGraph, opts: RuleOptions) -> Iterator[Vi
         elif activation in _DEAD_AT_ZERO:
             why = f"every unit outputs {activation}(0) = 0 and gets no gradient, so it never learns"
         elif constant_next:
-            why = (f"and {constant_next[0]!r} after it is constant too: every unit gets the same "
-                   "gradient and they never differ")
+            why = (f"{constant_next[0]!r} after it starts constant too, so every unit gets the "
+                   "same gradient and they never differ")
         else:
             continue
         yield Violation(f"{layer.class_name} {layer.name!r} initializes its kernel to {init}: "
