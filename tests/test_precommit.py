@@ -99,7 +99,12 @@ def test_model_with_only_info_notes_commits(user_repo):
     """The hooks use the default --fail-on (warning): a model whose only finding is an info note
     (bias-before-normalization) passes the lint hook and is committed."""
     repo, env, _ = user_repo
-    _git(repo, "reset", "-q")  # what an earlier test left staged (a refused model) stays out
+    # what an earlier test left (a refused model, staged, and the pages the docs hook wrote for
+    # it) goes away: pre-commit stashes an unstaged index.md, and restoring it would undo the
+    # hook's rewrite of the index, as it would for a user with uncommitted docs
+    _git(repo, "reset", "-q")
+    _git(repo, "checkout", "--", ".")
+    _git(repo, "clean", "-fdq")
     shutil.copy(FIXTURES / "bias_before_bn.h5", repo / "bias.h5")
     _git(repo, "add", "bias.h5")
     code, output = _commit(repo, env, "add a model with a redundant bias")  # the docs hook writes its page
