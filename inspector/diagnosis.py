@@ -42,11 +42,27 @@ def diagnose_target(
     from inspector.probe.run import Clock, probe
 
     clock = Clock(budget)  # loading TensorFlow, the model and the data count in the budget
+    _seed_user_code(seed, target, data)
     graph, live = graph_and_model(target, model)
     sample = load_sample(data, graph)
     measurements = probe(graph, live, sample, seed=seed, budget=clock, progress=progress)
     findings = lint_graph(graph, rules, options, {"diagnosis": measurements})
     return Diagnosis(tuple(findings), measurements, graph.source.path)
+
+
+def _seed_user_code(seed: int, *references: Any) -> None:
+    """Seed Python, NumPy and TensorFlow before running a builder or a data function, so that the
+    initial weights a builder draws and the rows a data function samples are the same for the same
+    --seed: otherwise `inspect diagnose pkg:build` differs from one run to the next."""
+    from inspector import is_builder_reference
+
+    if any(isinstance(r, str) and is_builder_reference(r) for r in references):
+        from inspector.tf_runtime import import_tensorflow_quietly
+
+        import_tensorflow_quietly()
+        import keras
+
+        keras.utils.set_random_seed(seed)
 
 
 def diagnose_one(seed: int = DEFAULT_SEED, budget: float = DEFAULT_BUDGET,

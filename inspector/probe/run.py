@@ -75,10 +75,11 @@ class Clock:
 
     @property
     def spare(self) -> float:
-        """Seconds left for training: the budget less a reserve (8%, at least 3 s) for what
-        follows the last step (evaluating the copy, the rules, the report, TensorFlow's exit),
+        """Seconds left for training: the budget less a reserve (12%, at least 5 s) for what
+        follows the last step (evaluating the copy, the rules, the report, TensorFlow's exit:
+        about 4 s after EfficientNetB0) and what came before the clock started (the interpreter),
         which the budget covers too."""
-        return self.left - max(3.0, 0.08 * self.budget)
+        return self.left - max(5.0, 0.12 * self.budget)
 
 
 def probe(graph: ModelGraph, model: Any, sample: Sample, seed: int = 0, budget: float | Clock = 60.0,
@@ -116,27 +117,40 @@ def _probe(graph: ModelGraph, model: Any, sample: Sample, seed: int, clock: Cloc
     if baseline.error is not None and _is_layout_error(baseline.error):
         return Measurements(description, seed, baseline=baseline, rejected=baseline.error, layout=layout,
                             notes=tuple(notes))
+    if not baseline.complete and baseline.error is None and baseline.diverged_at is None:
+        notes.append(f"the run as given stopped after {baseline.steps} of {steps} steps: the budget was spent")
+    skipped = 0.0  # seconds the runs and measurements skipped for the budget would have taken
     trials: list[Trial] = []
     for trial_setting, fix, change, place, same_loss, output in candidates(graph, description, baseline, trainer):
-        if clock.spare < trainer.run_seconds * 1.2:
+        cost = trainer.expected(trial_setting)
+        if clock.spare < cost * 1.2:
             notes.append(f"skipped the trial {change} ({place}): it did not fit in the {budget:g} s budget")
+            skipped += cost
             continue
         say(f"trying {change}")
         trials.append(Trial(fix, change, place, trainer.run(trial_setting, train), same_loss, output))
     layers: tuple[LayerStats, ...] = ()
     first_nonfinite = None
-    if clock.spare > trainer.run_seconds * 0.5:
+    cost = trainer.overhead[True] * 0.5  # a predict of every layer's output, and one gradient
+    if clock.spare > cost:
         say("measuring layers")
         layers, first_nonfinite = trainer.layer_stats(train, baseline)
     else:
         notes.append("skipped the per-layer measurements: the budget was spent")
+        skipped += cost
     memorise = None
-    if clock.spare > trainer.run_seconds * 1.5:
+    memorise_setting = Setting(label="32 examples")
+    cost = trainer.expected(memorise_setting, MEMORISE_CHECK)
+    if clock.spare > cost * 1.5:
         say("fitting 32 examples")
-        memorise = trainer.run(Setting(label="32 examples"), _rows(train, MEMORISE_ROWS, seed),
+        memorise = trainer.run(memorise_setting, _rows(train, MEMORISE_ROWS, seed),
                                steps=MEMORISE_STEPS, batch=MEMORISE_ROWS, until=memorised, every=MEMORISE_CHECK)
     else:
         notes.append("skipped fitting 32 examples: the budget was spent")
+        skipped += cost * 1.5
+    if skipped:
+        needed = 10 * math.ceil((budget - clock.spare + skipped) / 10)
+        notes.append(f"a complete diagnosis of this model needs a budget of about {needed:g} s (--budget {needed:g})")
     notes += trainer.notes[len(notes):]
     return Measurements(description, seed, baseline, tuple(trials), layers, memorise, (), first_nonfinite,
                         trainer.learning_rate, trainer.optimizer_name, None, layout, tuple(dict.fromkeys(notes)))
@@ -206,7 +220,12 @@ class _Trainer:
         self.weights = {layer.name: layer.get_weights() for layer in model.layers}
         self.optimizer_name, self.optimizer_config = self._optimizer_config()
         self.learning_rate = _rate(self.optimizer_config)
-        self.run_seconds = 0.0  # how long the latest run took: what the next one may need
+        self.run_seconds = 0.0  # how long the latest run took
+        self.step_seconds = 0.0  # a training step, once traced
+        self.overhead = {True: 0.0, False: 0.0}  # a run's seconds besides its steps, on a fresh
+        # copy (building it, tracing its training and predict functions) or on the reused one
+        self._start = None  # the copy run as given, and its variables before training
+        self._trained = None  # and after its training
         self._keras = keras
 
     # -- the model's head and compile settings ---------------------------------------------------
@@ -302,6 +321,37 @@ class _Trainer:
                 _finalize(layer)
         return copy
 
+    # -- reusing the copy run as given ------------------------------------------------------------
+    def reusable(self, setting: Setting) -> bool:
+        """Whether the setting trains the model as given (only the data or a constant learning
+        rate changes): then the copy run as given is reset and trained again, without building
+        and tracing another (DenseNet121: about 20 s a copy)."""
+        if self._start is None or setting.losses or setting.activations or setting.units or setting.optimizer:
+            return False
+        rate = getattr(self._start[0].optimizer, "_learning_rate", None)
+        return setting.learning_rate is None or isinstance(rate, self._keras.Variable)
+
+    def _reuse(self, setting: Setting):
+        """The copy run as given, every variable (weights, optimizer, seeds) back to its value
+        before that run, so that a run on it is the run a fresh copy would make."""
+        if not self.reusable(setting):
+            return None
+        copy, state = self._start
+        _restore(state)
+        if setting.learning_rate is not None:
+            copy.optimizer.learning_rate = setting.learning_rate
+        return copy
+
+    def expected(self, setting: Setting, steps: int | None = None) -> float:
+        """Seconds a run of the setting should take, from the runs so far."""
+        return self.overhead[not self.reusable(setting)] + (steps or self.steps) * self.step_seconds
+
+    def _timed(self, guard: Any, fresh: bool) -> None:
+        """Learn a step's time and a run's overhead from the run just made."""
+        if guard.steps > 1:
+            self.step_seconds = (guard.last_at - guard.first_at) / (guard.steps - 1)
+        self._last = (fresh, guard.steps)
+
     # -- runs ------------------------------------------------------------------------------------
     def _arrays(self, setting: Setting, sample: Sample) -> tuple[list, list]:
         import numpy as np
@@ -330,11 +380,14 @@ class _Trainer:
         measure and stop early (a complete run) once the run so far satisfies it."""
         steps = steps or self.steps
         started = time.monotonic()
+        self._last = None
         try:
             result = self._run(setting, sample, steps, batch, keep, until, every)
         finally:
-            # the latest run: the first one also pays for warming TensorFlow up, later ones do not
             self.run_seconds = time.monotonic() - started
+            if self._last is not None:
+                fresh, done = self._last
+                self.overhead[fresh] = max(0.0, self.run_seconds - done * self.step_seconds)
             gc.collect()  # the copy just trained (and its traced functions), unless kept: a large
             # model's copies would otherwise pile up until the next collection
         return result
@@ -345,15 +398,24 @@ class _Trainer:
         from inspector.measure import _data_errors
 
         xs, ys = self._arrays(setting, sample)
-        try:
-            copy = self.copy(setting)
-            losses = self._losses(setting)
-            keyed = self._keyed(copy)
-            copy.compile(optimizer=self._optimizer(setting), loss=keyed(losses),
-                         loss_weights=keyed(self._loss_weights()), jit_compile=False)
-        except Exception as exc:  # noqa: BLE001 - a change Keras will not build: not a fix to try
-            what = "the model cannot be copied to train it" if setting == Setting() else "the change cannot be built"
-            return Run(setting.label, 0, math.nan, math.nan, error=f"{what}: {one_line(exc)}")
+        losses = self._losses(setting)
+        copy = self._reuse(setting)
+        fresh = copy is None
+        if fresh:
+            try:
+                copy = self.copy(setting)
+                keyed = self._keyed(copy)
+                copy.compile(optimizer=self._optimizer(setting), loss=keyed(losses),
+                             loss_weights=keyed(self._loss_weights()), jit_compile=False)
+                # its slot variables now, not in the first trace of the training step: a variable
+                # made while tracing makes TensorFlow trace the step again (DenseNet121: 17 s, then 8 s)
+                copy.optimizer.build(copy.trainable_variables)
+            except Exception as exc:  # noqa: BLE001 - a change Keras will not build: not a fix to try
+                what = "the model cannot be copied to train it" if setting == Setting() else "the change cannot be built"
+                return Run(setting.label, 0, math.nan, math.nan, error=f"{what}: {one_line(exc)}")
+            if setting == Setting():
+                self._start = (copy, _state(copy))
+        keyed = self._keyed(copy)
         if keep:
             self.kept = copy
         ex, ey = [a[:EVAL_ROWS] for a in xs], [a[:EVAL_ROWS] for a in ys]
@@ -375,6 +437,10 @@ class _Trainer:
                      callbacks=[guard])
         except _data_errors() as exc:
             return Run(setting.label, 0, before, math.nan, acc_before, error=_reason(exc))
+        finally:
+            self._timed(guard, fresh)
+        if keep:
+            self._trained = _state(copy, optimizer=False)
         if guard.diverged_at is not None:
             return Run(setting.label, guard.steps, before, math.nan, acc_before, None, guard.diverged_at, True)
         try:
@@ -450,6 +516,8 @@ class _Trainer:
 
         keras = self._keras
         model = getattr(self, "kept", None) if baseline.error is None else None
+        if model is not None and self._trained is not None:
+            _restore(self._trained)  # later runs reused the copy: back to the state it was trained to
         if model is None:
             try:
                 model = self.copy(Setting())
@@ -538,9 +606,13 @@ def _guard(steps: int, clock: Clock, reached: Callable[[int], bool] | None = Non
         def __init__(self):
             super().__init__()
             self.steps, self.diverged_at, self.reached = 0, None, False
+            self.first_at, self.last_at = None, None
 
         def on_train_batch_end(self, batch, logs=None):
             self.steps += 1
+            self.last_at = time.monotonic()
+            if self.first_at is None:
+                self.first_at = self.last_at
             loss = (logs or {}).get("loss")
             if loss is not None and not math.isfinite(float(loss)):
                 self.diverged_at = self.steps
@@ -552,6 +624,20 @@ def _guard(steps: int, clock: Clock, reached: Callable[[int], bool] | None = Non
                 self.model.stop_training = True
 
     return Guard()
+
+
+def _state(model: Any, optimizer: bool = True) -> tuple[list, list]:
+    """The model's variables (with its optimizer's and metrics' unless `optimizer` is False) and
+    their values now."""
+    variables = list(model.variables)
+    if optimizer:
+        variables += list(model.optimizer.variables) + list(model.metrics_variables)
+    return variables, [v.numpy() for v in variables]
+
+
+def _restore(state: tuple[list, list]) -> None:
+    for variable, value in zip(*state):
+        variable.assign(value)
 
 
 def _head_rows(sample: Sample, count: int) -> Sample:
