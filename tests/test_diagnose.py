@@ -221,3 +221,77 @@ def test_progress_lines_go_to_a_terminal(tmp_path):
         os.close(leader)
     assert seen.returncode == 1 and b"D111 unscaled-inputs" in seen.stdout
     assert "inspect: diagnose: training the model as given" in b"".join(chunks).decode()
+
+
+def test_a_run_on_the_reused_copy_is_the_run_a_fresh_copy_makes(keras, digits):
+    """Learning-rate trials retrain the copy run as given, reset: with Dropout and
+    BatchNormalization (seed generators, moving statistics) the figures match a fresh copy's."""
+    from inspector.probe.data import Sample
+    from inspector.probe.fixes import Setting
+    from inspector.probe.run import Clock, _Trainer
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,), name="x"), keras.layers.Dense(32, activation="relu", name="hidden"),
+                              keras.layers.BatchNormalization(name="norm"), keras.layers.Dropout(0.3, name="drop"),
+                              keras.layers.Dense(10, activation="softmax", name="y")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    graph = inspector.load(model)
+    trainer = _Trainer(graph, model, 0, Clock(600), 50)
+    sample = Sample({"x": digits[0][:256]}, {"y": digits[1][:256]}, "digits")
+    trainer.run(Setting(), sample, keep=True)
+    faster = Setting("learning_rate=0.1", learning_rate=0.1)
+    assert trainer.reusable(faster)
+    reused = trainer.run(faster, sample)
+    trainer._start = None  # the same setting on a fresh copy
+    fresh = trainer.run(faster, sample)
+    assert (reused.loss_before, reused.loss_after, reused.accuracy_after) == \
+        (fresh.loss_before, fresh.loss_after, fresh.accuracy_after)
+    assert reused.loss_after < reused.loss_before
+
+
+def test_frozen_layers_are_named_with_the_fix_tried_on_32_examples(keras, digits):
+    """Every layer frozen (a transfer-learning loop that froze the new head too): D134 names the
+    frozen layers, with the 32 examples learned once they are trainable."""
+    model = _mlp(keras, 64, 10, "softmax", "sparse_categorical_crossentropy")
+    for layer in model.layers:
+        layer.trainable = False
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    [finding] = inspector.diagnose(model, (digits[0], digits[1]), select=["D134"])
+    assert finding.layers == ("hidden", "y")
+    assert "with trainable=True on 'hidden', 'y': loss" in finding.message
+    assert finding.message.endswith("-> 100%)")
+
+
+def test_weights_that_turn_nan_are_a_divergence_even_when_the_logged_loss_stays_finite(keras, digits):
+    """Six ReLU layers drawn with stddev 1 under SGD(0.01): the weights are NaN within a few
+    steps while the cross-entropy Keras logs stays finite (it clips its probabilities)."""
+    keras.utils.set_random_seed(0)
+    x = inputs = keras.Input((64,), name="x")
+    for i in range(6):
+        x = keras.layers.Dense(64, activation="relu", name=f"dense_{i + 1}",
+                               kernel_initializer=keras.initializers.RandomNormal(stddev=1.0, seed=i))(x)
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax", name="y")(x))
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy")
+    findings = inspector.diagnose(model, (digits[0] * 16, digits[1]), select=["D123"])
+    [nan] = findings
+    assert "the loss becomes NaN at step " in nan.message
+    assert "it stays finite: loss" in nan.message
+
+
+def test_a_builder_without_seeds_diagnoses_the_same_twice(tmp_path, monkeypatch):
+    """The builder and the data function run after seeding with --seed: unseeded initial weights
+    and a sampled data function give the same figures run after run."""
+    (tmp_path / "unseeded.py").write_text(
+        "import keras\nimport numpy as np\n\n"
+        "def build():\n"
+        "    model = keras.Sequential([keras.Input((4,), name='x'), keras.layers.Dense(1, name='y')])\n"
+        "    model.compile(optimizer=keras.optimizers.SGD(1e-7), loss='mse')\n"
+        "    return model\n\n"
+        "def data():\n"
+        "    x = np.random.rand(200, 4).astype('float32')\n"
+        "    return x, x.sum(axis=1) * 3.0\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    first = inspector.diagnose("unseeded:build", "unseeded:data", select=["D"])
+    again = inspector.diagnose("unseeded:build", "unseeded:data", select=["D"])
+    assert first, "SGD at 1e-7 on this regression is too slow: D121"
+    assert [f.message for f in first] == [f.message for f in again]

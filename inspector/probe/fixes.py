@@ -43,6 +43,37 @@ class Setting:
     inputs: Callable[[dict], dict] | None = None  # the inputs, transformed
     targets: Callable[[dict], dict] | None = None
     finite_rows: bool = False  # drop the rows whose targets hold NaN or inf
+    trainable: tuple[str, ...] = ()  # layers made trainable
+    unpenalised: tuple[str, ...] = ()  # layers without their weight and activity penalties
+
+    @property
+    def same_model(self) -> bool:
+        """Whether the model and its compile settings are the ones given, but for the learning rate."""
+        return not (self.losses or self.activations or self.units or self.optimizer or self.trainable
+                    or self.unpenalised)
+
+
+PENALTIES = ("kernel_regularizer", "bias_regularizer", "activity_regularizer", "recurrent_regularizer",
+             "depthwise_regularizer", "pointwise_regularizer", "beta_regularizer", "gamma_regularizer")
+
+
+def structural(graph: ModelGraph):
+    """(setting, fix key, change as written, the layers) for each structural fix tried when 32
+    examples cannot be learned: the frozen layers made trainable, the weight penalties removed."""
+    layers = [layer for layer in graph.layers if not layer.is_input]
+    frozen = tuple(layer.name for layer in layers if not layer.trainable and (layer.params or 0) > 0)
+    if frozen:
+        yield (Setting("frozen layers trainable", trainable=frozen), "unfreeze",
+               f"trainable=True on {_listed(frozen)}", frozen)
+    penalised = tuple(layer.name for layer in layers if any(layer.config.get(k) for k in PENALTIES))
+    if penalised:
+        yield (Setting("no penalties", unpenalised=penalised), "no-penalty",
+               f"no regularizer on {_listed(penalised)}", penalised)
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    shown = ", ".join(repr(n) for n in names[:4])
+    return shown + (f" and {len(names) - 4} more" if len(names) > 4 else "")
 
 
 def candidates(graph: ModelGraph, data: DataDescription, baseline: Run, trainer: Any):

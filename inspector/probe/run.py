@@ -25,7 +25,7 @@ from inspector.errors import InspectorError, one_line
 from inspector.graph import ModelGraph
 from inspector.probe.data import Sample
 from inspector.probe.describe import describe
-from inspector.probe.fixes import Setting, candidates
+from inspector.probe.fixes import PENALTIES, Setting, candidates, structural
 from inspector.probe.layout import find_fix, fits
 from inspector.probe.measurements import (
     LayerStats,
@@ -148,11 +148,24 @@ def _probe(graph: ModelGraph, model: Any, sample: Sample, seed: int, clock: Cloc
     else:
         notes.append("skipped fitting 32 examples: the budget was spent")
         skipped += cost * 1.5
+    memorise_trials: list[Trial] = []
+    if memorise is not None and memorise.complete and memorise.finite and not memorised(memorise):
+        for fix_setting, fix, change, names in structural(graph):
+            cost = trainer.expected(fix_setting, MEMORISE_CHECK)
+            if clock.spare < cost * 1.5:
+                notes.append(f"skipped fitting 32 examples with {change}: it did not fit in the {budget:g} s budget")
+                skipped += cost * 1.5
+                continue
+            say(f"fitting 32 examples with {change}")
+            memorise_trials.append(Trial(fix, change, ", ".join(names), trainer.run(
+                fix_setting, _rows(train, MEMORISE_ROWS, seed), steps=MEMORISE_STEPS, batch=MEMORISE_ROWS,
+                until=memorised, every=MEMORISE_CHECK)))
     if skipped:
         needed = 10 * math.ceil((budget - clock.spare + skipped) / 10)
         notes.append(f"a complete diagnosis of this model needs a budget of about {needed:g} s (--budget {needed:g})")
     notes += trainer.notes[len(notes):]
-    return Measurements(description, seed, baseline, tuple(trials), layers, memorise, (), first_nonfinite,
+    return Measurements(description, seed, baseline, tuple(trials), layers, memorise, tuple(memorise_trials),
+                        first_nonfinite,
                         trainer.learning_rate, trainer.optimizer_name, None, layout, tuple(dict.fromkeys(notes)))
 
 
@@ -300,15 +313,19 @@ class _Trainer:
             changes.setdefault(layer, {})["activation"] = activation
         for layer, units in (setting.units or {}).items():
             changes.setdefault(layer, {})["units"] = units
+        for layer in setting.trainable:
+            changes.setdefault(layer, {})["trainable"] = True
         try:
             config = self.model.get_config()
             for entry in config.get("layers", []) if isinstance(config, dict) else []:
                 inner = entry.get("config", {})
                 if inner.get("name") in changes:
                     inner.update(changes[inner["name"]])
+                if inner.get("name") in setting.unpenalised:
+                    inner.update({key: None for key in PENALTIES if key in inner})
             copy = type(self.model).from_config(config)
         except Exception:  # a subclassed model (no config to rebuild from): clone it when nothing changes
-            if changes:
+            if changes or setting.unpenalised:
                 raise
             copy = keras.models.clone_model(self.model)
         for layer in copy.layers:
@@ -326,7 +343,7 @@ class _Trainer:
         """Whether the setting trains the model as given (only the data or a constant learning
         rate changes): then the copy run as given is reset and trained again, without building
         and tracing another (DenseNet121: about 20 s a copy)."""
-        if self._start is None or setting.losses or setting.activations or setting.units or setting.optimizer:
+        if self._start is None or not setting.same_model:
             return False
         rate = getattr(self._start[0].optimizer, "_learning_rate", None)
         return setting.learning_rate is None or isinstance(rate, self._keras.Variable)
@@ -510,13 +527,15 @@ class _Trainer:
     # -- layers ------------------------------------------------------------------------------------
     def layer_stats(self, sample: Sample, baseline: Run) -> tuple[tuple[LayerStats, ...], str | None]:
         """Dead and saturated units and the kernel's gradient norm per layer, on the copy trained
-        by the run as given (or a fresh copy when that run failed); the first layer whose output
-        is NaN/inf."""
+        by the run as given (as it started, when that run diverged; a fresh copy when it failed);
+        the first layer whose output is NaN/inf."""
         import numpy as np
 
         keras = self._keras
         model = getattr(self, "kept", None) if baseline.error is None else None
-        if model is not None and self._trained is not None:
+        if model is not None and baseline.diverged_at is not None and self._start is not None:
+            _restore(self._start[1])  # NaN weights say nothing: measure where training started
+        elif model is not None and self._trained is not None:
             _restore(self._trained)  # later runs reused the copy: back to the state it was trained to
         if model is None:
             try:
@@ -607,6 +626,11 @@ def _guard(steps: int, clock: Clock, reached: Callable[[int], bool] | None = Non
             super().__init__()
             self.steps, self.diverged_at, self.reached = 0, None, False
             self.first_at, self.last_at = None, None
+            self.check_weights = 1  # every step, or every tenth for a model of over a million weights
+
+        def on_train_begin(self, logs=None):
+            if sum(math.prod(v.shape) for v in self.model.trainable_variables) > 1_000_000:
+                self.check_weights = 10
 
         def on_train_batch_end(self, batch, logs=None):
             self.steps += 1
@@ -614,7 +638,10 @@ def _guard(steps: int, clock: Clock, reached: Callable[[int], bool] | None = Non
             if self.first_at is None:
                 self.first_at = self.last_at
             loss = (logs or {}).get("loss")
-            if loss is not None and not math.isfinite(float(loss)):
+            # the logged loss can stay finite (a cross-entropy clips its probabilities) while the
+            # weights are NaN: six ReLU layers initialized with stddev 1, under SGD(0.01)
+            if (loss is not None and not math.isfinite(float(loss))) or (
+                    self.steps % self.check_weights == 0 and not _finite_weights(self.model)):
                 self.diverged_at = self.steps
                 self.model.stop_training = True
             if self.steps >= steps or clock.spare <= 0:
@@ -633,6 +660,16 @@ def _state(model: Any, optimizer: bool = True) -> tuple[list, list]:
     if optimizer:
         variables += list(model.optimizer.variables) + list(model.metrics_variables)
     return variables, [v.numpy() for v in variables]
+
+
+def _finite_weights(model: Any) -> bool:
+    import numpy as np
+
+    for variable in model.trainable_variables:
+        value = np.asarray(variable.numpy())
+        if value.dtype.kind == "f" and not np.isfinite(value).all():
+            return False
+    return True
 
 
 def _restore(state: tuple[list, list]) -> None:

@@ -11,6 +11,7 @@ from inspector.probe.measurements import (
     LayerStats,
     Measurements,
     Run,
+    Trial,
     helps,
     memorised,
 )
@@ -20,10 +21,10 @@ _STUCK = run(2.3, 2.2, (0.1, 0.25), steps=300, label="32 examples")
 _FITS = run(2.3, 0.01, (0.1, 1.0), steps=300, label="32 examples")
 
 
-def _example(memorise: Run, layers=()) -> Diagnosed:
+def _example(memorise: Run, layers=(), fixes=()) -> Diagnosed:
     return Diagnosed(head_model("sparse_categorical_crossentropy", hidden="sigmoid", depth=3),
                      Measurements(DataDescription(500), baseline=run(2.3, 2.25, (0.1, 0.2)), memorise=memorise,
-                                  layers=tuple(layers)))
+                                  memorise_trials=tuple(fixes), layers=tuple(layers)))
 
 
 @rule(
@@ -31,7 +32,9 @@ def _example(memorise: Run, layers=()) -> Diagnosed:
     "cannot-fit-batch",
     "warning",
     frameworks=("keras",),
-    invalid=[lambda: _example(_STUCK, [LayerStats("hidden_1", "relu", 32, dead=0.1, grad_norm=0.2),
+    invalid=[lambda: _example(_STUCK, fixes=[Trial("unfreeze", "trainable=True on 'hidden_1', 'output'",
+                                                   "hidden_1, output", _FITS)]),
+             lambda: _example(_STUCK, [LayerStats("hidden_1", "relu", 32, dead=0.1, grad_norm=0.2),
                                        LayerStats("hidden_2", "relu", 1, dead=1.0, grad_norm=0.0),
                                        LayerStats("output", "softmax", 10, grad_norm=0.3)]),
              lambda: _example(_STUCK)],
@@ -48,7 +51,9 @@ def cannot_fit_batch(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation
     ## Details
     The classic sanity check, on the data sample (`inspect diagnose --data`): trains a copy of
     the model on 32 examples, full batch, for up to 900 steps, checking every 300 whether it has
-    learned them by heart (accuracy 99%, or nine tenths of the loss gone). 300 steps alone are too
+    learned them by heart (accuracy 99%, or nine tenths of the loss gone). When it has not, the
+    probe tries the structural fixes on the same 32 examples (frozen layers made trainable, weight
+    penalties removed) and names the layers of the one that lets the model learn them. 300 steps alone are too
     few for a small conv net that can: measured, an 8x8 digits CNN with 16 filters is at 84%
     after 300 steps and 100% after 600, while a model that cannot (L2(1.0) on every layer, or
     every layer frozen) is as stuck after 1200 steps as after 300. When it cannot, and
@@ -76,6 +81,11 @@ def cannot_fit_batch(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation
     memo = m.memorise
     if not memo.complete or memo.error is not None or memorised(memo):
         return
+    for fixed in m.memorise_trials:  # a structural fix tried on the same 32 examples
+        if memorised(fixed.run):
+            yield Violation(f"the model cannot memorise 32 examples: {memo.figures()}; with {fixed.change}: "
+                            f"{fixed.run.figures()}", tuple(fixed.place.split(", ")))
+            return
     if any(helps(m.baseline, t.run) for t in m.trials):
         return  # a tried fix explains it: its own rule says so
     culprit = _culprit(m.layers)
