@@ -249,19 +249,6 @@ def test_a_run_on_the_reused_copy_is_the_run_a_fresh_copy_makes(keras, digits):
     assert reused.loss_after < reused.loss_before
 
 
-def test_frozen_layers_are_named_with_the_fix_tried_on_32_examples(keras, digits):
-    """Every layer frozen (a transfer-learning loop that froze the new head too): D134 names the
-    frozen layers, with the 32 examples learned once they are trainable."""
-    model = _mlp(keras, 64, 10, "softmax", "sparse_categorical_crossentropy")
-    for layer in model.layers:
-        layer.trainable = False
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    [finding] = inspector.diagnose(model, (digits[0], digits[1]), select=["D134"])
-    assert finding.layers == ("hidden", "y")
-    assert "with trainable=True on 'hidden', 'y': loss" in finding.message
-    assert finding.message.endswith("-> 100%)")
-
-
 def test_weights_that_turn_nan_are_a_divergence_even_when_the_logged_loss_stays_finite(keras, digits):
     """Six ReLU layers drawn with stddev 1 under SGD(0.01): the weights are NaN within a few
     steps while the cross-entropy Keras logs stays finite (it clips its probabilities)."""
@@ -295,3 +282,39 @@ def test_a_builder_without_seeds_diagnoses_the_same_twice(tmp_path, monkeypatch)
     again = inspector.diagnose("unseeded:build", "unseeded:data", select=["D"])
     assert first, "SGD at 1e-7 on this regression is too slow: D121"
     assert [f.message for f in first] == [f.message for f in again]
+
+
+def test_outsized_starting_kernels_are_named_with_fresh_ones_tried(keras, digits):
+    """Two tanh layers drawn with stddev 5 (28x He's scale for 64 inputs): D132 names both, with
+    the run on the same layers drawn afresh by glorot_uniform."""
+    keras.utils.set_random_seed(0)
+    big = keras.initializers.RandomNormal(stddev=5.0, seed=0)
+    model = keras.Sequential([keras.Input((64,), name="x"),
+                              keras.layers.Dense(64, activation="tanh", kernel_initializer=big, name="hidden1"),
+                              keras.layers.Dense(64, activation="tanh", kernel_initializer=big, name="hidden2"),
+                              keras.layers.Dense(10, activation="softmax", name="y")])
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy")
+    [finding] = inspector.diagnose(model, (digits[0], digits[1]), select=["D132", "D133"])
+    assert finding.code == "D132" and finding.layers == ("hidden1", "hidden2")
+    assert "with kernel_initializer='glorot_uniform' on 'hidden1', 'hidden2': loss" in finding.message
+
+
+def test_a_quantity_on_one_softmax_unit_per_value_is_d102_with_one_linear_unit(keras):
+    """Diabetes progression (25-346) read as 347 classes: the regression tried has one unit."""
+    from sklearn.datasets import load_diabetes
+
+    data = load_diabetes()
+    model = _mlp(keras, 10, 347, "softmax", "sparse_categorical_crossentropy", hidden=64)
+    [finding] = inspector.diagnose(model, (data.data.astype("float32"), data.target.astype("int32")),
+                                   select=["D102"])
+    assert finding.layers == ("y",)
+    assert "with y: units=1, activation='linear' with loss='mse' (targets standardised): loss" in finding.message
+
+
+def test_a_fix_that_keras_trains_on_where_it_refused_the_model_is_reported(keras, digits):
+    """8 softmax units for 10 digit classes: Keras refuses label 9; with 10 units it trains."""
+    model = _mlp(keras, 64, 8, "softmax", "sparse_categorical_crossentropy")
+    [finding] = inspector.diagnose(model, (digits[0], digits[1]), select=["D103"])
+    assert finding.layers == ("y",)
+    assert "as given: Keras refuses to train: Received a label value of 9" in finding.message
+    assert "with y: units=10: loss" in finding.message

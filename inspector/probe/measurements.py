@@ -143,6 +143,24 @@ class LayerStats:
     weight_norm: float | None = None
 
 
+SATURATING = frozenset({"sigmoid", "tanh", "hard_sigmoid", "softsign"})
+OUTSIZED = 3.0  # a starting kernel's std over this many times He's sqrt(2 / fan_in)
+
+
+@dataclass(frozen=True)
+class KernelScale:
+    """A Dense or convolution kernel as training starts: its spread against He's scale."""
+
+    layer: str
+    activation: str
+    std: float
+    he: float  # sqrt(2 / fan_in): He's scale, the largest a standard initializer draws
+
+    @property
+    def saturating(self) -> bool:
+        return self.activation in SATURATING
+
+
 @dataclass(frozen=True)
 class Measurements:
     """Everything one probe measured on one model and one data sample (same seed throughout)."""
@@ -160,6 +178,7 @@ class Measurements:
     rejected: str | None = None  # why the model refused the data (Keras's reason), when it did
     layout: str | None = None  # the reshape/transpose that made the data fit, when one was needed
     notes: tuple[str, ...] = field(default=())
+    outsized: tuple[KernelScale, ...] = ()  # starting kernels far larger than their fan-in allows
 
     def trial(self, fix: str) -> Trial | None:
         """The best run of a fix (several learning rates share `learning-rate`): lowest loss."""
@@ -180,8 +199,10 @@ def helps(base: Run | None, fixed: Run | None) -> bool:
     differences are noise on a short run and say nothing."""
     if base is None or fixed is None or not fixed.complete or not fixed.finite:
         return False
+    if base.error is not None:
+        return fixed.progress > 0  # Keras refused the data as given: a fix it trains on is one
     if not base.finite or base.loss_after < 0 <= base.loss_before:
-        return fixed.progress > 0.1  # diverged, refused, or a loss running off below zero
+        return fixed.progress > 0.1  # diverged, or a loss running off below zero
     if base.accuracy_after is not None and fixed.accuracy_after is not None:
         gain = fixed.accuracy_after - base.accuracy_after
         halved = (1 - fixed.accuracy_after) <= 0.5 * (1 - base.accuracy_after)

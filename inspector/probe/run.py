@@ -28,6 +28,9 @@ from inspector.probe.describe import describe
 from inspector.probe.fixes import PENALTIES, Setting, candidates, structural
 from inspector.probe.layout import find_fix, fits
 from inspector.probe.measurements import (
+    OUTSIZED,
+    SATURATING,
+    KernelScale,
     LayerStats,
     Measurements,
     Run,
@@ -41,7 +44,8 @@ TRAIN_ROWS = 1024  # rows a run trains on, at most
 TRAIN_BYTES = 256 * 2**20  # and at most this many bytes of inputs
 DESCRIBE_ROWS = 10_000
 DESCRIBE_BYTES = 256 * 2**20  # float64 copies the description makes, at most
-ACTIVATION_BYTES = 256 * 2**20  # every layer's output on the rows the layers are measured on
+ACTIVATION_BYTES = 128 * 2**20  # every layer's output on the rows the layers are measured on (256 MiB
+# took EfficientNetB0 to 1.96 GiB, against the 2 GiB bound)
 EVAL_ROWS = 256  # rows the loss and accuracy are measured on, before and after each run
 MEMORISE_ROWS = 32
 MEMORISE_STEPS = 900  # at most: the run stops at the first check (every 300 steps) where it has
@@ -49,8 +53,9 @@ MEMORISE_STEPS = 900  # at most: the run stops at the first check (every 300 ste
 # filters is at 84% accuracy after 300 steps, 100% after 600, while a model that cannot (L2(1.0),
 # every layer frozen) is as stuck after 1200 steps as after 300 (measured, seed 0).
 MEMORISE_CHECK = 300
-RELU_LIKE = {"relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish"}
-SATURATING = {"sigmoid", "tanh", "hard_sigmoid", "softsign"}
+DYING = {"relu", "relu6"}  # zero output, zero gradient below 0: a unit can die. Not leaky_relu, elu,
+# selu, gelu, silu or swish, whose negative side passes a gradient (EfficientNet's swish units are
+# negative on most rows of a sample, and alive)
 
 Progress = Callable[[str], None]
 
@@ -165,8 +170,8 @@ def _probe(graph: ModelGraph, model: Any, sample: Sample, seed: int, clock: Cloc
         notes.append(f"a complete diagnosis of this model needs a budget of about {needed:g} s (--budget {needed:g})")
     notes += trainer.notes[len(notes):]
     return Measurements(description, seed, baseline, tuple(trials), layers, memorise, tuple(memorise_trials),
-                        first_nonfinite,
-                        trainer.learning_rate, trainer.optimizer_name, None, layout, tuple(dict.fromkeys(notes)))
+                        first_nonfinite, trainer.learning_rate, trainer.optimizer_name, None, layout,
+                        tuple(dict.fromkeys(notes)), trainer.outsized)
 
 
 def _progress_after(clock: Clock, progress: Progress | None, after: float = 3.0) -> Progress:
@@ -238,6 +243,7 @@ class _Trainer:
         self.overhead = {True: 0.0, False: 0.0}  # a run's seconds besides its steps, on a fresh
         # copy (building it, tracing its training and predict functions) or on the reused one
         self._start = None  # the copy run as given, and its variables before training
+        self.outsized = self._outsized()
         self._trained = None  # and after its training
         self._keras = keras
 
@@ -315,6 +321,8 @@ class _Trainer:
             changes.setdefault(layer, {})["units"] = units
         for layer in setting.trainable:
             changes.setdefault(layer, {})["trainable"] = True
+        for layer, initializer in (setting.initializers or {}).items():
+            changes.setdefault(layer, {})["kernel_initializer"] = initializer
         try:
             config = self.model.get_config()
             for entry in config.get("layers", []) if isinstance(config, dict) else []:
@@ -330,13 +338,33 @@ class _Trainer:
             copy = keras.models.clone_model(self.model)
         for layer in copy.layers:
             saved = self.weights.get(layer.name)
-            if saved is None:
+            if saved is None or layer.name in (setting.initializers or {}):
                 continue
             current = layer.get_weights()
             if len(saved) == len(current) and all(a.shape == b.shape for a, b in zip(saved, current)):
                 layer.set_weights(saved)
                 _finalize(layer)
         return copy
+
+    def _outsized(self) -> tuple[KernelScale, ...]:
+        """The Dense and convolution layers whose starting kernel spreads over OUTSIZED times He's
+        sqrt(2 / fan_in): a copied `RandomNormal(stddev=5)`, not what any standard initializer
+        draws (Glorot's is smaller still)."""
+        import numpy as np
+
+        from inspector.kinds import DENSE, SPATIAL_CONVOLUTION
+
+        found = []
+        for layer in self.graph.layers:
+            saved = self.weights.get(layer.name)
+            if layer.class_name not in DENSE | SPATIAL_CONVOLUTION or not saved or saved[0].ndim < 2:
+                continue
+            kernel = saved[0]
+            he = math.sqrt(2.0 / max(1, math.prod(kernel.shape[:-1])))
+            std = float(np.std(kernel))
+            if std > OUTSIZED * he:
+                found.append(KernelScale(layer.name, _activation_name(layer.config.get("activation")), std, he))
+        return tuple(found)
 
     # -- reusing the copy run as given ------------------------------------------------------------
     def reusable(self, setting: Setting) -> bool:
@@ -405,8 +433,10 @@ class _Trainer:
             if self._last is not None:
                 fresh, done = self._last
                 self.overhead[fresh] = max(0.0, self.run_seconds - done * self.step_seconds)
-            gc.collect()  # the copy just trained (and its traced functions), unless kept: a large
-            # model's copies would otherwise pile up until the next collection
+        if not keep and self._last is not None and self._last[0]:
+            gc.collect()  # the fresh copy just trained and dropped (and its traced functions): a large
+            # model's copies would otherwise pile up until the next collection. Not after the run
+            # kept for reuse: a full collection then took 18 s on DenseNet121, freeing nothing needed
         return result
 
     def _run(self, setting: Setting, sample: Sample, steps: int, batch: int, keep: bool,
@@ -566,7 +596,7 @@ class _Trainer:
             activation = _activation_name(_config(layer).get("activation", ""))
             units = int(out.shape[-1]) if out.ndim >= 2 else 1
             dead = saturated = None
-            if activation in RELU_LIKE and out.ndim >= 2:
+            if activation in DYING and out.ndim >= 2:
                 flat = out.reshape(-1, out.shape[-1])
                 dead = float(np.mean(np.all(flat <= 0, axis=0)))
             elif activation in SATURATING and out.ndim >= 2:

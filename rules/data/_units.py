@@ -18,9 +18,15 @@ STUCK = run(2.3, 2.25, (0.1, 0.18))
 LEARNS = run(2.3, 0.2, (0.1, 0.95))
 
 
-def example(layers: list[LayerStats], baseline=STUCK, hidden: str = "relu") -> Diagnosed:
+def example(layers: list[LayerStats], baseline=STUCK, hidden: str = "relu", outsized=()) -> Diagnosed:
+    """`outsized`: KernelScales of the first hidden layer, with the trial that draws it afresh."""
+    from inspector.rules.data._probe import trial
+
+    drawn = "glorot_uniform" if hidden in ("sigmoid", "tanh") else "he_normal"
+    trials = (trial("initializer", f"kernel_initializer={drawn!r} on 'hidden_1'", "hidden_1", LEARNS, None),)
     return Diagnosed(head_model("sparse_categorical_crossentropy", hidden=hidden, depth=3),
-                     Measurements(DataDescription(500), baseline=baseline, layers=tuple(layers)))
+                     Measurements(DataDescription(500), baseline=baseline, layers=tuple(layers),
+                                  trials=trials if outsized else (), outsized=tuple(outsized)))
 
 
 def worth_showing(m: Measurements) -> bool:
@@ -30,6 +36,25 @@ def worth_showing(m: Measurements) -> bool:
     return (m.baseline is not None and m.baseline.error is None and m.baseline.complete
             and m.baseline.diverged_at is None and struggling(m.baseline)
             and not any(helps(m.baseline, t.run) for t in m.trials))
+
+
+def initializer_finding(opts: RuleOptions, saturating: bool, what: str) -> Violation | None:
+    """The layers (saturating or not) whose starting kernels are outsized, when drawing them
+    afresh with a standard initializer measurably helps: both figures."""
+    from inspector.rules.data._probe import measured, proof
+
+    m = measured(opts)
+    if m is None or m.baseline is None:
+        return None
+    trial = m.trial("initializer")
+    scales = [k for k in m.outsized if k.saturating == saturating]
+    if trial is None or not scales or not helps(m.baseline, trial.run):
+        return None
+    largest = max(scales, key=lambda k: k.std / k.he)
+    names = ", ".join(repr(k.layer) for k in scales[:4]) + (f" and {len(scales) - 4} more" if len(scales) > 4 else "")
+    return Violation(f"the starting kernels of {names} spread {largest.std:.2g} (std), {largest.std / largest.he:.0f}x "
+                     f"He's sqrt(2 / fan_in) = {largest.he:.2g}: {what}; {proof(m.baseline, trial)}",
+                     tuple(k.layer for k in scales))
 
 
 def unit_findings(opts: RuleOptions, measure: str, min_units: int, state: str) -> Iterator[Violation]:

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from inspector.engine import RuleOptions, Violation, rule
 from inspector.graph import ModelGraph
-from inspector.probe.measurements import LayerStats
+from inspector.probe.measurements import KernelScale, LayerStats
 from inspector.rules.data._probe import measured
-from inspector.rules.data._units import LEARNS, example, worth_showing
+from inspector.rules.data._units import LEARNS, example, initializer_finding, worth_showing
 
 _VANISHING = [LayerStats("hidden_1", "sigmoid", 32, grad_norm=2e-9), LayerStats("hidden_2", "sigmoid", 32, grad_norm=3e-6),
               LayerStats("output", "softmax", 10, grad_norm=0.4)]
@@ -22,7 +22,8 @@ _EVEN = [LayerStats("hidden_1", "relu", 32, grad_norm=0.2), LayerStats("output",
     options={"ratio": 1e4, "explode": 1e4},
     frameworks=("keras",),
     invalid=[lambda: example(_VANISHING, hidden="sigmoid"),
-             lambda: example([LayerStats("hidden_1", "relu", 32, grad_norm=3e6)])],
+             lambda: example([LayerStats("hidden_1", "relu", 32, grad_norm=3e6)]),
+             lambda: example([], outsized=[KernelScale("hidden_1", "relu", 1.0, 0.177)])],
     valid=[lambda: example(_EVEN), lambda: example(_VANISHING, baseline=LEARNS, hidden="sigmoid")],
 )
 def gradient_flow(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
@@ -36,6 +37,11 @@ def gradient_flow(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     progress, measures the norm of the loss gradient on each layer's kernel (one batch) and
     reports layers whose gradient is `ratio` (default 10 000) times smaller than the largest
     (vanishing), or above `explode` (exploding), with the figures.
+
+    When a layer's starting kernel spreads over three times He's
+    sqrt(2 / fan_in) (six ReLU layers drawn with stddev 1 explode), the probe also draws those
+    kernels afresh (`he_normal` under ReLU-like units, `glorot_uniform` otherwise), and reports the
+    layers when that measurably helps, with both figures.
 
     ## Why it matters
     The update of a layer is its gradient times the learning rate: a layer whose gradient is ten
@@ -52,6 +58,10 @@ def gradient_flow(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     Use ReLU-like activations with `he_normal` initialization, add normalization between the
     layers or residual connections; clip gradients (`clipnorm=1.0`) against explosions.
     """
+    outsized = initializer_finding(opts, False, "a scale at which activations and gradients grow layer by layer")
+    if outsized is not None:
+        yield outsized
+        return
     m = measured(opts)
     if m is None or not worth_showing(m):
         return
