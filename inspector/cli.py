@@ -104,6 +104,19 @@ def main() -> None:
     """Lint, inspect, render and export Keras and ONNX models, without loading TensorFlow."""
 
 
+def entry() -> None:
+    """The `inspect` program: the command, then an exit that leaves the heap to the system.
+    Python's last full collection walks every object first; after a diagnosis of EfficientNetB0
+    it took 0.5 s in one run and 16 s in the next (pages the machine had reclaimed meanwhile),
+    pushing the process past its budget. Frozen objects are not walked."""
+    import gc
+
+    try:
+        main()
+    finally:
+        gc.freeze()
+
+
 @main.command()
 @click.argument("path", metavar="PATH_OR_BUILDER", type=str)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",

@@ -138,7 +138,7 @@ def candidates(graph: ModelGraph, data: DataDescription, baseline: Run, trainer:
         chosen = {k.layer: "glorot_uniform" if k.saturating else "he_normal" for k in trainer.outsized}
         written = "; ".join(f"kernel_initializer={name!r} on {_listed(tuple(n for n in chosen if chosen[n] == name))}"
                             for name in dict.fromkeys(chosen.values()))
-        yield Setting("initializers", initializers=chosen), "initializer", written, ", ".join(chosen), True, None
+        yield Setting("initializers", initializers=chosen), "initializer", written, "kernel_initializer", True, None
     if struggling(baseline) and baseline.error is None:
         rate = trainer.learning_rate
         for lr in LEARNING_RATES:

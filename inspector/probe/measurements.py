@@ -144,17 +144,18 @@ class LayerStats:
 
 
 SATURATING = frozenset({"sigmoid", "tanh", "hard_sigmoid", "softsign"})
-OUTSIZED = 3.0  # a starting kernel's std over this many times He's sqrt(2 / fan_in)
+OUTSIZED = 3.0  # a starting kernel's std over this many times the largest a standard initializer draws
 
 
 @dataclass(frozen=True)
 class KernelScale:
-    """A Dense or convolution kernel as training starts: its spread against He's scale."""
+    """A Dense or convolution kernel as training starts: its spread against the largest that a
+    standard initializer draws for its shape."""
 
     layer: str
     activation: str
     std: float
-    he: float  # sqrt(2 / fan_in): He's scale, the largest a standard initializer draws
+    largest: float  # sqrt(2 / min(fan_in, fan_out)): He's, or its fan-out form
 
     @property
     def saturating(self) -> bool:

@@ -136,7 +136,8 @@ def _probe(graph: ModelGraph, model: Any, sample: Sample, seed: int, clock: Cloc
         trials.append(Trial(fix, change, place, trainer.run(trial_setting, train), same_loss, output))
     layers: tuple[LayerStats, ...] = ()
     first_nonfinite = None
-    cost = trainer.overhead[True] * 0.5  # a predict of every layer's output, and one gradient
+    cost = trainer.overhead[True]  # a predict of every layer's output (a new model to trace) and one
+    # gradient: half a fresh copy's overhead on the digits MLP, all of it on EfficientNetB0
     if clock.spare > cost:
         say("measuring layers")
         layers, first_nonfinite = trainer.layer_stats(train, baseline)
@@ -243,9 +244,9 @@ class _Trainer:
         self.overhead = {True: 0.0, False: 0.0}  # a run's seconds besides its steps, on a fresh
         # copy (building it, tracing its training and predict functions) or on the reused one
         self._start = None  # the copy run as given, and its variables before training
-        self.outsized = self._outsized()
         self._trained = None  # and after its training
         self._keras = keras
+        self.outsized = self._outsized()
 
     # -- the model's head and compile settings ---------------------------------------------------
     def head(self, output: str) -> tuple[str | None, str | None]:
@@ -347,23 +348,27 @@ class _Trainer:
         return copy
 
     def _outsized(self) -> tuple[KernelScale, ...]:
-        """The Dense and convolution layers whose starting kernel spreads over OUTSIZED times He's
-        sqrt(2 / fan_in): a copied `RandomNormal(stddev=5)`, not what any standard initializer
-        draws (Glorot's is smaller still)."""
+        """The Dense and convolution layers whose starting kernel spreads over OUTSIZED times the
+        most any standard initializer draws, sqrt(2 / min(fan_in, fan_out)) (He's, or its fan-out
+        form that EfficientNet uses): a copied `RandomNormal(stddev=5)`. Depthwise and separable
+        kernels are left out: their fans are not their kernel's shape."""
         import numpy as np
 
         from inspector.kinds import DENSE, SPATIAL_CONVOLUTION
 
+        plain = DENSE | {k for k in SPATIAL_CONVOLUTION if "Depthwise" not in k and "Separable" not in k}
         found = []
         for layer in self.graph.layers:
             saved = self.weights.get(layer.name)
-            if layer.class_name not in DENSE | SPATIAL_CONVOLUTION or not saved or saved[0].ndim < 2:
+            if layer.class_name not in plain or not saved or saved[0].ndim < 2:
                 continue
             kernel = saved[0]
-            he = math.sqrt(2.0 / max(1, math.prod(kernel.shape[:-1])))
+            window = math.prod(kernel.shape[:-2])
+            fan = max(1, window * min(kernel.shape[-2], kernel.shape[-1]))
+            largest = math.sqrt(2.0 / fan)
             std = float(np.std(kernel))
-            if std > OUTSIZED * he:
-                found.append(KernelScale(layer.name, _activation_name(layer.config.get("activation")), std, he))
+            if std > OUTSIZED * largest:
+                found.append(KernelScale(layer.name, _activation_name(layer.config.get("activation")), std, largest))
         return tuple(found)
 
     # -- reusing the copy run as given ------------------------------------------------------------

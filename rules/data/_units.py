@@ -50,11 +50,11 @@ def initializer_finding(opts: RuleOptions, saturating: bool, what: str) -> Viola
     scales = [k for k in m.outsized if k.saturating == saturating]
     if trial is None or not scales or not helps(m.baseline, trial.run):
         return None
-    largest = max(scales, key=lambda k: k.std / k.he)
+    worst = max(scales, key=lambda k: k.std / k.largest)
     names = ", ".join(repr(k.layer) for k in scales[:4]) + (f" and {len(scales) - 4} more" if len(scales) > 4 else "")
-    return Violation(f"the starting kernels of {names} spread {largest.std:.2g} (std), {largest.std / largest.he:.0f}x "
-                     f"He's sqrt(2 / fan_in) = {largest.he:.2g}: {what}; {proof(m.baseline, trial)}",
-                     tuple(k.layer for k in scales))
+    return Violation(f"the starting kernels of {names} spread {worst.std:.2g} (std), {worst.std / worst.largest:.0f}x "
+                     f"the most a standard initializer draws for {worst.layer!r} ({worst.largest:.2g}): {what}; "
+                     f"{proof(m.baseline, trial)}", tuple(k.layer for k in scales))
 
 
 def unit_findings(opts: RuleOptions, measure: str, min_units: int, state: str) -> Iterator[Violation]:

@@ -38,8 +38,8 @@ def gradient_flow(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]:
     reports layers whose gradient is `ratio` (default 10 000) times smaller than the largest
     (vanishing), or above `explode` (exploding), with the figures.
 
-    When a layer's starting kernel spreads over three times He's
-    sqrt(2 / fan_in) (six ReLU layers drawn with stddev 1 explode), the probe also draws those
+    When a Dense or convolution kernel starts over three times as spread as any standard
+    initializer draws, sqrt(2 / min(fan_in, fan_out)) (six ReLU layers drawn with stddev 1 explode), the probe also draws those
     kernels afresh (`he_normal` under ReLU-like units, `glorot_uniform` otherwise), and reports the
     layers when that measurably helps, with both figures.
 

@@ -35,8 +35,8 @@ def saturated_units(graph: ModelGraph, opts: RuleOptions) -> Iterator[Violation]
     (default half) of the units sit at their limits (below 0.01 or above 0.99 for a sigmoid,
     beyond ±0.99 for tanh) on 95% of the rows.
 
-    When a layer's starting kernel spreads over three times He's
-    sqrt(2 / fan_in) (a copied `RandomNormal(stddev=5)`), the probe also draws those kernels
+    When a Dense or convolution kernel starts over three times as spread as any standard
+    initializer draws, sqrt(2 / min(fan_in, fan_out)) (a copied `RandomNormal(stddev=5)`), the probe also draws those kernels
     afresh with `glorot_uniform`, and reports the layers when that measurably helps, with both
     figures.
 
