@@ -20,6 +20,7 @@ from inspector.probe.measurements import (
     ONE_HOT,
     DataDescription,
     Run,
+    listed,
     struggling,
 )
 
@@ -65,16 +66,11 @@ def structural(graph: ModelGraph):
     frozen = tuple(layer.name for layer in layers if not layer.trainable and (layer.params or 0) > 0)
     if frozen:
         yield (Setting("frozen layers trainable", trainable=frozen), "unfreeze",
-               f"trainable=True on {_listed(frozen)}", frozen)
+               f"trainable=True on {listed(frozen)}", frozen)
     penalised = tuple(layer.name for layer in layers if any(layer.config.get(k) for k in PENALTIES))
     if penalised:
         yield (Setting("no penalties", unpenalised=penalised), "no-penalty",
-               f"no regularizer on {_listed(penalised)}", penalised)
-
-
-def _listed(names: tuple[str, ...]) -> str:
-    shown = ", ".join(repr(n) for n in names[:4])
-    return shown + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+               f"no regularizer on {listed(penalised)}", penalised)
 
 
 def candidates(graph: ModelGraph, data: DataDescription, baseline: Run, trainer: Any):
@@ -136,7 +132,7 @@ def candidates(graph: ModelGraph, data: DataDescription, baseline: Run, trainer:
     if trainer.outsized and baseline.error is None:  # tried even on a run that learns: 28x He's
         # scale is no one's choice, and two tanh layers so drawn reach 55% where Glorot's reach 80%+
         chosen = {k.layer: "glorot_uniform" if k.saturating else "he_normal" for k in trainer.outsized}
-        written = "; ".join(f"kernel_initializer={name!r} on {_listed(tuple(n for n in chosen if chosen[n] == name))}"
+        written = "; ".join(f"kernel_initializer={name!r} on {listed(tuple(n for n in chosen if chosen[n] == name))}"
                             for name in dict.fromkeys(chosen.values()))
         yield Setting("initializers", initializers=chosen), "initializer", written, "kernel_initializer", True, None
     if struggling(baseline) and baseline.error is None:

@@ -231,6 +231,12 @@ def struggling(run: Run | None) -> bool:
     return run.progress < 0.5
 
 
+def listed(names: tuple[str, ...] | list[str], shown: int = 4) -> str:
+    """`'a', 'b', 'c', 'd' and 2 more`: layer names in a message."""
+    text = ", ".join(repr(n) for n in names[:shown])
+    return text + (f" and {len(names) - shown} more" if len(names) > shown else "")
+
+
 def _num(value: float) -> str:
     if not math.isfinite(value):
         return "NaN" if math.isnan(value) else "inf"

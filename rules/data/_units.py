@@ -10,6 +10,7 @@ from inspector.probe.measurements import (
     LayerStats,
     Measurements,
     helps,
+    listed,
     struggling,
 )
 from inspector.rules.data._probe import Diagnosed, head_model, run
@@ -51,8 +52,7 @@ def initializer_finding(opts: RuleOptions, saturating: bool, what: str) -> Viola
     if trial is None or not scales or not helps(m.baseline, trial.run):
         return None
     worst = max(scales, key=lambda k: k.std / k.largest)
-    names = ", ".join(repr(k.layer) for k in scales[:4]) + (f" and {len(scales) - 4} more" if len(scales) > 4 else "")
-    return Violation(f"the starting kernels of {names} spread {worst.std:.2g} (std), {worst.std / worst.largest:.0f}x "
+    return Violation(f"the starting kernels of {listed([k.layer for k in scales])} spread {worst.std:.2g} (std), {worst.std / worst.largest:.0f}x "
                      f"the most a standard initializer draws for {worst.layer!r} ({worst.largest:.2g}): {what}; "
                      f"{proof(m.baseline, trial)}", tuple(k.layer for k in scales))
 
