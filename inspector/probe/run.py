@@ -239,7 +239,6 @@ class _Trainer:
         self.weights = {layer.name: layer.get_weights() for layer in model.layers}
         self.optimizer_name, self.optimizer_config = self._optimizer_config()
         self.learning_rate = _rate(self.optimizer_config)
-        self.run_seconds = 0.0  # how long the latest run took
         self.step_seconds = 0.0  # a training step, once traced
         self.overhead = {True: 0.0, False: 0.0}  # a run's seconds besides its steps, on a fresh
         # copy (building it, tracing its training and predict functions) or on the reused one
@@ -426,7 +425,7 @@ class _Trainer:
     def run(self, setting: Setting, sample: Sample, steps: int | None = None, batch: int = BATCH,
             keep: bool = False, until: Callable[[Run], bool] | None = None, every: int = 0) -> Run:
         """Train a copy for `steps` steps; the loss and accuracy on the training rows before and after.
-        `keep`: keep the trained copy for the per-layer measurements; `until`: every `every` steps,
+        `keep`: keep the trained state for the per-layer measurements; `until`: every `every` steps,
         measure and stop early (a complete run) once the run so far satisfies it."""
         steps = steps or self.steps
         started = time.monotonic()
@@ -434,10 +433,9 @@ class _Trainer:
         try:
             result = self._run(setting, sample, steps, batch, keep, until, every)
         finally:
-            self.run_seconds = time.monotonic() - started
             if self._last is not None:
                 fresh, done = self._last
-                self.overhead[fresh] = max(0.0, self.run_seconds - done * self.step_seconds)
+                self.overhead[fresh] = max(0.0, time.monotonic() - started - done * self.step_seconds)
         if not keep and self._last is not None and self._last[0]:
             gc.collect()  # the fresh copy just trained and dropped (and its traced functions): a large
             # model's copies would otherwise pile up until the next collection. Not after the run
@@ -468,8 +466,6 @@ class _Trainer:
             if setting == Setting():
                 self._start = (copy, _state(copy))
         keyed = self._keyed(copy)
-        if keep:
-            self.kept = copy
         ex, ey = [a[:EVAL_ROWS] for a in xs], [a[:EVAL_ROWS] for a in ys]
         x = ex if len(ex) > 1 else ex[0]
         try:
@@ -567,11 +563,12 @@ class _Trainer:
         import numpy as np
 
         keras = self._keras
-        model = getattr(self, "kept", None) if baseline.error is None else None
-        if model is not None and baseline.diverged_at is not None and self._start is not None:
-            _restore(self._start[1])  # NaN weights say nothing: measure where training started
-        elif model is not None and self._trained is not None:
-            _restore(self._trained)  # later runs reused the copy: back to the state it was trained to
+        model = self._start[0] if self._start is not None and baseline.error is None else None
+        if model is not None:  # later runs reused it: back to the state the run as given trained it
+            # to, or where that run started when it diverged (NaN weights say nothing)
+            state = self._start[1] if baseline.diverged_at is not None else self._trained
+            if state is not None:
+                _restore(state)
         if model is None:
             try:
                 model = self.copy(Setting())
